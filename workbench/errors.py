@@ -1,0 +1,72 @@
+"""Every error the workbench raises on purpose.
+
+User-facing layers (CLI, widgets) print ``str(error)`` as a single line; anything that is not a
+:class:`WorkbenchError` is a bug in the workbench, not in the user's input. Input errors carry the
+place they point at (a JSON path, a QASM line, a config key) so that the message alone is enough to
+fix the input.
+"""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """Base class: ``str()`` is a one-line message fit for a user."""
+
+    exit_code = 1
+
+
+class InputError(WorkbenchError):
+    """Something the user supplied is wrong; the CLI exits with code 2.
+
+    ``location`` is where the problem is (``experiments[3].instructions[7].pulse_shape``,
+    ``line 4``, ``devices[0].qubits[1].t2``); it is prefixed to the message when given.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, location: str | None = None, source: str | None = None):
+        self.message = message
+        self.location = location or None
+        self.source = source or None
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        text = " ".join(text.split())  # one line, whatever the message was built from
+        return f"{self.source}: {text}" if self.source else text
+
+
+class JobError(InputError):
+    """A job file (PulseQobj JSON or OpenQASM) that cannot be read or does not validate."""
+
+
+class ConfigError(InputError):
+    """A device configuration file or entry that does not validate."""
+
+
+class OptionsError(InputError):
+    """An execution option with a wrong type or value."""
+
+
+class DeviceNotFoundError(InputError):
+    """The requested device is not in the catalogue."""
+
+
+class ExecutorNotFoundError(InputError):
+    """No installed executor has the requested type."""
+
+
+class UnsupportedError(InputError):
+    """A valid job asks for something the chosen device or executor cannot do."""
+
+
+class OutputError(InputError):
+    """The output folder cannot be written without destroying earlier results."""
+
+
+class ExecutionError(WorkbenchError):
+    """The executor failed while running a valid job (instrument, solver, ...)."""
+
+
+class CancelledError(WorkbenchError):
+    """A run was cancelled by the user before it finished."""

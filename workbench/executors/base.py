@@ -1,0 +1,118 @@
+"""The executor contract: the one small class every backend implements.
+
+An executor receives IR schedules (never job files) and validated options, and returns
+:class:`ExecutionData`: per-shot IQ points and/or bits per memory slot. The core turns that into the
+result Dataset (discrimination with the device's calibration, averaging, counts), so executors do
+not each re-implement result handling.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from workbench.devices.model import Device
+from workbench.errors import UnsupportedError
+from workbench.options import OptionSpec, ResolvedOptions, Secret
+from workbench.schedule.ir import Schedule
+
+Progress = Callable[[int, int], None]  # (experiments done, experiments total)
+
+
+@dataclass
+class ExecutionData:
+    """What an executor measured, for ``E`` experiments, ``S`` shots and ``M`` memory slots.
+
+    ``iq`` (E, S, M) complex: integrated IQ per shot, NaN where a slot was never acquired.
+    ``memory`` (E, S, M) int8: bits per shot, when the backend discriminates itself.
+    ``iq_mean`` (E, M) complex: shot-averaged IQ, when the backend only returns averages.
+    ``extras``: further variables for the Dataset as ``name -> (dims, array)``, e.g. the exact
+    level populations a simulator knows. ``statevector`` per experiment where the executor has one.
+    """
+
+    slot_qubit: np.ndarray  # (E, M) int, qubit acquired into each slot, -1 if none
+    iq: np.ndarray | None = None
+    memory: np.ndarray | None = None
+    iq_mean: np.ndarray | None = None
+    extras: dict[str, tuple[tuple[str, ...], np.ndarray]] = field(default_factory=dict)
+    statevector: list[np.ndarray] | None = None
+    warnings: list[str] = field(default_factory=list)
+    qpu_seconds: float | None = None
+    info: dict[str, Any] = field(default_factory=dict)  # JSON-able facts for the trace
+    artifacts: dict[str, str | bytes] = field(default_factory=dict)  # files for the output folder
+
+
+class QuantumExecutor(ABC):
+    """Base class of all executors. Use as a context manager: ``with Executor(device) as ex: ...``.
+
+    Subclasses set ``type`` (the name devices refer to), ``title``, the option specs they add to the
+    common ones and the ``measure_levels`` they produce; they implement :meth:`run`.
+    """
+
+    type: ClassVar[str]
+    title: ClassVar[str] = ""
+    kind: ClassVar[str] = "simulator"  # or "hardware": what result-trace.json calls qpuType
+    options: ClassVar[tuple[OptionSpec, ...]] = ()
+    measure_levels: ClassVar[tuple[int, ...]] = (1, 2)
+    job_kinds: ClassVar[tuple[str, ...]] = ("pulse",)
+    needs_credentials: ClassVar[tuple[str, ...]] = ()  # e.g. ("username", "password")
+    tags: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, device: Device, credentials: Mapping[str, Secret] | None = None):
+        self.device = device
+        self._credentials = dict(credentials or {})
+        self._prepared = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} device={self.device.name!r}>"
+
+    @classmethod
+    def versions(cls) -> dict[str, str]:
+        """Versions of the libraries this executor runs on, for the trace."""
+        return {}
+
+    def check(self, schedules: Sequence[Schedule], options: ResolvedOptions) -> None:
+        """Reject what this executor cannot run before anything runs (raise :class:`UnsupportedError`)."""
+        if options["meas_level"] not in self.measure_levels:
+            levels = ", ".join(str(x) for x in self.measure_levels)
+            raise UnsupportedError(
+                f"meas_level {options['meas_level']} is not supported by executor '{self.type}' "
+                f"(supported: {levels})"
+            )
+        known = {q.index for q in self.device.qubits}
+        for i, sched in enumerate(schedules):
+            for q in sched.qubits:
+                if q not in known:
+                    raise UnsupportedError(f"qubit {q} does not exist on device '{self.device.name}'",
+                                           f"experiments[{i}]")
+
+    def prepare(self) -> None:
+        """Connect to instruments or build models; called once before the first run."""
+        self._prepared = True
+
+    @abstractmethod
+    def run(
+        self,
+        schedules: Sequence[Schedule],
+        options: ResolvedOptions,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ExecutionData:
+        """Execute the schedules with validated options."""
+
+    def close(self) -> None:
+        """Release what :meth:`prepare` acquired; must be safe to call twice."""
+        self._prepared = False
+
+    def __enter__(self) -> QuantumExecutor:
+        if not self._prepared:
+            self.prepare()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,44 @@
+"""What every job kind provides to the core, whatever file it came from."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from workbench.devices.model import Device
+    from workbench.schedule.ir import Schedule
+
+
+class Job(ABC):
+    """A loaded, validated job.
+
+    ``source`` is the job's text exactly as given, so that an output folder carries the job that
+    produced it (``source_filename`` names that copy). ``option_defaults`` are the execution options
+    the job file itself sets (PulseQobj ``config.shots`` ...): they rank above device defaults and
+    below options files and flags.
+    """
+
+    kind: ClassVar[str]  # "pulse" or "circuit"
+    source_filename: ClassVar[str]
+
+    def __init__(self, source: str, job_id: str | None, name: str):
+        self.source = source
+        self.job_id = job_id
+        self.name = name
+
+    @property
+    @abstractmethod
+    def experiment_names(self) -> list[str]:
+        """Names of the experiments, in order (unique)."""
+
+    @abstractmethod
+    def option_defaults(self) -> dict[str, Any]:
+        """Execution options set by the job file itself."""
+
+    @abstractmethod
+    def schedules(self, device: Device) -> list[Schedule]:
+        """The job in the IR, on this device's channels and calibrations."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} experiments={len(self.experiment_names)}>"

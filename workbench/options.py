@@ -1,0 +1,220 @@
+"""Execution options: declaration, validation, precedence and the reproducible echo.
+
+Every option is declared once (:class:`OptionSpec`): the core declares the common ones, each executor
+its own. Values come from several places, later ones winning::
+
+    device defaults < job file config < options file < flags (--shots, --seed, --set KEY=VALUE)
+
+The result is :class:`ResolvedOptions`: ``values`` (every declared option, defaults filled in and
+the seed drawn if none was given) drive execution; ``echo`` is what ``execution-options.json``
+holds: ``values`` plus the unknown options exactly as the user gave them, never a secret. Passing
+the echo back as an options file reproduces the run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.errors import OptionsError
+
+# Credentials named by the QHAna executor interface, in both spellings users type.
+SECRET_NAMES = frozenset(
+    {"api-token", "api_token", "apitoken", "token", "username", "user", "password", "start-session",
+     "start_session", "credentials", "secret"}
+)
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One execution option. ``kind`` is one of int, float, bool, str; ``choices`` limits values."""
+
+    name: str
+    kind: type
+    default: Any
+    help: str
+    choices: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    secret: bool = False
+    nullable: bool = False
+
+    def coerce(self, value: Any, source: str) -> Any:
+        """Validate one value; raises :class:`OptionsError` naming the option and where it came from."""
+        if value is None and self.nullable:
+            return None
+        kind = self.kind
+        ok = True
+        if kind is bool:
+            if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "yes", "no"}:
+                value = value.lower() in {"true", "1", "yes"}
+            ok = isinstance(value, bool)
+        elif kind is int:
+            if isinstance(value, str):
+                try:
+                    value = int(value.strip())
+                except ValueError:
+                    ok = False
+            elif isinstance(value, float) and value.is_integer():
+                value = int(value)
+            ok = ok and isinstance(value, int) and not isinstance(value, bool)
+        elif kind is float:
+            if isinstance(value, str):
+                try:
+                    value = float(value.strip())
+                except ValueError:
+                    ok = False
+            ok = ok and isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            value = float(value) if ok else value
+        elif kind is str:
+            ok = isinstance(value, str)
+        if not ok:
+            raise OptionsError(f"expected {kind.__name__}, got {_show(value)}", f"option '{self.name}'", source)
+        if self.choices is not None and value not in self.choices:
+            allowed = ", ".join(_show(c) for c in self.choices)
+            raise OptionsError(f"must be one of {allowed}, got {_show(value)}", f"option '{self.name}'", source)
+        if self.minimum is not None and value < self.minimum:
+            raise OptionsError(f"must be >= {self.minimum:g}, got {_show(value)}", f"option '{self.name}'", source)
+        if self.maximum is not None and value > self.maximum:
+            raise OptionsError(f"must be <= {self.maximum:g}, got {_show(value)}", f"option '{self.name}'", source)
+        return value
+
+    def describe(self) -> dict[str, Any]:
+        """Plain description for forms and docs."""
+        return {"name": self.name, "type": self.kind.__name__, "default": self.default, "help": self.help,
+                "choices": list(self.choices) if self.choices else None, "minimum": self.minimum,
+                "maximum": self.maximum, "secret": self.secret}
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if isinstance(value, str | int | float | bool) or value is None else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+MAX_SEED = 2**32 - 1
+
+COMMON_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec("shots", int, 1024, "number of repetitions of each experiment", minimum=1, maximum=10_000_000),
+    OptionSpec("seed", int, None, "random seed; drawn and recorded when not given", minimum=0,
+               maximum=MAX_SEED, nullable=True),
+    OptionSpec("meas_level", int, 2, "0 raw traces, 1 integrated IQ, 2 discriminated bits", choices=(0, 1, 2)),
+    OptionSpec("meas_return", str, "single", "per-shot IQ ('single') or averaged over shots ('avg')",
+               choices=("single", "avg")),
+    OptionSpec("rep_time", float, 0.0002, "time between shots in s (hardware only)", minimum=0.0),
+)
+
+
+def is_secret(name: str, specs: Iterable[OptionSpec] = ()) -> bool:
+    normalized = name.strip().lower()
+    return normalized in SECRET_NAMES or any(s.secret and s.name == name for s in specs)
+
+
+class Secret:
+    """A credential: usable by an executor through :meth:`reveal`, never shown by repr/str."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any):
+        self._value = value
+
+    def reveal(self) -> Any:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # refuse to be pickled into a file by accident
+        raise TypeError("secrets cannot be pickled")
+
+
+@dataclass(frozen=True)
+class ResolvedOptions:
+    values: Mapping[str, Any]  # every declared option, validated, defaults filled
+    unknown: Mapping[str, Any]  # options no spec declares: echoed as given, ignored
+    secrets: Mapping[str, Secret] = field(repr=False)
+    sources: Mapping[str, str]  # where each value came from (default, device, job, options file, flag)
+    warnings: tuple[str, ...] = ()
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    @property
+    def echo(self) -> dict[str, Any]:
+        """The reproducible options for ``execution-options.json``: no secrets, ever."""
+        out = dict(self.values)
+        out.update(self.unknown)
+        return out
+
+
+def resolve_options(
+    specs: Sequence[OptionSpec],
+    layers: Sequence[tuple[str, Mapping[str, Any] | None]],
+) -> ResolvedOptions:
+    """Merge option layers (lowest precedence first) into validated values.
+
+    ``layers`` are ``(source label, mapping)`` pairs, e.g. ``("device qutip-1q", {...})``; the label
+    appears in error messages. Secrets are split off before anything else sees them.
+    """
+    by_name = {s.name: s for s in specs}
+    values: dict[str, Any] = {s.name: s.default for s in specs}
+    sources: dict[str, str] = {s.name: "default" for s in specs}
+    unknown: dict[str, Any] = {}
+    found_secrets: dict[str, Secret] = {}
+    for source, mapping in layers:
+        if not mapping:
+            continue
+        if not isinstance(mapping, Mapping):
+            raise OptionsError("options must be a JSON object of name: value", None, source)
+        for name, value in mapping.items():
+            if not isinstance(name, str):
+                raise OptionsError(f"option names must be strings, got {name!r}", None, source)
+            if is_secret(name, specs):
+                found_secrets[name] = value if isinstance(value, Secret) else Secret(value)
+                continue
+            spec = by_name.get(name)
+            if spec is None:
+                unknown[name] = value
+                sources[name] = source
+                continue
+            values[name] = spec.coerce(value, source)
+            sources[name] = source
+    warnings = tuple(f"unknown option '{n}' ignored (echoed in execution-options.json)" for n in unknown)
+    if values.get("seed") is None and "seed" in by_name:
+        values["seed"] = secrets.randbelow(MAX_SEED)
+        sources["seed"] = "drawn"
+    return ResolvedOptions(values, unknown, found_secrets, sources, warnings)
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` from ``--set``: the value is read as JSON when it parses, else kept as text."""
+    if "=" not in text:
+        raise OptionsError(f"expected KEY=VALUE, got {_show(text)}", None, "--set")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise OptionsError(f"empty option name in {_show(text)}", None, "--set")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key, value
+
+
+def read_options_file(path: str) -> dict[str, Any]:
+    """An options file: a JSON object (e.g. a previous run's ``execution-options.json``)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as exc:
+        raise OptionsError(f"cannot read options file ({exc.strerror or exc})", None, path) from None
+    except json.JSONDecodeError as exc:
+        raise OptionsError(f"not valid JSON: {exc.msg}", f"line {exc.lineno} column {exc.colno}", path) from None
+    if not isinstance(data, dict):
+        raise OptionsError("must be a JSON object of name: value", None, path)
+    return data

@@ -1,0 +1,1 @@
+"""The OpenPulse waveform library, sampled by the workbench itself (Qiskit 2 has none)."""

@@ -1,0 +1,161 @@
+"""Build :class:`~workbench.schedule.ir.Schedule` objects from timed instructions.
+
+Job translators (PulseQobj, circuits, tune-up routines) add instructions in any order; the builder
+sorts them by time (stable, so instructions at the same time keep their order, as in OpenPulse),
+tracks every channel's frame and checks that instructions on one channel do not overlap. Each
+instruction may carry a ``where`` label (a JSON path, a gate) that error messages point at.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import JobError
+from workbench.schedule.ir import Acquire, Delay, FrameChange, FrameKind, Play, Schedule, parse_channel
+
+TWO_PI = 2.0 * math.pi
+
+
+@dataclass(slots=True)
+class _Event:
+    t0: int
+    order: int
+    kind: str
+    channel: str
+    where: str | None
+    payload: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Frame:
+    frequency: float
+    phase: float = 0.0
+    offset: float = 0.0  # carrier-phase correction that keeps the carrier continuous over setf/shiftf
+
+
+@dataclass
+class ScheduleBuilder:
+    """Collects instructions for one experiment and produces an immutable :class:`Schedule`."""
+
+    name: str
+    dt: float
+    frequencies: Mapping[str, float]  # initial frame frequency (Hz) per channel that has one
+    memory_slots: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+    _events: list[_Event] = field(default_factory=list, init=False)
+
+    def _add(self, t0: int, kind: str, channel: str, where: str | None, **payload: Any) -> None:
+        if t0 < 0:
+            raise JobError(f"negative start time {t0}", where)
+        try:
+            parse_channel(channel)
+        except ValueError as exc:
+            raise JobError(str(exc), where) from None
+        self._events.append(_Event(int(t0), len(self._events), kind, channel, where, payload))
+
+    def play(
+        self,
+        t0: int,
+        channel: str,
+        samples: np.ndarray,
+        name: str,
+        *,
+        shape: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        where: str | None = None,
+    ) -> None:
+        samples = np.asarray(samples, dtype=complex)
+        if samples.ndim != 1 or samples.size == 0:
+            raise JobError("a pulse needs at least one sample", where)
+        if not np.all(np.isfinite(samples)):
+            raise JobError(f"pulse '{name}' has non-finite samples", where)
+        peak = float(np.max(np.abs(samples)))
+        if peak > 1.0 + 1e-9:
+            raise JobError(f"pulse '{name}' has amplitude {peak:.6g} > 1", where)
+        self._add(t0, "play", channel, where, samples=samples, name=name, shape=shape,
+                  parameters=dict(parameters or {}))
+
+    def frame(self, t0: int, channel: str, kind: FrameKind, value: float, *, where: str | None = None) -> None:
+        if not math.isfinite(value):
+            raise JobError(f"{kind} value must be finite, got {value}", where)
+        self._add(t0, "frame", channel, where, frame_kind=kind, value=float(value))
+
+    def delay(self, t0: int, channel: str, duration: int, *, where: str | None = None) -> None:
+        if duration < 0:
+            raise JobError(f"negative delay duration {duration}", where)
+        self._add(t0, "delay", channel, where, duration=int(duration))
+
+    def acquire(
+        self,
+        t0: int,
+        duration: int,
+        qubit: int,
+        memory_slot: int,
+        register_slot: int | None = None,
+        *,
+        where: str | None = None,
+    ) -> None:
+        if duration <= 0:
+            raise JobError(f"acquire duration must be positive, got {duration}", where)
+        if memory_slot < 0:
+            raise JobError(f"negative memory slot {memory_slot}", where)
+        self._add(t0, "acquire", f"a{qubit}", where, duration=int(duration), qubit=int(qubit),
+                  memory_slot=int(memory_slot), register_slot=register_slot)
+
+    def _frame_for(self, frames: dict[str, _Frame], channel: str, where: str | None) -> _Frame:
+        if channel not in frames:
+            if channel not in self.frequencies:
+                raise JobError(f"channel {channel} has no frame frequency on this device", where)
+            frames[channel] = _Frame(float(self.frequencies[channel]))
+        return frames[channel]
+
+    def build(self) -> Schedule:
+        events = sorted(self._events, key=lambda e: (e.t0, e.order))
+        frames: dict[str, _Frame] = {}
+        busy_until: dict[str, tuple[int, str | None]] = {}
+        plays: list[Play] = []
+        changes: list[FrameChange] = []
+        delays: list[Delay] = []
+        acquires: list[Acquire] = []
+        for ev in events:
+            p = ev.payload
+            end = ev.t0 + (p["samples"].size if ev.kind == "play" else p.get("duration", 0))
+            previous = busy_until.get(ev.channel)
+            if previous is not None and ev.t0 < previous[0] and (end > ev.t0 or ev.kind == "frame"):
+                raise JobError(
+                    f"{ev.kind} on {ev.channel} at t={ev.t0} overlaps the instruction"
+                    f"{' at ' + previous[1] if previous[1] else ''} that runs until t={previous[0]}",
+                    ev.where,
+                )
+            if end > ev.t0:
+                busy_until[ev.channel] = (end, ev.where)
+            if ev.kind == "play":
+                fr = self._frame_for(frames, ev.channel, ev.where)
+                plays.append(Play(ev.t0, ev.channel, p["samples"], p["name"], fr.frequency, fr.phase,
+                                  fr.phase + fr.offset, p["shape"], p["parameters"]))
+            elif ev.kind == "frame":
+                fr = self._frame_for(frames, ev.channel, ev.where)
+                kind, value = p["frame_kind"], p["value"]
+                t = ev.t0 * self.dt
+                if kind in ("setf", "shiftf"):
+                    new = value if kind == "setf" else fr.frequency + value
+                    fr.offset -= TWO_PI * (new - fr.frequency) * t
+                    fr.frequency = new
+                elif kind == "setp":
+                    fr.phase = value
+                else:
+                    fr.phase += value
+                changes.append(FrameChange(ev.t0, ev.channel, kind, value, fr.frequency, fr.phase))
+            elif ev.kind == "delay":
+                delays.append(Delay(ev.t0, ev.channel, p["duration"]))
+            else:
+                acquires.append(Acquire(ev.t0, p["duration"], p["qubit"], p["memory_slot"], p["register_slot"]))
+        slots = max([self.memory_slots] + [a.memory_slot + 1 for a in acquires])
+        initial = {ch: (float(f), 0.0) for ch, f in self.frequencies.items()}
+        return Schedule(self.name, self.dt, tuple(plays), tuple(changes), tuple(delays), tuple(acquires),
+                        initial, slots, dict(self.metadata))

@@ -1,0 +1,167 @@
+"""The schedule IR: the one representation every executor consumes and every view draws.
+
+A :class:`Schedule` is one experiment: timed plays of sampled waveforms per channel, the frame
+changes that produced each play's carrier, delays and acquisitions into memory slots. Times and
+durations are integers in units of the device's ``dt``; frequencies are in Hz and phases in rad.
+
+Frame semantics follow OpenPulse (and qiskit-dynamics): a channel's carrier is
+``exp(i (2 pi f t + phi))`` with ``t`` measured from the start of the schedule. ``shiftp``/``setp``
+change ``phi``; ``setf``/``shiftf`` change ``f`` while keeping the carrier phase continuous at the
+moment of the change, as a numerically controlled oscillator does. Each :class:`Play` therefore carries
+its frequency and its ``carrier_phase`` (the constant that makes the carrier continuous), so an
+executor needs no frame bookkeeping of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+FrameKind = Literal["setf", "shiftf", "setp", "shiftp"]
+
+_CHANNEL = re.compile(r"^([dmua])(\d+)$")
+_KIND_ORDER = {"d": 0, "u": 1, "m": 2, "a": 3}
+
+
+def parse_channel(name: str) -> tuple[str, int]:
+    """``"d0"`` -> ``("d", 0)``; raises ``ValueError`` for anything that is not an OpenPulse channel."""
+    match = _CHANNEL.match(name)
+    if not match:
+        raise ValueError(f"'{name}' is not a channel (expected d<i>, m<i>, u<i> or a<i>)")
+    return match.group(1), int(match.group(2))
+
+
+def channel_sort_key(name: str) -> tuple[int, int, str]:
+    """Order channels by index, then drive, control, measure, acquire: the order views draw lanes in."""
+    try:
+        kind, index = parse_channel(name)
+    except ValueError:
+        return (1 << 30, 0, name)
+    return (index, _KIND_ORDER[kind], name)
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """A sampled waveform on a channel, with the frame it is played in."""
+
+    t0: int
+    channel: str
+    samples: np.ndarray  # complex128, one value per dt
+    name: str
+    frequency: float  # Hz, frame frequency during the play
+    phase: float  # rad, the frame phase set by setp/shiftp (what a user reasons about)
+    carrier_phase: float  # rad, phase of exp(i(2 pi f t + carrier_phase)); includes continuity offsets
+    shape: str | None = None  # parametric shape, None for a pulse-library waveform
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def t1(self) -> int:
+        return self.t0 + self.duration
+
+
+@dataclass(frozen=True, slots=True)
+class FrameChange:
+    """A change of a channel's frame; ``frequency``/``phase`` are the frame *after* the change."""
+
+    t0: int
+    channel: str
+    kind: FrameKind
+    value: float  # Hz for setf/shiftf, rad for setp/shiftp
+    frequency: float
+    phase: float
+
+
+@dataclass(frozen=True, slots=True)
+class Delay:
+    t0: int
+    channel: str
+    duration: int
+
+    @property
+    def t1(self) -> int:
+        return self.t0 + self.duration
+
+
+@dataclass(frozen=True, slots=True)
+class Acquire:
+    """Acquisition of one qubit's readout into a memory slot (and optionally a register slot)."""
+
+    t0: int
+    duration: int
+    qubit: int
+    memory_slot: int
+    register_slot: int | None = None
+
+    @property
+    def channel(self) -> str:
+        return f"a{self.qubit}"
+
+    @property
+    def t1(self) -> int:
+        return self.t0 + self.duration
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One experiment in the IR. Build it with :class:`workbench.schedule.builder.ScheduleBuilder`."""
+
+    name: str
+    dt: float  # seconds per sample
+    plays: tuple[Play, ...]
+    frame_changes: tuple[FrameChange, ...]
+    delays: tuple[Delay, ...]
+    acquires: tuple[Acquire, ...]
+    initial_frames: Mapping[str, tuple[float, float]]  # channel -> (frequency Hz, phase rad) at t=0
+    memory_slots: int
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> int:
+        """Samples from 0 to the end of the last instruction."""
+        ends = [p.t1 for p in self.plays] + [d.t1 for d in self.delays] + [a.t1 for a in self.acquires]
+        ends += [f.t0 for f in self.frame_changes]
+        return max(ends, default=0)
+
+    @property
+    def channels(self) -> list[str]:
+        """Every channel the schedule touches, in lane order."""
+        names: set[str] = {p.channel for p in self.plays}
+        names |= {f.channel for f in self.frame_changes}
+        names |= {d.channel for d in self.delays}
+        names |= {a.channel for a in self.acquires}
+        return sorted(names, key=channel_sort_key)
+
+    @property
+    def qubits(self) -> list[int]:
+        """Qubits addressed through drive, measure and acquire channels (control channels excluded)."""
+        found = {a.qubit for a in self.acquires}
+        for name in self.channels:
+            kind, index = parse_channel(name)
+            if kind in "dma":
+                found.add(index)
+        return sorted(found)
+
+    def plays_on(self, channel: str) -> list[Play]:
+        return [p for p in self.plays if p.channel == channel]
+
+    def instruction_count(self) -> int:
+        return len(self.plays) + len(self.frame_changes) + len(self.delays) + len(self.acquires)
+
+    def channel_samples(self, channel: str, length: int | None = None) -> np.ndarray:
+        """Envelope of a channel on the dt grid, carrier not applied (zeros where nothing plays)."""
+        out = np.zeros(length if length is not None else self.duration, dtype=complex)
+        for play in self.plays_on(channel):
+            out[play.t0 : play.t1] = play.samples
+        return out
+
+
+def total_instructions(schedules: Iterable[Schedule]) -> int:
+    return sum(s.instruction_count() for s in schedules)
