@@ -1,0 +1,65 @@
+"""Quantum Executor Workbench: run OpenPulse jobs and circuits on simulated and Qblox transmon devices.
+
+The public API is imported lazily so that ``import workbench`` stays fast; heavy libraries (qutip,
+xarray, pydantic, quantify-scheduler) load on first use::
+
+    import workbench
+    result = workbench.run("x-gate", device="qutip-1q", shots=1000, seed=1)
+    result.counts()
+    result.export("x-gate-results")
+    again = workbench.load_result("x-gate-results")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import InputError, JobError, WorkbenchError
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "run": ("workbench.core", "run"),
+    "prepare": ("workbench.core", "prepare"),
+    "execute": ("workbench.core", "execute"),
+    "load_job": ("workbench.jobs.loader", "load_job"),
+    "Result": ("workbench.results.result", "Result"),
+    "Catalogue": ("workbench.devices.catalogue", "Catalogue"),
+    "QuantumExecutor": ("workbench.executors.base", "QuantumExecutor"),
+    "ScheduleBuilder": ("workbench.schedule.builder", "ScheduleBuilder"),
+}
+
+__all__ = ["InputError", "JobError", "WorkbenchError", "__version__", "devices", "load_result", *_LAZY]
+
+if TYPE_CHECKING:
+    from workbench.core import execute, prepare, run
+    from workbench.devices.catalogue import Catalogue
+    from workbench.executors.base import QuantumExecutor
+    from workbench.jobs.loader import load_job
+    from workbench.results.result import Result
+    from workbench.schedule.builder import ScheduleBuilder
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'workbench' has no attribute '{name}'")
+    from importlib import import_module
+
+    value = getattr(import_module(target[0]), target[1])
+    globals()[name] = value
+    return value
+
+
+def load_result(path: str) -> Result:
+    """Reload a result from an output folder or a ``dataset.nc`` file."""
+    from workbench.results.result import Result
+
+    return Result.load(path)
+
+
+def devices(config: str | None = None) -> list[dict[str, Any]]:
+    """The device listing (as ``workbench devices --json`` prints it)."""
+    from workbench.devices.catalogue import Catalogue
+
+    return Catalogue.load(config).listing()

@@ -1,0 +1,242 @@
+"""The executor core: job -> IR -> executor -> Dataset, shared by the CLI, the widgets and scripts.
+
+Everything that can be wrong with the input (job, device, options) is checked before the executor
+starts, so a bad input never costs a run and never produces a partial result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import platform
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench import __version__
+from workbench.devices.catalogue import Catalogue
+from workbench.devices.model import Device
+from workbench.errors import JobError
+from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
+from workbench.executors.registry import executor_class
+from workbench.jobs import Job, load_job
+from workbench.options import COMMON_OPTIONS, OptionSpec, ResolvedOptions, Secret, resolve_options
+from workbench.readout import discriminate_slots
+from workbench.results.dataset import build_dataset
+from workbench.results.result import Result
+from workbench.schedule.ir import Schedule, total_instructions
+
+log = logging.getLogger("workbench")
+
+
+def new_tuid(now: dt.datetime | None = None) -> str:
+    """A quantify-core style time-based unique id: ``20261121-213000-123-a1b2c3``."""
+    now = now or dt.datetime.now()
+    return f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}-{secrets.token_hex(3)}"
+
+
+def option_specs(executor: type[QuantumExecutor]) -> tuple[OptionSpec, ...]:
+    """Common options plus the executor's own (an executor may redefine a common one)."""
+    own = {s.name for s in executor.options}
+    return tuple(s for s in COMMON_OPTIONS if s.name not in own) + tuple(executor.options)
+
+
+def _is_example_name(source: Any) -> bool:
+    if not isinstance(source, str) or "\n" in source or source.lstrip().startswith(("{", "[", "OPENQASM")):
+        return False
+    from workbench.examples import EXAMPLES
+
+    return source in EXAMPLES and not Path(source).exists()
+
+
+@dataclass
+class Prepared:
+    """A job ready to run: everything validated, nothing executed yet."""
+
+    job: Job
+    device: Device
+    executor: type[QuantumExecutor]
+    options: ResolvedOptions
+    schedules: list[Schedule]
+    compile_seconds: float
+
+
+def prepare(
+    job: Job | str | os.PathLike[str] | Mapping[str, Any],
+    device: str | Device | None = None,
+    *,
+    shots: int | None = None,
+    seed: int | None = None,
+    options: Mapping[str, Any] | None = None,
+    options_source: str = "options",
+    flags: Mapping[str, Any] | None = None,
+    config: str | os.PathLike[str] | None = None,
+    catalogue: Catalogue | None = None,
+) -> Prepared:
+    """Load and validate everything a run needs; raises :class:`~workbench.errors.InputError` subclasses.
+
+    ``job`` is a Job, a path, JSON/QASM text, a PulseQobj mapping or a built-in example name
+    (``"x-gate"``, ``"rabi"``...). ``options`` play the role of an options file; ``shots``, ``seed``
+    and ``flags`` the role of command-line flags, which win.
+    """
+    started = time.perf_counter()
+    if isinstance(device, Device):
+        dev = device
+    else:
+        catalogue = catalogue or Catalogue.load(config)
+        dev = None
+        if device is None and not _is_example_name(job) and not isinstance(job, Job):
+            job = load_job(job)
+        if device is None and isinstance(job, Job):
+            hinted = getattr(job, "backend_name", None)
+            dev = catalogue.get(hinted) if hinted in catalogue.names() else None
+        dev = dev or catalogue.get(device)
+    if _is_example_name(job):
+        from workbench.examples import build
+
+        job = load_job(build(str(job), dev))
+    job = load_job(job)
+    cls = executor_class(dev.executor)
+    if job.kind not in cls.job_kinds:
+        raise JobError(f"device '{dev.name}' (executor {cls.type}) does not run {job.kind} jobs; "
+                       f"it accepts: {', '.join(cls.job_kinds)}")
+    top: dict[str, Any] = dict(flags or {})
+    if shots is not None:
+        top["shots"] = shots
+    if seed is not None:
+        top["seed"] = seed
+    resolved = resolve_options(option_specs(cls), [
+        (f"device {dev.name} defaults", dev.defaults),
+        ("job file", job.option_defaults()),
+        (options_source, options),
+        ("flags", top),
+    ])
+    schedules = job.schedules(dev)
+    probe = cls(dev)
+    probe.check(schedules, resolved)
+    return Prepared(job, dev, cls, resolved, schedules, time.perf_counter() - started)
+
+
+def _versions(executor: type[QuantumExecutor]) -> dict[str, str]:
+    import xarray
+
+    versions = {"workbench": __version__, "python": platform.python_version(), "numpy": np.__version__,
+                "xarray": xarray.__version__}
+    versions.update(executor.versions())
+    return versions
+
+
+def _postprocess(data: ExecutionData, prepared: Prepared) -> ExecutionData:
+    """Discriminate and average in one place, with the device's calibration, for every executor."""
+    level = prepared.options["meas_level"]
+    if level == 2 and data.memory is None and data.iq is not None:
+        data.memory = discriminate_slots(data.iq, data.slot_qubit, prepared.device)
+    if level == 1 and prepared.options["meas_return"] == "avg" and data.iq_mean is None and data.iq is not None:
+        with np.errstate(invalid="ignore"):
+            data.iq_mean = np.nanmean(data.iq, axis=1) if data.iq.shape[1] else data.iq[:, 0, :]
+    if level == 1:
+        data.memory = None
+    return data
+
+
+def execute(
+    prepared: Prepared,
+    *,
+    credentials: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> Result:
+    """Run a prepared job and build its Result."""
+    secrets_ = dict(prepared.options.secrets)
+    secrets_.update({k: v if isinstance(v, Secret) else Secret(v) for k, v in (credentials or {}).items()})
+    started_at = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    with prepared.executor(prepared.device, secrets_) as executor:
+        t_prepared = time.perf_counter()
+        data = executor.run(prepared.schedules, prepared.options, progress, cancel)
+    t_run = time.perf_counter()
+    data = _postprocess(data, prepared)
+    job, dev, opts = prepared.job, prepared.device, prepared.options
+    tuid = new_tuid()
+    warnings = list(opts.warnings) + list(getattr(job, "warnings", [])) + list(data.warnings)
+    trace = {
+        "jobId": job.job_id or tuid,
+        "tuid": tuid,
+        "jobName": job.name,
+        "jobKind": job.kind,
+        "device": dev.name,
+        "executor": prepared.executor.type,
+        "qpuType": prepared.executor.kind,
+        "qpuVendor": dev.vendor,
+        "qpuName": dev.name,
+        "qpuVersion": __version__,
+        "seed": opts["seed"],
+        "shots": opts["shots"],
+        "measLevel": opts["meas_level"],
+        "experiments": len(prepared.schedules),
+        "instructions": total_instructions(prepared.schedules),
+        "date": started_at.isoformat(timespec="seconds"),
+        "timeTaken": round(t_run - t0 + prepared.compile_seconds, 6),
+        "timeTakenCompile": round(prepared.compile_seconds, 6),
+        "timeTakenPrepare": round(t_prepared - t0, 6),
+        "timeTakenQpu": round(data.qpu_seconds if data.qpu_seconds is not None else t_run - t_prepared, 6),
+        "optionSources": dict(opts.sources),
+        "versions": _versions(prepared.executor),
+        "executorInfo": data.info,
+        "warnings": warnings,
+    }
+    for w in warnings:
+        log.warning(w)
+    attrs = {
+        "tuid": tuid,
+        "name": job.name,
+        "job_id": job.job_id or "",
+        "device": dev.name,
+        "executor": prepared.executor.type,
+        "job_kind": job.kind,
+        "job_filename": job.source_filename,
+        "job_source": job.source,
+        "options": opts.echo,
+        "trace": trace,
+        "device_config": dev.model_dump(mode="json"),
+        "artifacts": {k: v for k, v in data.artifacts.items() if isinstance(v, str)},
+    }
+    ds = build_dataset(experiment_names=job.experiment_names, schedules=prepared.schedules, data=data,
+                       meas_level=opts["meas_level"], meas_return=opts["meas_return"], attrs=attrs)
+    if data.statevector is not None:
+        width = max(len(v) for v in data.statevector)
+        table = np.full((len(data.statevector), width), np.nan, dtype=complex)
+        for i, v in enumerate(data.statevector):
+            table[i, : len(v)] = v
+        ds["statevector"] = (("experiment", "basis_state"), table)
+    log.info("run %s finished in %.3f s", tuid, trace["timeTaken"])
+    return Result(ds)
+
+
+def run(
+    job: Job | str | os.PathLike[str] | Mapping[str, Any],
+    device: str | Device | None = None,
+    *,
+    shots: int | None = None,
+    seed: int | None = None,
+    options: Mapping[str, Any] | None = None,
+    config: str | os.PathLike[str] | None = None,
+    credentials: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> Result:
+    """Run a job on a device and return its :class:`~workbench.results.result.Result`.
+
+    >>> result = run("x-gate", device="qutip-1q", shots=1000, seed=7)  # doctest: +SKIP
+    >>> result.counts()  # doctest: +SKIP
+    {'1': 993, '0': 7}
+    """
+    prepared = prepare(job, device, shots=shots, seed=seed, options=options, config=config)
+    return execute(prepared, credentials=credentials, progress=progress, cancel=cancel)

@@ -1,0 +1,146 @@
+"""The result Dataset: one schema for every executor, saved as NetCDF and reloaded without loss.
+
+Dimensions: ``experiment`` x ``shot`` x ``slot`` (memory slot), plus ``outcome`` (bit strings seen)
+and ``level`` (transmon levels) where present. Variables (each only when the run produced it):
+
+========================  ===============================  =====================================
+``iq``                    (experiment, shot, slot) complex  integrated IQ point per shot
+``iq_mean``               (experiment, slot) complex        shot-averaged IQ (meas_return avg)
+``memory``                (experiment, shot, slot) int8     discriminated bit per shot
+``counts``                (experiment, outcome) int64       shots per bit string (slot 0 rightmost)
+``populations``           (experiment, slot, level) float   exact level probabilities (simulators)
+========================  ===============================  =====================================
+
+Coordinates: ``experiment`` (index), ``experiment_name``, ``slot``, ``shot``, ``outcome``,
+``slot_qubit`` (experiment, slot; -1 where nothing was acquired) and one coordinate per scalar
+metadata key shared by all experiments (``amp``, ``delay``...), so sweeps plot directly.
+
+Attributes follow quantify-core's habit: ``tuid`` and plain strings; everything structured
+(``options``, ``trace``, ``device_config``) is a JSON string, because netCDF attributes cannot hold
+dicts, None or booleans.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from workbench.results.counts import bitstring_counts
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from workbench.executors.base import ExecutionData
+    from workbench.schedule.ir import Schedule
+
+SCHEMA = "workbench-result/1"
+JSON_ATTRS = ("options", "trace", "device_config", "artifacts")
+
+
+def _sweep_coordinates(schedules: Sequence[Schedule], taken: set[str]) -> dict[str, list[Any]]:
+    """Scalar metadata keys present in every experiment become coordinates along ``experiment``."""
+    if not schedules:
+        return {}
+    coords: dict[str, list[Any]] = {}
+    for key in schedules[0].metadata:
+        if not key.isidentifier() or keyword.iskeyword(key) or key in taken or key == "name":
+            continue
+        values = [s.metadata.get(key) for s in schedules]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            coords[key] = [float(v) for v in values]
+        elif all(isinstance(v, str) for v in values):
+            coords[key] = values
+    return coords
+
+
+def build_dataset(
+    *,
+    experiment_names: Sequence[str],
+    schedules: Sequence[Schedule],
+    data: ExecutionData,
+    meas_level: int,
+    meas_return: str,
+    attrs: dict[str, Any],
+) -> xr.Dataset:
+    """Assemble the Dataset from what an executor returned (already discriminated by the core)."""
+    import xarray as xr
+
+    n_exp, n_slot = data.slot_qubit.shape
+    variables: dict[str, Any] = {}
+    coords: dict[str, Any] = {
+        "experiment": np.arange(n_exp),
+        "experiment_name": ("experiment", np.array(list(experiment_names), dtype=object).astype(str)),
+        "slot": np.arange(n_slot),
+        "slot_qubit": (("experiment", "slot"), data.slot_qubit.astype(np.int64)),
+    }
+    per_shot = data.iq is not None or data.memory is not None
+    if per_shot:
+        shots = (data.iq if data.iq is not None else data.memory).shape[1]
+        coords["shot"] = np.arange(shots)
+    if data.iq is not None and not (meas_level == 1 and meas_return == "avg"):
+        variables["iq"] = (("experiment", "shot", "slot"), data.iq.astype(complex))
+    if data.iq_mean is not None:
+        variables["iq_mean"] = (("experiment", "slot"), data.iq_mean.astype(complex))
+    if data.memory is not None:
+        variables["memory"] = (("experiment", "shot", "slot"), data.memory.astype(np.int8))
+        per_exp = [bitstring_counts(data.memory[e], s.memory_slots) for e, s in enumerate(schedules)]
+        outcomes = sorted({k for c in per_exp for k in c}, key=lambda k: (len(k), k))
+        table = np.array([[c.get(k, 0) for k in outcomes] for c in per_exp], dtype=np.int64)
+        variables["counts"] = (("experiment", "outcome"), table.reshape(n_exp, len(outcomes)))
+        coords["outcome"] = np.array(outcomes, dtype=object).astype(str) if outcomes else np.array([], dtype=str)
+    for name, (dims, array) in data.extras.items():
+        variables[name] = (dims, array)
+    for key, values in _sweep_coordinates(schedules, set(variables) | set(coords)).items():
+        coords[key] = ("experiment", values)
+    ds = xr.Dataset(variables, coords=coords)
+    ds.attrs = {"schema": SCHEMA, **{k: _attr(k, v) for k, v in attrs.items()}}
+    for name, text in (("iq", "integrated IQ per shot"), ("memory", "discriminated bit per shot"),
+                       ("counts", "shots per outcome, slot 0 rightmost"),
+                       ("populations", "exact level probabilities at acquisition")):
+        if name in ds:
+            ds[name].attrs["long_name"] = text
+    return ds
+
+
+def _attr(key: str, value: Any) -> str | int | float:
+    if key in JSON_ATTRS or isinstance(value, dict | list | tuple | bool) or value is None:
+        return json.dumps(value, default=_json_default, allow_nan=True)
+    return value
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, complex):
+        return [obj.real, obj.imag]
+    return str(obj)
+
+
+def json_attr(ds: xr.Dataset, key: str, default: Any = None) -> Any:
+    """A JSON attribute of a result Dataset, decoded."""
+    raw = ds.attrs.get(key)
+    if raw is None:
+        return default
+    return json.loads(raw) if isinstance(raw, str) else raw
+
+
+def save_dataset(ds: xr.Dataset, path: str | Path) -> None:
+    """NetCDF through h5netcdf; complex IQ is stored natively (invalid_netcdf where needed)."""
+    ds.to_netcdf(path, engine="h5netcdf", invalid_netcdf=True)
+
+
+def load_dataset(path: str | Path) -> xr.Dataset:
+    """Read a saved result fully into memory (the file is closed afterwards, so it can be moved)."""
+    import xarray as xr
+
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        loaded = ds.load()
+    for name in ("experiment_name", "outcome"):
+        if name in loaded.coords and loaded[name].dtype == object:
+            loaded[name] = loaded[name].astype(str)
+    return loaded

@@ -1,0 +1,146 @@
+"""The output folder a colleague receives: QHAna circuit-executor files plus what reproduces the run.
+
+==============================  ============================================================
+``result-counts.json/.csv``     one entity per experiment: ``{"ID": name, "<bits>": n, ...}``
+``result-distribution.json/.csv``  the same divided by shots; each entity sums to exactly 1
+``result-statevector.json/.csv``   where the executor has a statevector (complex literals)
+``result-trace.json``           provenance: job, device, executor, versions, timings, seed
+``execution-options.json``      every effective option; pass it back with ``--options``
+``dataset.nc``                  the full xarray Dataset (NetCDF, h5netcdf)
+``job.json`` / ``circuit.qasm`` the job exactly as given
+``device-config.yml``           the device and calibrations used (``--config`` reproduces)
+``compiled/``                   executor artefacts (e.g. Qblox Q1ASM programs)
+==============================  ============================================================
+
+The folder is written under a temporary name beside the target and renamed into place at the
+end, so a failure never leaves a half-written folder, and an existing non-empty folder is never
+touched.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import OutputError
+from workbench.results.counts import distribution
+
+if TYPE_CHECKING:
+    from workbench.results.result import Result
+
+
+def check_output_folder(folder: str | os.PathLike[str]) -> Path:
+    """Refuse an existing non-empty folder or a file before anything runs."""
+    path = Path(folder)
+    if path.exists():
+        if not path.is_dir():
+            raise OutputError("exists and is not a folder", None, str(path))
+        if any(path.iterdir()):
+            raise OutputError("folder exists and is not empty; choose another --out (results are never "
+                              "overwritten)", None, str(path))
+    parent = path.resolve().parent
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise OutputError("parent folder is not writable", None, str(path))
+    return path
+
+
+def entities_json(rows: Sequence[Mapping[str, Any]]) -> str:
+    return json.dumps(list(rows), indent=2) + "\n"
+
+
+def entities_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    columns: list[str] = ["ID"]
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval=0, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def count_entities(result: Result) -> list[dict[str, Any]]:
+    return [{"ID": name, **counts} for name, counts in zip(result.experiment_names, result.counts_list(),
+                                                           strict=True)]
+
+
+def distribution_entities(result: Result) -> list[dict[str, Any]]:
+    return [{"ID": name, **distribution(counts)}
+            for name, counts in zip(result.experiment_names, result.counts_list(), strict=True)]
+
+
+def statevector_entities(result: Result) -> list[dict[str, Any]] | None:
+    vectors = result.statevectors()
+    if vectors is None:
+        return None
+    rows = []
+    for name, vector in zip(result.experiment_names, vectors, strict=True):
+        width = max(1, (len(vector) - 1).bit_length())
+        row: dict[str, Any] = {"ID": name}
+        row.update({format(i, f"0{width}b"): repr(complex(v)) for i, v in enumerate(vector)})
+        rows.append(row)
+    return rows
+
+
+def write_folder(result: Result, folder: str | os.PathLike[str]) -> Path:
+    """Write every output file for ``result`` into ``folder`` (new or empty), atomically."""
+    target = check_output_folder(folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        _write_files(result, staging)
+        if target.exists():
+            target.rmdir()  # empty (checked above); rename cannot replace it on every platform
+        os.rename(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"cannot write results ({exc.strerror or exc})", None, str(target)) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _write_files(result: Result, folder: Path) -> None:
+    if result.has_counts:
+        counts = count_entities(result)
+        _write_text(folder / "result-counts.json", entities_json(counts))
+        _write_text(folder / "result-counts.csv", entities_csv(counts))
+        dist = distribution_entities(result)
+        _write_text(folder / "result-distribution.json", entities_json(dist))
+        _write_text(folder / "result-distribution.csv", entities_csv(dist))
+    vectors = statevector_entities(result)
+    if vectors is not None:
+        _write_text(folder / "result-statevector.json", entities_json(vectors))
+        _write_text(folder / "result-statevector.csv", entities_csv(vectors))
+    _write_text(folder / "result-trace.json", json.dumps(result.trace, indent=2) + "\n")
+    _write_text(folder / "execution-options.json", json.dumps(result.options, indent=2) + "\n")
+    result.save(folder / "dataset.nc")
+    job_file = result.dataset.attrs.get("job_filename") or "job.json"
+    _write_text(folder / Path(job_file).name, result.dataset.attrs.get("job_source", ""))
+    device_config = result.device_config
+    if device_config:
+        import yaml
+
+        _write_text(folder / "device-config.yml",
+                    yaml.safe_dump({"devices": [device_config]}, sort_keys=False))
+    artifacts = result.artifacts
+    if artifacts:
+        compiled = folder / "compiled"
+        for name, text in artifacts.items():
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                continue  # artefact names come from executors; never let one escape the folder
+            path = compiled / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_text(path, text)

@@ -1,0 +1,154 @@
+"""A run's result: a thin object over the Dataset, which is the single source of truth.
+
+Everything a :class:`Result` knows (options, trace, job text, device calibration) lives in the
+Dataset's attributes, so a Dataset reloaded from ``dataset.nc`` is a complete result again.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from workbench.errors import InputError
+from workbench.results.counts import distribution
+from workbench.results.dataset import json_attr, load_dataset, save_dataset
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+
+class Result:
+    def __init__(self, dataset: xr.Dataset):
+        self.dataset = dataset
+
+    # -- identity -------------------------------------------------------------------------------
+    @property
+    def tuid(self) -> str:
+        return str(self.dataset.attrs.get("tuid", ""))
+
+    @property
+    def device(self) -> str:
+        return str(self.dataset.attrs.get("device", ""))
+
+    @property
+    def executor(self) -> str:
+        return str(self.dataset.attrs.get("executor", ""))
+
+    @property
+    def job_id(self) -> str:
+        return str(self.dataset.attrs.get("job_id", ""))
+
+    @property
+    def experiment_names(self) -> list[str]:
+        return [str(n) for n in self.dataset["experiment_name"].values]
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The reproducible execution options (no secrets)."""
+        return json_attr(self.dataset, "options", {})
+
+    @property
+    def trace(self) -> dict[str, Any]:
+        return json_attr(self.dataset, "trace", {})
+
+    @property
+    def device_config(self) -> dict[str, Any]:
+        return json_attr(self.dataset, "device_config", {})
+
+    @property
+    def artifacts(self) -> dict[str, str]:
+        return json_attr(self.dataset, "artifacts", {}) or {}
+
+    # -- counts ---------------------------------------------------------------------------------
+    @property
+    def has_counts(self) -> bool:
+        return "counts" in self.dataset
+
+    def _experiment_index(self, experiment: int | str) -> int:
+        names = self.experiment_names
+        if isinstance(experiment, str):
+            if experiment not in names:
+                raise InputError(f"no experiment named '{experiment}'; experiments: {', '.join(names[:10])}")
+            return names.index(experiment)
+        if not -len(names) <= experiment < len(names):
+            raise InputError(f"experiment index {experiment} out of range (0..{len(names) - 1})")
+        return experiment % len(names)
+
+    def counts_list(self) -> list[dict[str, int]]:
+        """Counts of every experiment, most frequent first, zero entries left out."""
+        if not self.has_counts:
+            raise InputError("this result has no counts (meas_level 2 produces them)")
+        table = self.dataset["counts"].values
+        outcomes = [str(o) for o in self.dataset["outcome"].values]
+        out = []
+        for row in table:
+            pairs = [(outcomes[i], int(n)) for i, n in enumerate(row) if n > 0]
+            pairs.sort(key=lambda kv: (-kv[1], kv[0]))
+            out.append(dict(pairs))
+        return out
+
+    def counts(self, experiment: int | str = 0) -> dict[str, int]:
+        """Counts of one experiment (by index or name)."""
+        return self.counts_list()[self._experiment_index(experiment)]
+
+    def distribution(self, experiment: int | str = 0) -> dict[str, float]:
+        return distribution(self.counts(experiment))
+
+    def statevectors(self) -> list[np.ndarray] | None:
+        if "statevector" not in self.dataset:
+            return None
+        return [np.asarray(v) for v in self.dataset["statevector"].values]
+
+    # -- files ----------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the Dataset alone (NetCDF)."""
+        save_dataset(self.dataset, path)
+        return Path(path)
+
+    def export(self, folder: str | os.PathLike[str]) -> Path:
+        """Write the standard output folder (new or empty folder only)."""
+        from workbench.results.exports import write_folder
+
+        return write_folder(self, folder)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Result:
+        """Reload from an output folder or a ``dataset.nc`` file."""
+        p = Path(path)
+        file = p / "dataset.nc" if p.is_dir() else p
+        if not file.exists():
+            raise InputError("no dataset.nc found (expected an output folder or a .nc file)", None, str(p))
+        try:
+            ds = load_dataset(file)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read dataset ({exc})", None, str(file)) from None
+        if not str(ds.attrs.get("schema", "")).startswith("workbench-result/"):
+            raise InputError("not a workbench result dataset (attribute 'schema' missing)", None, str(file))
+        return cls(ds)
+
+    # -- display --------------------------------------------------------------------------------
+    def summary(self) -> str:
+        names = self.experiment_names
+        line = (f"Result {self.tuid}: device {self.device} ({self.executor}), {len(names)} experiment"
+                f"{'s' if len(names) != 1 else ''}, shots {self.options.get('shots')}, "
+                f"seed {self.options.get('seed')}")
+        if self.has_counts and names:
+            first = self.counts(0)
+            top = ", ".join(f"{k}: {v}" for k, v in list(first.items())[:4])
+            line += f"; {names[0]}: {{{top}{', ...' if len(first) > 4 else ''}}}"
+        return line
+
+    def __repr__(self) -> str:
+        return f"<{self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{html.escape(self.summary())}</b></p>" + self.dataset._repr_html_()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Result) and self.dataset.identical(other.dataset)
+
+    __hash__ = None  # type: ignore[assignment]
