@@ -23,7 +23,7 @@ import numpy as np
 from workbench import __version__
 from workbench.devices.catalogue import Catalogue
 from workbench.devices.model import Device
-from workbench.errors import JobError
+from workbench.errors import JobError, UnsupportedError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.executors.registry import executor_class
 from workbench.jobs import Job, load_job
@@ -103,6 +103,8 @@ def prepare(
 
         job = load_job(build(str(job), dev))
     job = load_job(job)
+    if not dev.available:
+        raise UnsupportedError(f"device '{dev.name}' is marked unavailable in its configuration")
     cls = executor_class(dev.executor)
     if job.kind not in cls.job_kinds:
         raise JobError(f"device '{dev.name}' (executor {cls.type}) does not run {job.kind} jobs; "

@@ -161,9 +161,9 @@ def resolve_options(
     ``layers`` are ``(source label, mapping)`` pairs, e.g. ``("device qutip-1q", {...})``; the label
     appears in error messages. Secrets are split off before anything else sees them.
     """
-    by_name = {s.name: s for s in specs}
-    values: dict[str, Any] = {s.name: s.default for s in specs}
-    sources: dict[str, str] = {s.name: "default" for s in specs}
+    by_name = {s.name: s for s in specs if not s.secret}
+    values: dict[str, Any] = {s.name: s.default for s in by_name.values()}
+    sources: dict[str, str] = {name: "default" for name in by_name}
     unknown: dict[str, Any] = {}
     found_secrets: dict[str, Secret] = {}
     for source, mapping in layers:

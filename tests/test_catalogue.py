@@ -1,0 +1,98 @@
+import textwrap
+
+import pytest
+
+from workbench.devices.catalogue import DEFAULT_DEVICE, Catalogue
+from workbench.errors import ConfigError, DeviceNotFoundError
+
+
+def write(tmp_path, text):
+    path = tmp_path / "config.yml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_builtins_need_no_file(catalogue):
+    assert DEFAULT_DEVICE in catalogue.names()
+    assert "qutip-2q" in catalogue.names()
+    dev = catalogue.get()
+    assert dev.name == DEFAULT_DEVICE
+    assert dev.frame_frequencies()["d0"] == dev.qubits[0].frequency
+
+
+def test_example_config_file_is_valid(catalogue):
+    from pathlib import Path
+
+    example = Path(__file__).parents[1] / "executor-config.example.yml"
+    cat = Catalogue.load(example)
+    derived = cat.get("qutip-1q-short-t1")
+    assert derived.qubits[0].t1 == 2.0e-5
+    assert derived.executor == "qutip"  # inherited from the base
+    assert cat.get("my-sim-2q").couplings[0].channel == "u0"
+
+
+def test_user_file_overrides_and_extends(tmp_path, monkeypatch):
+    path = write(tmp_path, """
+        devices:
+          - name: slow
+            base: qutip-1q
+            title: Slow one
+            defaults: {shots: 7}
+          - name: qutip-2q
+            base: qutip-2q
+            available: false
+    """)
+    monkeypatch.setenv("WORKBENCH_CONFIG", str(path))
+    cat = Catalogue.load()
+    assert cat.get("slow").title == "Slow one"
+    assert cat.get("slow").defaults["shots"] == 7
+    assert cat.get("slow").defaults["meas_level"] == 2  # merged, not replaced
+    assert cat.get("qutip-2q").available is False
+
+
+def test_unknown_device_lists_known(catalogue):
+    with pytest.raises(DeviceNotFoundError, match="known devices: qutip-1q, qutip-2q"):
+        catalogue.get("nope")
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("devices: [\n  {name: a\n", "line"),
+    ("machines: []\n", "unknown top-level key(s) ['machines']"),
+    ("devices: {name: x}\n", "devices: must be a list"),
+    ("devices:\n  - title: no name\n", "devices[0]: each device needs a 'name'"),
+    ("devices:\n  - name: x\n    base: missing\n", "devices[0].base: base device 'missing' is not defined"),
+    ("devices:\n  - name: x\n    base: qutip-1q\n    colour: red\n", "devices[x].colour: unknown field"),
+    ("devices:\n  - name: x\n    base: qutip-1q\n    dt: -1\n", "devices[x].dt"),
+    ("devices:\n  - name: x\n    base: qutip-1q\n    qubits:\n      - {index: 0}\n", "devices[x].qubits[0]"),
+])
+def test_bad_config_files_name_the_place(tmp_path, text, fragment):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        Catalogue.load(path)
+    assert fragment in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_t2_above_twice_t1_rejected(tmp_path, catalogue):
+    raw = catalogue.raw("qutip-1q")
+    raw["name"] = "bad"
+    qubit = dict(raw["qubits"][0], t1=1e-5, t2=3e-5)
+    import yaml
+
+    path = tmp_path / "c.yml"
+    path.write_text(yaml.safe_dump({"devices": [dict(raw, qubits=[qubit])]}))
+    with pytest.raises(ConfigError, match=r"devices\[bad\]\.qubits\[0\].*exceeds 2 \* t1"):
+        Catalogue.load(path)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        Catalogue.load(tmp_path / "absent.yml")
+
+
+def test_listing_has_qhana_fields(catalogue):
+    listing = catalogue.listing()
+    for entry in listing:
+        for key in ("name", "vendor", "title", "description", "available", "executor", "qubits"):
+            assert key in entry
+    assert {e["name"] for e in listing} >= {"qutip-1q", "qutip-2q"}

@@ -1,0 +1,41 @@
+import math
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workbench.results.counts import bitstring_counts, distribution
+
+
+def test_slot_zero_is_rightmost():
+    memory = np.array([[1, 0, 0], [1, 0, 0], [0, 0, 1]], dtype=np.int8)  # (shots, slots)
+    assert bitstring_counts(memory, 3) == {"001": 2, "100": 1}
+
+
+def test_no_slots_gives_empty_string_with_all_shots():
+    assert bitstring_counts(np.zeros((5, 0), dtype=np.int8), 0) == {"": 5}
+
+
+def test_unwritten_trailing_slots_are_zero_characters():
+    memory = np.array([[1, 0]], dtype=np.int8)
+    assert bitstring_counts(memory, 2) == {"01": 1}
+
+
+@given(st.lists(st.integers(min_value=1, max_value=10**6), min_size=1, max_size=40))
+def test_distribution_sums_to_exactly_one_in_listing_order(values):
+    counts = {format(i, "08b"): v for i, v in enumerate(values)}
+    dist = distribution(counts)
+    naive = 0.0
+    for v in dist.values():
+        naive += v
+    assert naive == 1.0
+    assert math.fsum(dist.values()) == 1.0
+    assert all(0.0 <= v <= 1.0 for v in dist.values())
+    total = sum(values)
+    for key, v in dist.items():
+        assert abs(v - counts[key] / total) <= 64 * math.ulp(1.0)
+
+
+def test_distribution_of_thirds():
+    dist = distribution({"0": 1, "1": 1, "10": 1})
+    assert sum(dist.values()) == 1.0

@@ -1,0 +1,163 @@
+"""``workbench`` command line: the same core as the Python API and the widgets.
+
+Exit codes: 0 success, 2 bad input (one ``error: ...`` line on stderr, nothing written),
+1 a failure while running, 130 interrupted. Tracebacks only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from workbench.errors import InputError, WorkbenchError
+
+log = logging.getLogger("workbench")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse prints usage plus a message; users get the one-line error the other failures give."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {message} (see 'workbench --help')", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="workbench",
+        description="Run OpenPulse jobs and circuits on simulated and Qblox transmon devices.",
+    )
+    parser.add_argument("--config", metavar="FILE",
+                        help="device config file (YAML) adding or overriding devices; default $WORKBENCH_CONFIG")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("devices", help="list the devices")
+    p.add_argument("--json", action="store_true", help="print the QHAna devices list as JSON")
+
+    p = sub.add_parser("examples", help="list the built-in example jobs")
+
+    p = sub.add_parser("run", help="run a job and write the output folder")
+    p.add_argument("job", metavar="JOB", help="PulseQobj JSON file, or a built-in example name (see 'examples')")
+    p.add_argument("--device", help="device name (default: the job's backend if known, else qutip-1q)")
+    p.add_argument("--shots", help="number of shots")
+    p.add_argument("--seed", help="random seed (recorded in execution-options.json)")
+    p.add_argument("--options", metavar="FILE", help="execution options JSON (e.g. a previous execution-options.json)")
+    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="assignments",
+                   help="set any execution option (repeatable); VALUE is read as JSON when it parses")
+    p.add_argument("--out", metavar="DIR", help="output folder, new or empty (default: results/<tuid>)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _cmd_devices(args: argparse.Namespace) -> int:
+    from workbench.devices.catalogue import Catalogue
+
+    listing = Catalogue.load(args.config).listing()
+    if args.json:
+        print(json.dumps(listing, indent=2))
+        return 0
+    width = max(len(d["name"]) for d in listing) if listing else 4
+    for d in listing:
+        state = "available" if d["available"] else "unavailable"
+        print(f"{d['name']:<{width}}  {d['executor']:<8} {d['qubits']} qubit{'s' if d['qubits'] != 1 else ' '}"
+              f"  {state:<11}  {d['title']}")
+    return 0
+
+
+def _cmd_examples(args: argparse.Namespace) -> int:
+    from workbench.examples import EXAMPLES
+
+    for name, entry in EXAMPLES.items():
+        print(f"{name:<10} {entry[1]}")
+    return 0
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    from workbench.options import parse_assignment
+
+    flags: dict[str, Any] = {}
+    for text in args.assignments:
+        key, value = parse_assignment(text)
+        flags[key] = value
+    if args.shots is not None:
+        flags["shots"] = args.shots
+    if args.seed is not None:
+        flags["seed"] = args.seed
+    return flags
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from workbench.core import execute, prepare
+    from workbench.options import read_options_file
+    from workbench.results.exports import check_output_folder
+
+    flags = _flags(args)
+    options = read_options_file(args.options) if args.options else None
+    if args.out:
+        check_output_folder(args.out)
+    prepared = prepare(args.job, args.device, options=options, options_source=args.options or "options",
+                       flags=flags, config=args.config)
+    bar = None
+    progress = None
+    if not args.no_progress and sys.stderr.isatty():
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(prepared.schedules), unit="exp", desc=prepared.device.name, file=sys.stderr)
+
+        def progress(done: int, total: int) -> None:
+            bar.n = done
+            bar.refresh()
+
+    try:
+        result = execute(prepared, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    folder = result.export(args.out or os.path.join("results", result.tuid))
+    print(result.summary())
+    print(f"results written to {folder}")
+    return 0
+
+
+_COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return _COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if args.debug:
+            raise
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in the workbench: one line for users, the traceback on request
+        if args.debug or os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        message = " ".join(str(exc).split())[:300]
+        print(f"error: internal error ({type(exc).__name__}: {message}); rerun with --debug for details",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
