@@ -33,9 +33,14 @@ def _no_user_config(monkeypatch):
     monkeypatch.delenv("WORKBENCH_CONFIG", raising=False)
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """The real `workbench` command line in a subprocess (what users run)."""
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("WORKBENCH_CONFIG", None) if env is None or "WORKBENCH_CONFIG" not in env else None
-    return subprocess.run([sys.executable, "-m", "workbench.cli.main", *args], capture_output=True, text=True,
+def _run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k != "WORKBENCH_CONFIG"}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True,
                           cwd=cwd, env=full_env, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def run_cli():
+    """The real `workbench` command line in a subprocess (what users run)."""
+    return _run_cli

@@ -130,8 +130,9 @@ def json_attr(ds: xr.Dataset, key: str, default: Any = None) -> Any:
 
 
 def save_dataset(ds: xr.Dataset, path: str | Path) -> None:
-    """NetCDF through h5netcdf; complex IQ is stored natively (invalid_netcdf where needed)."""
-    ds.to_netcdf(path, engine="h5netcdf", invalid_netcdf=True)
+    """NetCDF through h5netcdf, which stores complex IQ as a valid netCDF-4 compound type
+    (netCDF4-python reads it back with ``auto_complex=True``)."""
+    ds.to_netcdf(path, engine="h5netcdf")
 
 
 def load_dataset(path: str | Path) -> xr.Dataset:

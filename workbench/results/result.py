@@ -138,7 +138,7 @@ class Result:
                 f"seed {self.options.get('seed')}")
         if self.has_counts and names:
             first = self.counts(0)
-            top = ", ".join(f"{k}: {v}" for k, v in list(first.items())[:4])
+            top = ", ".join(f"{k!r}: {v}" for k, v in list(first.items())[:4])
             line += f"; {names[0]}: {{{top}{', ...' if len(first) > 4 else ''}}}"
         return line
 
