@@ -1,0 +1,131 @@
+"""``load_job``: one entry point for every way a job reaches the workbench.
+
+A job arrives as a file path, as text pasted into a widget or posted to a plugin, as a mapping built
+in a notebook, or already loaded. Whatever the form, the job keeps its exact text (``Job.source``)
+so that an output folder holds the input that produced it, and every error is a
+:class:`~workbench.errors.JobError` that names the file and the place in it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import JobError
+from workbench.jobs.base import Job
+from workbench.jobs.pulse_job import PulseJob
+
+JobSource = Job | str | os.PathLike[str] | Mapping[str, Any]
+
+# Comments and blank space that may precede the OPENQASM header of a circuit.
+_QASM_PREAMBLE = re.compile(r"\A(?:\s+|//[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+_BOM = "\ufeff"
+
+
+def load_job(source: JobSource) -> Job:
+    """A :class:`Job` from a path, JSON or OpenQASM text, a PulseQobj/envelope mapping, or a Job.
+
+    Strings are taken as text when they look like JSON (``{``/``[``) or OpenQASM, else as a path;
+    a string that is neither an existing file nor JSON is reported as a missing file.
+    """
+    if isinstance(source, Job):
+        return source
+    if isinstance(source, Mapping):
+        return PulseJob.from_data(source, _dump(source))
+    if isinstance(source, os.PathLike):
+        return _load_file(Path(os.fspath(source)))
+    if not isinstance(source, str):
+        raise JobError(f"cannot load a job from {type(source).__name__}; give a path, JSON or OpenQASM text, "
+                       "or a mapping")
+    text = source.removeprefix(_BOM)
+    if text.lstrip().startswith(("{", "[")):
+        return _load_text(source, None, None)
+    if _looks_like_qasm(text):
+        return _load_circuit(source, None)
+    path = _existing_path(source)
+    if path is not None:
+        return _load_file(path)
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError, JobError):
+        shown = source if len(source) <= 80 else source[:77] + "..."
+        raise JobError(f"no such file: {shown!r} (and not JSON or OpenQASM text either)") from None
+    return PulseJob.from_data(data, source)
+
+
+def _existing_path(text: str) -> Path | None:
+    if not text.strip() or "\n" in text or "\x00" in text:
+        return None
+    try:
+        path = Path(text)
+        return path if path.exists() else None
+    except (OSError, ValueError):  # name too long, invalid characters: not a file we can open
+        return None
+
+
+def _load_file(path: Path) -> Job:
+    origin = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise JobError(f"no such file: {origin!r}") from None
+    except OSError as exc:
+        raise JobError(f"cannot read the job file ({exc.strerror or exc})", None, origin) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        raise JobError(problem, None, origin) from None
+    if path.suffix.lower() == ".qasm" or _looks_like_qasm(text.removeprefix(_BOM)):
+        return _load_circuit(text, origin)
+    return _load_text(text, origin, path.stem)
+
+
+def _looks_like_qasm(text: str) -> bool:
+    return text[_QASM_PREAMBLE.match(text).end():].startswith("OPENQASM")  # type: ignore[union-attr]
+
+
+def _load_circuit(text: str, source: str | None) -> Job:
+    """OpenQASM text -> a circuit job. Not supported yet: a later issue adds circuit jobs here."""
+    raise JobError("OpenQASM circuits are not supported yet", None, source)
+
+
+def _reject_constant(name: str) -> Any:
+    raise JobError(f"{name} is not valid JSON; numbers must be finite")
+
+
+def _load_text(text: str, origin: str | None, name: str | None) -> Job:
+    try:
+        data = json.loads(text.removeprefix(_BOM), parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise JobError(f"not valid JSON: {exc.msg}", where, origin) from None
+    except JobError as exc:
+        raise JobError(exc.message, exc.location, origin) from None
+    except RecursionError:
+        raise JobError("not valid JSON: nested too deeply", None, origin) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise JobError(f"not valid JSON: {exc}", None, origin) from None
+    return PulseJob.from_data(data, text, name, origin)
+
+
+def _json_default(value: Any) -> Any:
+    """Let mappings built in Python carry complex amplitudes and numpy values."""
+    if isinstance(value, complex):
+        return [value.real, value.imag]
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _dump(mapping: Mapping[str, Any]) -> str:
+    try:
+        text = json.dumps(mapping, indent=2, default=_json_default, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise JobError(f"the job mapping cannot be written as JSON ({exc})") from None
+    return text

@@ -1,0 +1,220 @@
+"""A PulseQobj as a :class:`~workbench.jobs.base.Job`: validated once, translated per device.
+
+Everything that does not depend on the device is checked when the job is built (types, instruction
+names, acquire lists, memory slots, and every parametric pulse is sampled), so that a bad file fails
+on load, before any device is chosen. :meth:`PulseJob.schedules` adds what only a device can tell:
+which channels and qubits exist, the default frame frequencies and ``dt`` (a PulseQobj carries none:
+its times are in samples of whatever device runs it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from workbench.errors import JobError
+from workbench.jobs.base import Job
+from workbench.jobs.pulseqobj import (
+    AcquireInstruction,
+    DelayInstruction,
+    Experiment,
+    FrequencyChange,
+    LibraryPlay,
+    ParametricPulse,
+    ParsedDocument,
+    PhaseChange,
+    PulseQobj,
+    parse_document,
+)
+from workbench.pulses.shapes import sample
+from workbench.schedule.builder import ScheduleBuilder
+from workbench.schedule.ir import channel_sort_key
+
+if TYPE_CHECKING:
+    from workbench.devices.model import Device
+    from workbench.schedule.ir import Schedule
+
+GHZ = 1e9
+MICROSECONDS_PER_SECOND = 1e6
+_PHASE_KIND = {"setp": "setp", "fc": "shiftp"}  # OpenPulse's "frame change" is a phase shift
+
+
+@contextmanager
+def attributed(origin: str | None) -> Iterator[None]:
+    """Put the file name in front of JobErrors raised inside, so a message alone says which file."""
+    try:
+        yield
+    except JobError as exc:
+        if origin is None or exc.source is not None:
+            raise
+        raise type(exc)(exc.message, exc.location, origin) from None
+
+
+def unique_names(names: list[str | None]) -> list[str]:
+    """Header names made unique: missing -> ``experiment-<i>``, repeats -> ``<name>-2``, ``-3`` ...
+
+    Results are indexed by experiment name, so two equal names would merge two experiments' data.
+    The first occurrence keeps its name and no generated name takes one that appears in the file.
+    """
+    bases = [n if isinstance(n, str) and n.strip() else f"experiment-{i}" for i, n in enumerate(names)]
+    reserved = set(bases)
+    taken: set[str] = set()
+    out: list[str] = []
+    for base in bases:
+        name = base
+        if name in taken:
+            n = 2
+            while f"{base}-{n}" in reserved or f"{base}-{n}" in taken:
+                n += 1
+            name = f"{base}-{n}"
+        taken.add(name)
+        out.append(name)
+    return out
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable, type-exact image of a parameter value: ``1``, ``1.0``, ``True`` and ``"1"`` differ."""
+    if isinstance(value, Mapping):
+        return ("map", tuple(sorted((str(k), type(k).__name__, _freeze(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return ("seq", tuple(_freeze(v) for v in value))
+    return (type(value).__name__, repr(value))
+
+
+def _cache_key(ins: ParametricPulse) -> Any:
+    return (ins.pulse_shape, _freeze(ins.parameters))
+
+
+class PulseJob(Job):
+    """An OpenPulse job. Build it with :func:`workbench.jobs.loader.load_job` or :meth:`from_data`."""
+
+    kind: ClassVar[str] = "pulse"
+    source_filename: ClassVar[str] = "job.json"
+
+    def __init__(self, document: ParsedDocument, source: str, name: str | None = None,
+                 origin: str | None = None):
+        qobj = document.qobj
+        super().__init__(source, document.job_id, name or document.job_id or qobj.qobj_id or "pulse-job")
+        self.document = document
+        self.qobj: PulseQobj = qobj
+        self.origin = origin  # file name put in front of error messages, None for text and mappings
+        self.backend_name: str | None = qobj.header.backend_name
+        self.warnings: list[str] = list(document.warnings)
+        self._names = unique_names([e.header.name for e in qobj.experiments])
+        with attributed(origin):
+            self._waveforms = self._sample_parametric()
+
+    @classmethod
+    def from_data(cls, data: Any, source: str, name: str | None = None,
+                  origin: str | None = None) -> PulseJob:
+        """Validate a decoded document (bare qobj or Tergite envelope) into a job."""
+        with attributed(origin):
+            document = parse_document(data)
+        return cls(document, source, name, origin)
+
+    def _sample_parametric(self) -> dict[tuple[int, int], np.ndarray]:
+        """Sample every parametric pulse now: shapes are device-independent and errors belong to load."""
+        cache: dict[Any, np.ndarray] = {}
+        out: dict[tuple[int, int], np.ndarray] = {}
+        for e, experiment in enumerate(self.qobj.experiments):
+            for k, ins in enumerate(experiment.instructions):
+                if isinstance(ins, ParametricPulse):
+                    key = _cache_key(ins)
+                    if key not in cache:
+                        where = f"experiments[{e}].instructions[{k}]"
+                        samples = sample(ins.pulse_shape, ins.parameters, where)
+                        samples.setflags(write=False)  # shared by every identical pulse of the job
+                        cache[key] = samples
+                    out[(e, k)] = cache[key]
+        return out
+
+    @property
+    def experiment_names(self) -> list[str]:
+        return list(self._names)
+
+    def option_defaults(self) -> dict[str, Any]:
+        config = self.qobj.config
+        out: dict[str, Any] = {}
+        for key in ("shots", "meas_level", "meas_return"):
+            value = getattr(config, key)
+            if value is not None:
+                out[key] = value
+        if config.rep_time is not None:
+            out["rep_time"] = config.rep_time / MICROSECONDS_PER_SECOND
+        return out
+
+    def schedules(self, device: Device) -> list[Schedule]:
+        with attributed(self.origin):
+            return [self._schedule(e, exp, device) for e, exp in enumerate(self.qobj.experiments)]
+
+    def _frequencies(self, experiment: Experiment, device: Device) -> dict[str, float]:
+        """Device calibration, then the job's LO frequencies, then the experiment's (GHz -> Hz).
+
+        An LO entry for a qubit the device does not have is dropped: Qiskit writes one entry per
+        qubit of the backend it assembled for, which may be larger than the device running the job.
+        """
+        freqs = device.frame_frequencies()
+        for config in (self.qobj.config, experiment.config):
+            if config is None:
+                continue
+            for values, prefix in ((config.qubit_lo_freq, "d"), (config.meas_lo_freq, "m")):
+                for i, ghz in enumerate(values or ()):
+                    if f"{prefix}{i}" in freqs:
+                        freqs[f"{prefix}{i}"] = ghz * GHZ
+        return freqs
+
+    def _schedule(self, e: int, experiment: Experiment, device: Device) -> Schedule:
+        header = experiment.header
+        metadata: dict[str, Any] = dict(header.metadata or {})
+        if header.name is not None:
+            metadata.setdefault("name", header.name)
+        builder = ScheduleBuilder(
+            name=self._names[e],
+            dt=device.dt,
+            frequencies=self._frequencies(experiment, device),
+            memory_slots=self.document.memory_slots[e] or 0,
+            metadata=metadata,
+        )
+        qubits = sorted(q.index for q in device.qubits)
+        channels = _device_channels(device)
+        library = self.document.library
+        for k, ins in enumerate(experiment.instructions):
+            where = f"experiments[{e}].instructions[{k}]"
+            channel = getattr(ins, "ch", None)
+            if channel is not None and channel not in channels:
+                raise JobError(f"channel '{channel}' does not exist on device '{device.name}' "
+                               f"(it has {', '.join(_sorted_channels(channels))})", f"{where}.ch")
+            if isinstance(ins, ParametricPulse):
+                builder.play(ins.t0, ins.ch, self._waveforms[(e, k)], ins.text_label or ins.pulse_shape,
+                             shape=ins.pulse_shape, parameters=ins.parameters, where=where)
+            elif isinstance(ins, LibraryPlay):
+                builder.play(ins.t0, ins.ch, library[ins.name], ins.name, where=where)
+            elif isinstance(ins, FrequencyChange):
+                builder.frame(ins.t0, ins.ch, ins.name, ins.frequency * GHZ, where=where)
+            elif isinstance(ins, PhaseChange):
+                builder.frame(ins.t0, ins.ch, _PHASE_KIND[ins.name], ins.phase, where=where)
+            elif isinstance(ins, DelayInstruction):
+                builder.delay(ins.t0, ins.ch, ins.duration, where=where)
+            elif isinstance(ins, AcquireInstruction):
+                for j, qubit in enumerate(ins.qubits):
+                    if qubit not in qubits:
+                        raise JobError(f"qubit {qubit} does not exist on device '{device.name}' "
+                                       f"(qubits: {', '.join(map(str, qubits))})", f"{where}.qubits[{j}]")
+                    register = ins.register_slot[j] if ins.register_slot is not None else None
+                    builder.acquire(ins.t0, ins.duration, qubit, ins.memory_slot[j], register, where=where)
+            # snapshots: recorded as a warning when the job was loaded, nothing to schedule
+        return builder.build()
+
+
+def _device_channels(device: Device) -> set[str]:
+    """Channels a device has: d/m/a per qubit, u per coupling."""
+    names = {f"{kind}{q.index}" for q in device.qubits for kind in "dma"}
+    return names | {c.channel for c in device.couplings}
+
+
+def _sorted_channels(channels: set[str]) -> list[str]:
+    """Playable channels in lane order, for messages (acquire channels are implied by qubits)."""
+    return sorted((c for c in channels if not c.startswith("a")), key=channel_sort_key)
