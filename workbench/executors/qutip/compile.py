@@ -1,0 +1,201 @@
+"""Schedule -> program: the list of constant-generator steps and measurements the propagator runs.
+
+The dynamics between two measurements is a product of exponentials of *piecewise-constant*
+generators. A step is one row ``[kind, tau, Delta(n), controls(2C)]``:
+
+* ``kind 0``: evolve for ``tau`` ns under the Hamiltonian written in the frame rotating at
+  ``sum_i Delta_i n_i`` (rad/ns) with control values ``Re z, Im z`` per channel;
+* ``kind 1``: change of frame at time ``tau`` by ``Delta`` (a diagonal phase, exact and cheap).
+
+Why frames: a play whose frame frequency differs from the reference of its channel (a detuned drive,
+or a coupler play, whose carrier must make up for the anharmonicity) has a carrier that rotates
+within each sample. Rather than chopping every sample into many sub-steps, each interval of constant
+active plays is simulated in the frame in which all their carriers are static (a linear solve on the
+channels' rotation vectors, see :mod:`.hamiltonian`); the samples are then exactly piecewise constant,
+as the AWG plays them. Only when no such frame exists (e.g. a coupler play overlapping drives of both
+its qubits) are samples subdivided, so that the residual carrier turns less than ``MAX_PHASE_STEP``
+per sub-step, with the carrier evaluated at each sub-step midpoint.
+
+Identical consecutive rows are merged (a delay or a constant pulse is one step whatever its length),
+and identical rows across experiments are exponentiated once by the runner.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from workbench.executors.qutip.hamiltonian import NS, TWO_PI, TransmonSystem
+from workbench.schedule.ir import Acquire, Play, Schedule
+
+MAX_PHASE_STEP = 0.05  # rad of residual carrier rotation per sub-step
+ZERO_RATE = 1e-12  # rad/ns below which a residual carrier rotation is float noise
+
+
+@dataclass(frozen=True)
+class Event:
+    """All acquisitions starting at one time: one joint projective measurement."""
+
+    time: int  # samples
+    qubits: tuple[int, ...]  # positions in the system, sorted, distinct
+    writes: tuple[tuple[int, int], ...]  # (memory slot, position), in instruction order
+
+
+@dataclass
+class Program:
+    """One experiment ready to propagate: ``phases[k]`` runs up to ``events[k]`` (if any)."""
+
+    phases: list[np.ndarray]  # each (steps, width) float64 rows
+    events: list[Event]
+    memory_slots: int
+    slot_qubit: np.ndarray  # (memory_slots,) qubit index finally written into each slot, -1 if none
+    substeps: int = 1
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def row_width(system: TransmonSystem) -> int:
+    return 2 + len(system.qubits) + 2 * len(system.controls)
+
+
+def simulated_qubits(schedule: Schedule, coupling_qubits: dict[str, tuple[int, int]]) -> tuple[int, ...]:
+    """Qubits whose state can affect an outcome: driven, measured, acquired, or on a used coupler."""
+    found = set(schedule.qubits)
+    for name in schedule.channels:
+        if name.startswith("u") and name in coupling_qubits:
+            found.update(coupling_qubits[name])
+    return tuple(sorted(found))
+
+
+def _events(schedule: Schedule, system: TransmonSystem) -> list[Event]:
+    by_time: dict[int, list[Acquire]] = defaultdict(list)
+    for acq in schedule.acquires:
+        by_time[acq.t0].append(acq)
+    events = []
+    for t in sorted(by_time):
+        acqs = by_time[t]
+        positions = tuple(sorted({system.position(a.qubit) for a in acqs}))
+        writes = tuple((a.memory_slot, system.position(a.qubit)) for a in acqs)
+        events.append(Event(t, positions, writes))
+    return events
+
+
+class _Compiler:
+    def __init__(self, schedule: Schedule, system: TransmonSystem):
+        self.schedule = schedule
+        self.system = system
+        self.dt_ns = schedule.dt / NS
+        self.n = len(system.qubits)
+        self.channels = system.channels
+        self.width = row_width(system)
+        self.frame = np.zeros(self.n)
+        self.substeps = 1
+        rotations = [c.rotation for c in system.controls]
+        self.rotation = np.array(rotations, dtype=float).reshape(len(rotations), self.n)
+
+    def _idle(self, length: int) -> np.ndarray:
+        row = np.zeros((1, self.width))
+        row[0, 1] = length * self.dt_ns
+        row[0, 2 : 2 + self.n] = self.frame
+        return row
+
+    def _switch(self, t: int, new: np.ndarray) -> np.ndarray:
+        row = np.zeros((1, self.width))
+        row[0, 0] = 1.0
+        row[0, 1] = t * self.dt_ns
+        row[0, 2 : 2 + self.n] = new - self.frame
+        self.frame = new
+        return row
+
+    def _driven(self, start: int, stop: int, plays: list[Play]) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        idx = [self.channels[p.channel] for p in plays]
+        rot = self.rotation[idx]
+        references = np.array([self.system.controls[i].reference for i in idx])
+        detuning = TWO_PI * (np.array([p.frequency for p in plays]) - references) * NS
+        residual = detuning - rot @ self.frame
+        if np.max(np.abs(residual)) > ZERO_RATE:
+            step, *_ = np.linalg.lstsq(rot, residual, rcond=None)
+            out.append(self._switch(start, self.frame + step))
+            residual = detuning - rot @ self.frame
+        residual = np.where(np.abs(residual) > ZERO_RATE, residual, 0.0)
+        k = max(1, math.ceil(float(np.max(np.abs(residual))) * self.dt_ns / MAX_PHASE_STEP - 1e-9))
+        self.substeps = max(self.substeps, k)
+        length = stop - start
+        rows = np.zeros((length * k, self.width))
+        rows[:, 1] = self.dt_ns / k
+        rows[:, 2 : 2 + self.n] = self.frame
+        t_mid = (start + (np.arange(length * k) + 0.5) / k) * self.dt_ns
+        for p, i, r in zip(plays, idx, residual, strict=True):
+            z = np.repeat(p.samples[start - p.t0 : stop - p.t0], k) * np.exp(1j * p.carrier_phase)
+            if r != 0.0:
+                z = z * np.exp(1j * r * t_mid)
+            col = 2 + self.n + 2 * i
+            rows[:, col] = z.real
+            rows[:, col + 1] = z.imag
+        out.append(rows)
+        return out
+
+    def compile(self, until_end: bool) -> Program:
+        schedule, system = self.schedule, self.system
+        events = _events(schedule, system)
+        plays = [p for p in schedule.plays if p.channel in self.channels]
+        stop = schedule.duration if until_end else (events[-1].time if events else 0)
+        marks = {0, stop} | {e.time for e in events if e.time <= stop}
+        for p in plays:
+            marks.update(t for t in (p.t0, p.t1) if t <= stop)
+        bounds = sorted(marks)
+        event_at = {e.time: e for e in events}
+        phases: list[np.ndarray] = []
+        current: list[np.ndarray] = []
+        for a, b in itertools.pairwise(bounds):
+            if a in event_at:
+                phases.append(_merge(current, self.width))
+                current = []
+            active = [p for p in plays if p.t0 <= a and p.t1 >= b]
+            current.extend(self._driven(a, b, active) if active else [self._idle(b - a)])
+        if stop in event_at:
+            phases.append(_merge(current, self.width))
+            current = []
+        if until_end:
+            current.append(self._switch(stop, np.zeros(self.n)))
+            phases.append(_merge(current, self.width))
+        kept_events = [e for e in events if e.time <= stop]
+        slots = schedule.memory_slots
+        slot_qubit = np.full(slots, -1, dtype=np.int64)
+        for e in kept_events:
+            for slot, pos in e.writes:
+                slot_qubit[slot] = system.qubits[pos]
+        steps = sum(len(p) for p in phases)
+        return Program(phases, kept_events, slots, slot_qubit, self.substeps,
+                       {"steps": steps, "events": len(kept_events)})
+
+
+def _merge(chunks: list[np.ndarray], width: int) -> np.ndarray:
+    """Run-length merge of identical consecutive evolution rows (their durations add up)."""
+    if not chunks:
+        return np.zeros((0, width))
+    rows = np.concatenate(chunks, axis=0) + 0.0  # + 0.0 folds -0.0 into 0.0 for exact comparisons
+    keep = np.where(rows[:, 0] == 1.0, np.any(rows[:, 2:] != 0.0, axis=1), rows[:, 1] > 0)
+    rows = rows[keep]
+    if len(rows) < 2:
+        return rows
+    key = np.delete(rows, 1, axis=1)
+    same = np.all(key[1:] == key[:-1], axis=1) & (rows[1:, 0] == 0.0) & (rows[:-1, 0] == 0.0)
+    starts = np.flatnonzero(np.concatenate(([True], ~same)))
+    merged = rows[starts].copy()
+    merged[:, 1] = np.add.reduceat(rows[:, 1], starts)
+    return merged
+
+
+def compile_schedule(schedule: Schedule, system: TransmonSystem, *, until_end: bool = False) -> Program:
+    """The program of one schedule on ``system``.
+
+    By default the evolution stops at the last acquisition (nothing after it can change an outcome);
+    ``until_end`` runs to the end of the schedule and returns to the qubit frame there, for callers
+    that want the final state (calibration, tests).
+    """
+    return _Compiler(schedule, system).compile(until_end)

@@ -1,0 +1,228 @@
+"""The ``qutip`` executor: a pulse-level simulator of the device's transmons.
+
+The model (:mod:`.hamiltonian`) is chalmers-qubit's ``SarimnerModel`` with its ``DecoherenceNoise``,
+driven by the schedule's plays with their carriers; :mod:`.compile` turns each schedule into exact
+piecewise-constant steps and :mod:`.propagate` runs many experiments at once and measures them
+projectively at their acquisitions. Here we only pick the qubits to simulate, batch experiments,
+sample shots reproducibly and turn levels into IQ points with the device's readout physics.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any, ClassVar
+
+import numpy as np
+
+from workbench.errors import CancelledError, UnsupportedError
+from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
+from workbench.executors.qutip.compile import Program, compile_schedule, simulated_qubits
+from workbench.executors.qutip.hamiltonian import TransmonSystem, build_system
+from workbench.options import OptionSpec, ResolvedOptions
+from workbench.readout import iq_points
+from workbench.schedule.ir import Schedule
+
+log = logging.getLogger(__name__)
+
+MAX_STATE_DIM = 729  # Liouville dimension of three qutrits (or ket dimension): beyond, memory decides
+CHUNK_EXPERIMENTS = 256  # experiments propagated together (progress and cancel act between chunks)
+CHUNK_STEPS = 400_000  # step rows compiled per chunk, bounding the compile arrays
+
+
+def experiment_rng(seed: int, experiment: int) -> np.random.Generator:
+    """The RNG of one experiment: the same draws whatever batch or worker the experiment runs in."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(experiment)]))
+
+
+def state_dim(qubits: int, levels: int, noise: bool) -> int:
+    n = levels**qubits
+    return n * n if noise else n
+
+
+class QutipExecutor(QuantumExecutor):
+    """Lindblad simulation of 3-level transmons in their rotating frames, measured projectively."""
+
+    type: ClassVar[str] = "qutip"
+    title: ClassVar[str] = "Pulse-level transmon simulator (chalmers-qubit model, exact propagators)"
+    kind: ClassVar[str] = "simulator"
+    options: ClassVar[tuple[OptionSpec, ...]] = (
+        OptionSpec("noise", bool, True, "include T1/T2 decoherence (Lindblad); false: unitary evolution"),
+        OptionSpec("levels", int, 3, "transmon levels simulated per qubit (2 has no leakage and no coupler)",
+                   minimum=2, maximum=6),
+    )
+    measure_levels: ClassVar[tuple[int, ...]] = (1, 2)
+    job_kinds: ClassVar[tuple[str, ...]] = ("pulse",)
+    tags: ClassVar[tuple[str, ...]] = ("pulse-simulator", "lindblad")
+    batch_experiments: int = CHUNK_EXPERIMENTS  # per instance: results never depend on it
+
+    def __init__(self, device: Any, credentials: Any = None):
+        super().__init__(device, credentials)
+        self._systems: dict[tuple[tuple[int, ...], int, bool], TransmonSystem] = {}
+        self._couplers = {c.channel: c.qubits for c in device.couplings}
+
+    @classmethod
+    def versions(cls) -> dict[str, str]:
+        out = {}
+        for name in ("qutip", "numpy", "scipy", "chalmers-qubit"):
+            try:
+                out[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                out[name] = "not installed"
+        return out
+
+    def check(self, schedules: Sequence[Schedule], options: ResolvedOptions) -> None:
+        super().check(schedules, options)
+        levels = options["levels"]
+        for i, sched in enumerate(schedules):
+            for name in sched.channels:
+                if name.startswith("u"):
+                    if name not in self._couplers:
+                        known = ", ".join(sorted(self._couplers)) or "none"
+                        raise UnsupportedError(
+                            f"control channel {name} is not a coupler of device '{self.device.name}' "
+                            f"(couplers: {known})", f"experiments[{i}]")
+                    if levels < 3 and sched.plays_on(name):
+                        raise UnsupportedError(
+                            f"coupler {name} drives |11> <-> |2x>, which needs levels >= 3 (got {levels})",
+                            f"experiments[{i}]")
+            qubits = simulated_qubits(sched, self._couplers)
+            dim = state_dim(len(qubits), levels, options["noise"])
+            if dim > MAX_STATE_DIM:
+                raise UnsupportedError(
+                    f"simulating qubits {list(qubits)} with {levels} levels needs a state of dimension {dim} "
+                    f"(limit {MAX_STATE_DIM}); run with noise=false or levels=2, or split the experiment",
+                    f"experiments[{i}]")
+
+    def system(self, qubits: tuple[int, ...], levels: int, noise: bool) -> TransmonSystem:
+        key = (qubits, levels, noise)
+        if key not in self._systems:
+            self._systems[key] = build_system(self.device, qubits, levels, noise)
+        return self._systems[key]
+
+    def run(
+        self,
+        schedules: Sequence[Schedule],
+        options: ResolvedOptions,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ExecutionData:
+        from workbench.executors.qutip.propagate import Propagator, Representation
+
+        started = time.perf_counter()
+        n_exp = len(schedules)
+        shots = int(options["shots"])
+        seed = int(options["seed"])
+        levels = int(options["levels"])
+        noise = bool(options["noise"])
+        slots = max((s.memory_slots for s in schedules), default=0)
+        slot_qubit = np.full((n_exp, slots), -1, dtype=np.int64)
+        iq = np.full((n_exp, shots, slots), np.nan + 1j * np.nan, dtype=complex)
+        populations = np.full((n_exp, slots, levels), np.nan)
+        info: dict[str, Any] = {
+            "engine": "exact piecewise-constant propagators (numpy/scipy), chalmers-qubit model",
+            "levels": levels, "noise": noise, "propagators": 0, "steps": 0, "max_branches": 1,
+            "max_substeps": 1, "batches": 0, "representations": [],
+        }
+        groups: dict[tuple[int, ...], list[int]] = {}
+        idle: list[int] = []
+        for e, sched in enumerate(schedules):
+            if sched.acquires:
+                groups.setdefault(simulated_qubits(sched, self._couplers), []).append(e)
+            else:
+                idle.append(e)
+        done = len(idle)
+        if idle:
+            log.info("%d experiment(s) without acquisitions: nothing to simulate", len(idle))
+        if progress is not None and done:
+            progress(done, n_exp)
+        representations: set[str] = set()
+        for qubits, members in groups.items():
+            system = self.system(qubits, levels, noise)
+            rep = Representation(system, lindblad=noise and bool(system.collapse))
+            kind = "lindblad" if rep.lindblad else "ket"
+            representations.add(f"{kind} dim {rep.dim} (qubits {list(qubits)})")
+            for batch in self._batches(members, schedules, system):
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError("run cancelled")
+                engine = Propagator(rep)
+                programs = batch[1]
+                outcomes = engine.run(programs, cancel=cancel)
+                for e, prog, out in zip(batch[0], programs, outcomes, strict=True):
+                    self._sample(e, prog, out, shots, seed, slot_qubit, iq, populations)
+                    info["max_branches"] = max(info["max_branches"], out.branches)
+                    info["max_substeps"] = max(info["max_substeps"], prog.substeps)
+                info["propagators"] += engine.stats.propagators
+                info["steps"] += engine.stats.steps
+                info["batches"] += 1
+                done += len(batch[0])
+                if progress is not None:
+                    progress(done, n_exp)
+        info["representations"] = sorted(representations)
+        elapsed = time.perf_counter() - started
+        log.info("simulated %d experiment(s) in %.3f s (%d propagators)", n_exp, elapsed, info["propagators"])
+        return ExecutionData(
+            slot_qubit=slot_qubit,
+            iq=iq,
+            extras={"populations": (("experiment", "slot", "level"), populations)},
+            qpu_seconds=elapsed,
+            info=info,
+        )
+
+    def _batches(self, members: list[int], schedules: Sequence[Schedule], system: TransmonSystem):
+        """Compile lazily and cut into batches bounded in experiments and step rows."""
+        batch: tuple[list[int], list[Program]] = ([], [])
+        rows = 0
+        for e in members:
+            prog = compile_schedule(schedules[e], system)
+            size = sum(len(p) for p in prog.phases)
+            if batch[0] and (len(batch[0]) >= self.batch_experiments or rows + size > CHUNK_STEPS):
+                yield batch
+                batch, rows = ([], []), 0
+            batch[0].append(e)
+            batch[1].append(prog)
+            rows += size
+        if batch[0]:
+            yield batch
+
+    def _sample(self, e: int, prog: Program, out: Any, shots: int, seed: int, slot_qubit: np.ndarray,
+                iq: np.ndarray, populations: np.ndarray) -> None:
+        """Shots from the exact joint outcome distribution, then IQ points per written slot."""
+        m = prog.memory_slots
+        slot_qubit[e, :m] = prog.slot_qubit
+        populations[e, :m] = out.slot_populations
+        rng = experiment_rng(seed, e)
+        leaf = rng.choice(len(out.weights), size=shots, p=out.weights) if len(out.weights) > 1 else \
+            np.zeros(shots, dtype=np.int64)
+        levels = out.records[leaf]  # (shots, m)
+        for slot in range(m):
+            q = int(prog.slot_qubit[slot])
+            if q < 0:
+                continue
+            iq[e, :, slot] = iq_points(levels[:, slot], self.device.qubit(q).readout, rng)
+
+
+def final_states(device: Any, schedules: Sequence[Schedule], *, levels: int = 3,
+                 noise: bool = True) -> list[tuple[tuple[int, ...], np.ndarray]]:
+    """The density matrix at the end of each schedule, in the frame of the true qubit frequencies.
+
+    For calibration and tests, which need phases that shots cannot show. Acquisitions act as
+    non-selective measurements (the state is averaged over their outcomes). Returns
+    ``(qubits, rho)`` per schedule, ``rho`` on the joint level space of ``qubits`` (first qubit is the
+    most significant digit of the basis index, as in ``qutip.tensor``).
+    """
+    from workbench.executors.qutip.propagate import Propagator, Representation
+
+    couplers = {c.channel: c.qubits for c in device.couplings}
+    out: list[tuple[tuple[int, ...], np.ndarray]] = []
+    for sched in schedules:
+        qubits = simulated_qubits(sched, couplers) or (device.qubits[0].index,)
+        system = build_system(device, qubits, levels, noise)
+        rep = Representation(system, lindblad=noise and bool(system.collapse))
+        program = compile_schedule(sched, system, until_end=True)
+        (outcome,) = Propagator(rep).run([program], keep_final=True)
+        out.append((qubits, outcome.final))
+    return out
