@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import pytest
 import xarray as xr
 
@@ -65,7 +66,7 @@ def test_secrets_reach_no_file_and_no_output(x_gate_run):
     for path in out.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
-            for key, value in SECRETS.items():
+            for value in SECRETS.values():
                 assert value.encode() not in data, f"{value} leaked into {path.name}"
     for value in SECRETS.values():
         assert value not in proc.stdout and value not in proc.stderr

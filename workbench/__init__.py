@@ -29,15 +29,15 @@ _LAZY = {
     "ScheduleBuilder": ("workbench.schedule.builder", "ScheduleBuilder"),
 }
 
-__all__ = ["InputError", "JobError", "WorkbenchError", "__version__", "devices", "load_result", *_LAZY]
+__all__ = ["InputError", "JobError", "WorkbenchError", "__version__", "list_devices", "load_result", *_LAZY]
 
-if TYPE_CHECKING:
-    from workbench.core import execute, prepare, run
-    from workbench.devices.catalogue import Catalogue
-    from workbench.executors.base import QuantumExecutor
-    from workbench.jobs.loader import load_job
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
+    from workbench.core import execute, prepare, run  # noqa: F401
+    from workbench.devices.catalogue import Catalogue  # noqa: F401
+    from workbench.executors.base import QuantumExecutor  # noqa: F401
+    from workbench.jobs.loader import load_job  # noqa: F401
     from workbench.results.result import Result
-    from workbench.schedule.builder import ScheduleBuilder
+    from workbench.schedule.builder import ScheduleBuilder  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
@@ -58,8 +58,11 @@ def load_result(path: str) -> Result:
     return Result.load(path)
 
 
-def devices(config: str | None = None) -> list[dict[str, Any]]:
-    """The device listing (as ``workbench devices --json`` prints it)."""
+def list_devices(config: str | None = None) -> list[dict[str, Any]]:
+    """The device listing (as ``workbench devices --json`` prints it).
+
+    Not called ``devices``: that name is the ``workbench.devices`` subpackage, which replaces any
+    attribute of that name once it is imported."""
     from workbench.devices.catalogue import Catalogue
 
     return Catalogue.load(config).listing()

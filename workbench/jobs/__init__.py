@@ -1,4 +1,5 @@
-"""Job files -> job models. ``load_job`` accepts a path, JSON/QASM text, a mapping or an example name."""
+"""Job files -> job models. ``load_job`` accepts a path, JSON/QASM text or a mapping (example names
+are resolved by ``workbench.core.prepare``, which knows the device they are built for)."""
 
 from workbench.jobs.base import Job
 from workbench.jobs.loader import load_job

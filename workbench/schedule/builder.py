@@ -117,7 +117,7 @@ class ScheduleBuilder:
     def build(self) -> Schedule:
         events = sorted(self._events, key=lambda e: (e.t0, e.order))
         frames: dict[str, _Frame] = {}
-        busy_until: dict[str, tuple[int, str | None]] = {}
+        busy: dict[str, tuple[int, int, str | None]] = {}  # channel -> (start, end, where) of the last instruction
         plays: list[Play] = []
         changes: list[FrameChange] = []
         delays: list[Delay] = []
@@ -125,15 +125,18 @@ class ScheduleBuilder:
         for ev in events:
             p = ev.payload
             end = ev.t0 + (p["samples"].size if ev.kind == "play" else p.get("duration", 0))
-            previous = busy_until.get(ev.channel)
-            if previous is not None and ev.t0 < previous[0] and (end > ev.t0 or ev.kind == "frame"):
+            previous = busy.get(ev.channel)
+            # A frame change listed after a play that starts at the same time is legal OpenPulse (Qiskit's
+            # assembler writes it): the play keeps the old frame, later plays get the new one.
+            at_start = ev.kind == "frame" and previous is not None and ev.t0 == previous[0]
+            if previous is not None and ev.t0 < previous[1] and (end > ev.t0 or ev.kind == "frame") and not at_start:
                 raise JobError(
                     f"{ev.kind} on {ev.channel} at t={ev.t0} overlaps the instruction"
-                    f"{' at ' + previous[1] if previous[1] else ''} that runs until t={previous[0]}",
+                    f"{' at ' + previous[2] if previous[2] else ''} that runs until t={previous[1]}",
                     ev.where,
                 )
             if end > ev.t0:
-                busy_until[ev.channel] = (end, ev.where)
+                busy[ev.channel] = (ev.t0, end, ev.where)
             if ev.kind == "play":
                 fr = self._frame_for(frames, ev.channel, ev.where)
                 plays.append(Play(ev.t0, ev.channel, p["samples"], p["name"], fr.frequency, fr.phase,
