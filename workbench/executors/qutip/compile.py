@@ -96,6 +96,13 @@ class _Compiler:
         rotations = [c.rotation for c in system.controls]
         self.rotation = np.array(rotations, dtype=float).reshape(len(rotations), self.n)
 
+    @property
+    def _blank(self) -> np.ndarray:
+        """Columns 2: of a step row in the current frame with all controls off."""
+        blank = np.zeros(self.width - 2)
+        blank[: self.n] = self.frame
+        return blank
+
     def _idle(self, length: int) -> np.ndarray:
         row = np.zeros((1, self.width))
         row[0, 1] = length * self.dt_ns
@@ -114,9 +121,20 @@ class _Compiler:
         out: list[np.ndarray] = []
         idx = [self.channels[p.channel] for p in plays]
         rot = self.rotation[idx]
-        references = np.array([self.system.controls[i].reference for i in idx])
-        detuning = TWO_PI * (np.array([p.frequency for p in plays]) - references) * NS
+        detuning = np.array([TWO_PI * (p.frequency - self.system.controls[i].reference) * NS
+                             for p, i in zip(plays, idx, strict=True)])
         residual = detuning - rot @ self.frame
+        if len(plays) == 1 and abs(residual[0]) <= ZERO_RATE:  # the common case: one play, in frame
+            rows = np.empty((stop - start, self.width))
+            rows[:, 0] = 0.0
+            rows[:, 1] = self.dt_ns
+            rows[:, 2:] = self._blank
+            z = plays[0].samples[start - plays[0].t0 : stop - plays[0].t0] * np.exp(1j * plays[0].carrier_phase)
+            col = 2 + self.n + 2 * idx[0]
+            rows[:, col] = z.real
+            rows[:, col + 1] = z.imag
+            out.append(rows)
+            return out
         if np.max(np.abs(residual)) > ZERO_RATE:
             step, *_ = np.linalg.lstsq(rot, residual, rcond=None)
             out.append(self._switch(start, self.frame + step))
@@ -178,13 +196,13 @@ def _merge(chunks: list[np.ndarray], width: int) -> np.ndarray:
     """Run-length merge of identical consecutive evolution rows (their durations add up)."""
     if not chunks:
         return np.zeros((0, width))
-    rows = np.concatenate(chunks, axis=0) + 0.0  # + 0.0 folds -0.0 into 0.0 for exact comparisons
+    rows = (chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=0)) + 0.0  # -0.0 -> 0.0
     keep = np.where(rows[:, 0] == 1.0, np.any(rows[:, 2:] != 0.0, axis=1), rows[:, 1] > 0)
-    rows = rows[keep]
+    if not keep.all():
+        rows = rows[keep]
     if len(rows) < 2:
         return rows
-    key = np.delete(rows, 1, axis=1)
-    same = np.all(key[1:] == key[:-1], axis=1) & (rows[1:, 0] == 0.0) & (rows[:-1, 0] == 0.0)
+    same = (rows[1:, 0] == 0.0) & (rows[:-1, 0] == 0.0) & np.all(rows[1:, 2:] == rows[:-1, 2:], axis=1)
     starts = np.flatnonzero(np.concatenate(([True], ~same)))
     merged = rows[starts].copy()
     merged[:, 1] = np.add.reduceat(rows[:, 1], starts)

@@ -195,8 +195,12 @@ class QutipExecutor(QuantumExecutor):
         slot_qubit[e, :m] = prog.slot_qubit
         populations[e, :m] = out.slot_populations
         rng = experiment_rng(seed, e)
-        leaf = rng.choice(len(out.weights), size=shots, p=out.weights) if len(out.weights) > 1 else \
-            np.zeros(shots, dtype=np.int64)
+        if len(out.weights) > 1:
+            cumulative = np.cumsum(out.weights)
+            leaf = np.minimum(np.searchsorted(cumulative, rng.random(shots) * cumulative[-1], side="right"),
+                              len(out.weights) - 1)
+        else:
+            leaf = np.zeros(shots, dtype=np.int64)
         levels = out.records[leaf]  # (shots, m)
         for slot in range(m):
             q = int(prog.slot_qubit[slot])

@@ -23,18 +23,23 @@ solver is exact up to floating point for the piecewise-constant model (no ODE to
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from workbench.errors import CancelledError, UnsupportedError
-from workbench.executors.qutip.compile import Program
+from workbench.executors.qutip.compile import Event, Program
 from workbench.executors.qutip.hamiltonian import TransmonSystem
 from workbench.executors.qutip.threads import single_blas_thread
 
 log = logging.getLogger(__name__)
 
+TAYLOR_THETA = 4.0  # ||tau G|| per Taylor sub-step (terms peak at 4^4/4! ~ 11: no harmful cancellation)
+TAYLOR_MAX_NORM = 12.0  # beyond this a step is exponentiated (scaling and squaring is cheaper)
+TAYLOR_MAX_USES = 4  # a step used more often than this in a block is worth one shared expm
+TAYLOR_MAX_TERMS = 60
 PRUNE = 1e-12  # joint probability below which a measurement branch is dropped
 MAX_BRANCHES = 50_000  # per experiment: beyond this the outcome tree is too wide to enumerate exactly
 DEFAULT_BUDGET = 64 * 2**20  # bytes of propagator matrices held at once
@@ -70,7 +75,9 @@ class Representation:
                 basis[0] = basis[0] + _dissipator(c)
         else:
             basis = hermitian
-        self._basis = np.stack(basis).reshape(len(basis), -1)
+        stacked = np.stack(basis)
+        self._basis = stacked.reshape(len(basis), -1)
+        self._basis_norms = np.abs(stacked).sum(axis=1).max(axis=1)  # induced 1-norms
         self._masks: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
 
     def initial(self) -> np.ndarray:
@@ -88,8 +95,9 @@ class Representation:
             return np.tensordot(weights, states, axes=1).reshape(self.n, self.n)
         return np.einsum("r,ri,rj->ij", weights, states, states.conj())
 
-    def outcome_tables(self, positions: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """For measured qubits: outcome index of each basis state (N,) and projector masks (O, dim)."""
+    def outcome_tables(self, positions: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For measured qubits: basis state -> outcome (O, N), projector masks (O, dim), and the level of
+        each measured qubit in each outcome (k, O)."""
         cached = self._masks.get(positions)
         if cached is None:
             d = self.system.levels
@@ -97,10 +105,11 @@ class Representation:
             index = np.zeros(self.n, dtype=np.int64)
             for row in occ:
                 index = index * d + row
-            onehot = index[None, :] == np.arange(d ** len(positions))[:, None]  # (O, N)
-            if self.lindblad:
-                onehot = (onehot[:, :, None] & onehot[:, None, :]).reshape(len(onehot), -1)
-            cached = (index, onehot.astype(float))
+            n_out = d ** len(positions)
+            onehot = index[None, :] == np.arange(n_out)[:, None]  # (O, N)
+            masks = (onehot[:, :, None] & onehot[:, None, :]).reshape(n_out, -1) if self.lindblad else onehot
+            levels = np.array(np.unravel_index(np.arange(n_out), (d,) * len(positions))).reshape(-1, n_out)
+            cached = (onehot.astype(float), masks.astype(float), levels)
             self._masks[positions] = cached
         return cached
 
@@ -116,6 +125,19 @@ class Representation:
         if not np.all(evolve):
             out[~evolve] = self._frame_changes(rows[~evolve])
         return out
+
+    def generators(self, rows: np.ndarray) -> np.ndarray:
+        """``tau * G`` (K, dim, dim) of evolution rows, ``G`` the Liouvillian or ``-i H``."""
+        coeff = np.concatenate([np.ones((len(rows), 1)), rows[:, 2:]], axis=1)
+        gens = (coeff.astype(complex) @ self._basis).reshape(len(rows), self.dim, self.dim)
+        if not self.lindblad:
+            gens = -1j * gens
+        return gens * rows[:, 1, None, None]
+
+    def norm_bounds(self, rows: np.ndarray) -> np.ndarray:
+        """Upper bounds of ``||tau G||_1`` per row (inf for frame changes), without building ``G``."""
+        coeff = np.abs(rows[:, 2:]) @ self._basis_norms[1:] + self._basis_norms[0]
+        return np.where(rows[:, 0] == 0.0, rows[:, 1] * coeff, np.inf)
 
     def _evolution(self, rows: np.ndarray) -> np.ndarray:
         coeff = np.concatenate([np.ones((len(rows), 1)), rows[:, 2:]], axis=1)
@@ -155,7 +177,8 @@ class Outcome:
 
 @dataclass
 class Stats:
-    propagators: int = 0
+    propagators: int = 0  # matrices exponentiated
+    taylor: int = 0  # row-steps applied by series on the states
     steps: int = 0
     max_rows: int = 0
 
@@ -169,6 +192,7 @@ class Propagator:
         self.stats = Stats()
         self._cache: dict[int, np.ndarray] = {}
         self._table = np.zeros((0, 0))
+        self._bounds = np.zeros(0)
 
     # --- propagators -------------------------------------------------------------------------
     def _matrices(self, ids: np.ndarray) -> np.ndarray:
@@ -188,6 +212,34 @@ class Propagator:
                 self._cache.update(fresh)
         return np.stack([fresh[int(i)] if int(i) in fresh else self._cache[int(i)] for i in ids])
 
+    def _taylor(self, states: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """``exp(tau G) v`` per row by its Taylor series, ``G`` differing from row to row.
+
+        Used for steps that occur once or twice (every sample of a swept pulse): a series of batched
+        matrix-vector products is then far cheaper than exponentiating each 9x9 or 81x81 matrix, and
+        just as exact (the series is summed until its terms fall below double precision).
+        """
+        gens = self.rep.generators(self._table[ids])
+        substeps = max(1, math.ceil(float(np.max(self._bounds[ids])) / TAYLOR_THETA))
+        if substeps > 1:
+            gens = gens / substeps
+        dim = states.shape[1]
+        for _ in range(substeps):
+            # ||term_(k+1)||_1 <= ||tau G||_1 / (k + 1) ||term_k||_1: once a term is negligible against
+            # the smallest row (in 1-norm, bounded by dim * max |entry|), so are all later ones
+            limit = 2.0**-54 * float(np.min(np.abs(states).sum(axis=1))) / dim
+            term = states[:, :, None]
+            total = states.copy()
+            for k in range(1, TAYLOR_MAX_TERMS + 1):
+                term = gens @ term
+                term *= 1.0 / k
+                total += term[:, :, 0]
+                if k >= 6 and k % 2 == 0 and np.abs(term).max() <= limit:
+                    break
+            states = total
+        self.stats.taylor += len(ids)
+        return states
+
     def _apply(self, states: np.ndarray, idx: np.ndarray, cancel: threading.Event | None) -> np.ndarray:
         rows, width = idx.shape
         if width == 0 or rows == 0:
@@ -201,21 +253,35 @@ class Propagator:
             if cancel is not None and cancel.is_set():
                 raise CancelledError("run cancelled")
             block = idx[:, j0 : j0 + cols]
-            need = np.unique(block[block >= 0])
-            if need.size == 0:
+            ids, uses = np.unique(block[block >= 0], return_counts=True)
+            if ids.size == 0:
                 continue
-            stack = np.concatenate([self._matrices(need), eye])
-            local = np.where(block >= 0, np.searchsorted(need, block), len(need))
+            cached = (np.fromiter((int(i) in self._cache for i in ids), dtype=bool, count=ids.size)
+                      if self._cache else np.zeros(ids.size, dtype=bool))
+            series = (self._bounds[ids] <= TAYLOR_MAX_NORM) & (uses <= TAYLOR_MAX_USES) & ~cached
+            exact = ids[~series]
+            stack = np.concatenate([self._matrices(exact), eye]) if exact.size else eye
+            position = np.searchsorted(ids, block)
+            use_series = np.where(block >= 0, series[np.minimum(position, ids.size - 1)], False)
+            local = np.where(block >= 0, np.searchsorted(exact, block), exact.size)
+            local = np.where(use_series | (block < 0), exact.size, local)
             for j in range(block.shape[1]):
-                col = local[:, j]
-                first = col[0]
-                if np.all(col == first):
-                    if first != len(need):
-                        states = states @ stack[first].T
+                col, by_series = local[:, j], use_series[:, j]
+                if by_series.any():
+                    chosen = np.flatnonzero(by_series)
+                    for r0 in range(0, chosen.size, row_block):
+                        part = chosen[r0 : r0 + row_block]
+                        states[part] = self._taylor(states[part], block[part, j])
+                moving = np.flatnonzero(col != exact.size)
+                if moving.size == 0:
                     continue
-                for r0 in range(0, rows, row_block):
-                    sl = slice(r0, r0 + row_block)
-                    states[sl] = np.einsum("rij,rj->ri", stack[col[sl]], states[sl])
+                first = col[moving[0]]
+                if moving.size == rows and np.all(col == first):
+                    states = states @ stack[first].T
+                    continue
+                for r0 in range(0, moving.size, row_block):
+                    part = moving[r0 : r0 + row_block]
+                    states[part] = (stack[col[part]] @ states[part][:, :, None])[:, :, 0]
         self.stats.steps += rows * width
         return states
 
@@ -233,8 +299,8 @@ class Propagator:
         all_rows = [ph for p in programs for ph in p.phases]
         width = all_rows[0].shape[1] if all_rows else 0
         stacked = np.concatenate(all_rows) if all_rows else np.zeros((0, width))
-        self._table, inverse = np.unique(stacked, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
+        self._table, inverse = _unique_rows(stacked)
+        self._bounds = self.rep.norm_bounds(self._table) if len(self._table) else np.zeros(0)
         ids: list[list[np.ndarray]] = []
         offset = 0
         for p in programs:
@@ -267,62 +333,81 @@ class Propagator:
             states = self._apply(states, table[owner], cancel)
             self.stats.max_rows = max(self.stats.max_rows, len(owner))
 
-            order = np.argsort(owner, kind="stable")
-            owner, states, weights, records = owner[order], states[order], weights[order], records[order]
-            keep_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-            experiments, starts = np.unique(owner, return_index=True)
-            ends = np.append(starts[1:], len(owner))
-            for e, a, b in zip(experiments.tolist(), starts, ends, strict=True):
-                prog = programs[e]
-                st, w, rec = states[a:b], weights[a:b], records[a:b]
-                if phase < len(prog.events):
-                    st, w, rec = self._measure(prog, phase, st, w, rec, slot_pops[e])
-                    if len(w) > MAX_BRANCHES:
-                        raise UnsupportedError(
-                            f"experiment needs more than {MAX_BRANCHES} measurement branches to keep its "
-                            "outcome distribution exact; use fewer mid-circuit measurements"
-                        )
-                if phase + 1 < len(prog.phases):
-                    keep_parts.append((np.full(len(w), e, dtype=np.int64), st, w, rec))
-                else:
-                    total = w.sum()
-                    final = rep.density(st, w / total) if keep_final else None
-                    outcomes[e] = Outcome(w / total, rec[:, : prog.memory_slots].copy(), slot_pops[e],
-                                          final, len(w))
-            if keep_parts:
-                owner = np.concatenate([k[0] for k in keep_parts])
-                states = np.concatenate([k[1] for k in keep_parts])
-                weights = np.concatenate([k[2] for k in keep_parts])
-                records = np.concatenate([k[3] for k in keep_parts])
-            else:
-                owner = np.zeros(0, dtype=np.int64)
+            owner, states, weights, records = _by_owner(owner, states, weights, records)
+            present = np.unique(owner).tolist()
+            by_event: dict[Event, list[int]] = {}
+            for e in present:
+                if phase < len(programs[e].events):
+                    by_event.setdefault(programs[e].events[phase], []).append(e)
+            if by_event:
+                measured = np.isin(owner, [e for group in by_event.values() for e in group])
+                parts = [(owner[~measured], states[~measured], weights[~measured], records[~measured])]
+                for event, group in by_event.items():
+                    sel = np.isin(owner, group)
+                    parts.append(self._measure(event, owner[sel], states[sel], weights[sel], records[sel],
+                                               slot_pops))
+                owner, states, weights, records = _by_owner(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+                counts = np.bincount(owner)
+                if counts.max(initial=0) > MAX_BRANCHES:
+                    raise UnsupportedError(
+                        f"experiment {int(np.argmax(counts))} of the batch needs more than {MAX_BRANCHES} "
+                        "measurement branches to keep its outcome distribution exact; use fewer mid-circuit "
+                        "measurements")
+            finishing = [e for e in present if phase + 1 >= len(programs[e].phases)]
+            if finishing:
+                bounds = np.searchsorted(owner, [finishing, np.add(finishing, 1)])
+                for e, a, b in zip(finishing, bounds[0], bounds[1], strict=True):
+                    w = weights[a:b] / weights[a:b].sum()
+                    final = rep.density(states[a:b], w) if keep_final else None
+                    outcomes[e] = Outcome(w, records[a:b, : programs[e].memory_slots].copy(), slot_pops[e],
+                                          final, int(b - a))
+                keep = ~np.isin(owner, finishing)
+                owner, states, weights, records = owner[keep], states[keep], weights[keep], records[keep]
             phase += 1
         self._cache.clear()
         return [o for o in outcomes if o is not None]
 
-    def _measure(self, prog: Program, phase: int, states: np.ndarray, weights: np.ndarray,
-                 records: np.ndarray, slot_pops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _measure(self, event: Event, owner: np.ndarray, states: np.ndarray, weights: np.ndarray,
+                 records: np.ndarray, slot_pops: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+        """Split every row (of experiments sharing ``event``) into its outcomes with Born weights."""
         rep = self.rep
-        d = rep.system.levels
-        event = prog.events[phase]
-        index, masks = rep.outcome_tables(event.qubits)
-        pops = rep.populations(states)  # (r, N)
-        n_out = masks.shape[0]
-        marginal = np.zeros((len(states), n_out))
-        for o in range(n_out):
-            marginal[:, o] = pops[:, index == o].sum(axis=1)
+        onehot, masks, levels = rep.outcome_tables(event.qubits)
+        marginal = rep.populations(states) @ onehot.T  # (r, O)
         joint = weights[:, None] * marginal
-        total = joint.sum(axis=0)
-        total = total / total.sum()
-        k = len(event.qubits)
-        outcome_levels = np.array(np.unravel_index(np.arange(n_out), (d,) * k)).reshape(k, n_out)
+        experiments, local = np.unique(owner, return_inverse=True)
+        totals = np.zeros((len(experiments), len(onehot)))
+        np.add.at(totals, local, joint)
+        totals /= totals.sum(axis=1, keepdims=True)
+        d = rep.system.levels
         for slot, pos in event.writes:
-            level = outcome_levels[event.qubits.index(pos)]
-            slot_pops[slot] = np.bincount(level, weights=total, minlength=d)[:d]
+            level = levels[event.qubits.index(pos)]
+            dist = totals @ (level[:, None] == np.arange(d)[None, :])
+            for i, e in enumerate(experiments.tolist()):
+                slot_pops[e][slot] = dist[i]
         rows, outs = np.nonzero(joint > PRUNE)
-        cond = marginal[rows, outs]
-        new_states = states[rows] * masks[outs] / rep.renormalise(cond)[:, None]
+        new_states = states[rows] * masks[outs] / rep.renormalise(marginal[rows, outs])[:, None]
         new_records = records[rows].copy()
         for slot, pos in event.writes:
-            new_records[:, slot] = outcome_levels[event.qubits.index(pos)][outs]
-        return new_states, joint[rows, outs], new_records
+            new_records[:, slot] = levels[event.qubits.index(pos)][outs]
+        return owner[rows], new_states, joint[rows, outs], new_records
+
+
+def _by_owner(owner: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    order = np.argsort(owner, kind="stable")
+    return (owner[order], *(a[order] for a in arrays))
+
+
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(rows, axis=0, return_inverse=True)`` without its slow sort of row records.
+
+    Rows are keyed by a random projection (a float per row, sorted fast); rows that share a key are then
+    compared exactly and the exact (slow) path is taken only if a projection ever collides.
+    """
+    if len(rows) == 0:
+        return rows, np.zeros(0, dtype=np.int64)
+    weights = np.random.default_rng(12345).uniform(0.5, 1.5, rows.shape[1])
+    _, first, inverse = np.unique(rows @ weights, return_index=True, return_inverse=True)
+    table = rows[first]
+    if not np.array_equal(table[inverse], rows):
+        table, inverse = np.unique(rows, axis=0, return_inverse=True)
+    return table, inverse.reshape(-1)

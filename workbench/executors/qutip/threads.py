@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import sys
 from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,17 @@ _SETTERS = ("openblas_set_num_threads", "openblas_set_num_threads64_", "scipy_op
 
 
 def _openblas_handles() -> list[tuple[ctypes.CDLL, str]]:
+    """The loaded OpenBLAS builds, scanned again only when scipy's own OpenBLAS may have appeared."""
+    key = "scipy.linalg" in sys.modules
+    if key not in _HANDLES:
+        _HANDLES[key] = _scan()
+    return _HANDLES[key]
+
+
+_HANDLES: dict[bool, list[tuple[ctypes.CDLL, str]]] = {}
+
+
+def _scan() -> list[tuple[ctypes.CDLL, str]]:
     try:
         with open("/proc/self/maps", encoding="utf-8") as fh:
             paths = {line.split()[-1] for line in fh if "openblas" in line.lower() and ".so" in line}

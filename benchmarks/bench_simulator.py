@@ -1,0 +1,171 @@
+"""Benchmark: a 200-experiment Rabi amplitude sweep, workbench public API vs chalmers-qubit one by one.
+
+Run with ``python benchmarks/bench_simulator.py [--experiments 200] [--shots 1024]``. Everything is
+measured in this one run and printed as a table:
+
+* the workbench: ``workbench.run(job, device="qutip-1q", shots=1024, seed=1)`` on a PulseQobj with one
+  DRAG pulse per experiment (the device's x pulse with swept amplitude), T1/T2 on, 3 levels. The first
+  call of the process (imports, first use of scipy) and the best of three warm calls are both timed;
+* chalmers-qubit: one ``SarimnerProcessor`` with ``DecoherenceNoise``, per experiment ``set_coeffs``
+  (``x0 = Omega Re(D)/2``, ``y0 = -Omega Im(D)/2`` from the same samples), ``set_tlist`` and
+  ``run_state(basis(3, 0))``. Its coefficients are step functions (``spline_kind = "step_func"``), the
+  pulse the AWG plays and the workbench simulates; chalmers' default cubic spline would be a different
+  pulse. One processor is reused: a new processor per experiment sharing one ``SarimnerModel`` would
+  add the decoherence to that model again each time (chalmers appends the noise to the model);
+* chalmers-qubit again with its default cubic spline through the sample midpoints (zero at both
+  ends): a smooth pulse instead of the stepped one, hence a slightly different result;
+* the largest difference of final level populations against each (asserted < 2e-3);
+* the executor must be at least 10x faster than the faster chalmers variant (asserted); the whole
+  public API call is printed against the same baselines;
+* the time of ``python -c "import workbench"`` in a fresh interpreter (best of 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import workbench
+from workbench.devices.catalogue import Catalogue
+from workbench.pulses.shapes import sample
+
+DEVICE = "qutip-1q"
+
+
+def rabi_qobj(amps: np.ndarray, shots: int) -> dict[str, Any]:
+    device = Catalogue.load(None).get(DEVICE)
+    x = device.qubit(0).drive.x
+    readout = device.qubit(0).readout
+    experiments = []
+    for i, amp in enumerate(amps):
+        params = x.parameters(amp=float(amp))
+        experiments.append({
+            "header": {"name": f"rabi-{i}", "memory_slots": 1, "metadata": {"amp": float(amp)}},
+            "instructions": [
+                {"name": "parametric_pulse", "t0": 0, "ch": "d0", "pulse_shape": x.shape, "parameters": params},
+                {"name": "parametric_pulse", "t0": x.duration, "ch": "m0", "pulse_shape": readout.pulse.shape,
+                 "parameters": readout.pulse.parameters()},
+                {"name": "acquire", "t0": x.duration, "duration": readout.acquire_duration, "qubits": [0],
+                 "memory_slot": [0]},
+            ],
+        })
+    return {"qobj_id": "bench-rabi", "type": "PULSE", "schema_version": "1.2.0",
+            "header": {"backend_name": DEVICE},
+            "config": {"shots": shots, "meas_level": 2, "meas_return": "single", "memory_slots": 1,
+                       "parametric_pulses": [x.shape, readout.pulse.shape]},
+            "experiments": experiments}
+
+
+def run_workbench(qobj: dict[str, Any], shots: int) -> tuple[float, Any]:
+    started = time.perf_counter()
+    job = workbench.load_job(qobj)
+    result = workbench.run(job, device=DEVICE, shots=shots, seed=1)
+    return time.perf_counter() - started, result
+
+
+def run_chalmers(amps: np.ndarray, spline: str) -> tuple[float, float, np.ndarray]:
+    """(import seconds, sweep seconds, populations (E, 3)) with ``step_func`` or ``cubic`` coefficients."""
+    t0 = time.perf_counter()
+    from chalmers_qubit.devices.sarimner import DecoherenceNoise, SarimnerModel, SarimnerProcessor
+    from qutip import basis
+    imported = time.perf_counter() - t0
+
+    device = Catalogue.load(None).get(DEVICE)
+    q = device.qubit(0)
+    x = q.drive.x
+    model = SarimnerModel(transmon_dict={0: {"frequency": q.frequency * 1e-9,
+                                             "anharmonicity": q.anharmonicity * 1e-9}})
+    noise = [DecoherenceNoise({0: {"t1": q.t1 * 1e9, "t2": q.t2 * 1e9}})]
+    omega = 2 * np.pi * q.drive.rabi_rate * 1e-9
+    started = time.perf_counter()
+    proc = SarimnerProcessor(model=model, noise=noise)
+    proc.spline_kind = spline
+    out = []
+    for amp in amps:
+        d = sample(x.shape, x.parameters(amp=float(amp)))  # resonant: the carrier is 1 in the qubit frame
+        if spline == "step_func":  # value k holds on [k, k + 1) dt: exactly the AWG's pulse
+            tlist = np.arange(d.size + 1) * device.dt * 1e9
+            cx = np.append(omega * d.real / 2, 0.0)
+            cy = np.append(-omega * d.imag / 2, 0.0)
+        else:  # a smooth curve through the sample midpoints, zero at both ends
+            tlist = np.concatenate([[0.0], np.arange(d.size) + 0.5, [float(d.size)]]) * device.dt * 1e9
+            cx = np.concatenate([[0.0], omega * d.real / 2, [0.0]])
+            cy = np.concatenate([[0.0], -omega * d.imag / 2, [0.0]])
+        proc.set_coeffs({"x0": cx, "y0": cy})
+        proc.set_tlist({"x0": tlist, "y0": tlist})
+        final = proc.run_state(basis(3, 0)).states[-1]
+        out.append(np.real(np.diag(final.full())))
+    return imported, time.perf_counter() - started, np.array(out)
+
+
+def import_time(repeats: int = 5) -> tuple[float, float]:
+    best = float("inf")
+    root = str(Path(__file__).resolve().parents[1])
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import workbench"], check=True, cwd=root)
+        best = min(best, time.perf_counter() - started)
+    base = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        base = min(base, time.perf_counter() - started)
+    return best, base
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--experiments", type=int, default=200)
+    parser.add_argument("--shots", type=int, default=1024)
+    args = parser.parse_args()
+    amps = np.linspace(0.0, 1.0, args.experiments)
+    qobj = rabi_qobj(amps, args.shots)
+
+    cold, result = run_workbench(qobj, args.shots)
+    warm_runs = [run_workbench(qobj, args.shots) for _ in range(3)]
+    warm, result = min(warm_runs, key=lambda r: r[0])
+    qpu = result.trace["timeTakenQpu"]
+    ours = np.asarray(result.dataset["populations"].transpose("experiment", "slot", "level"))[:, 0, :]
+
+    chalmers_import, chalmers, theirs = run_chalmers(amps, "step_func")
+    _, cubic, theirs_cubic = run_chalmers(amps, "cubic")
+    diff = float(np.max(np.abs(ours - theirs)))
+    diff_cubic = float(np.max(np.abs(ours - theirs_cubic)))
+    wb_import, python_start = import_time()
+
+    print(f"Rabi amplitude sweep: {args.experiments} experiments, {args.shots} shots, device {DEVICE}, "
+          "3 levels, T1/T2 on")
+    print(f"{'':46s} {'seconds':>9s} {'vs step':>8s} {'vs cubic':>9s} {'max |dP|':>9s}")
+    rows = [
+        ("chalmers-qubit one by one, step_func", chalmers, diff),
+        ("chalmers-qubit one by one, cubic (default)", cubic, diff_cubic),
+        ("workbench.run, first call in process", cold, None),
+        ("workbench.run, warm (best of 3)", warm, None),
+        ("  of which the executor (timeTakenQpu)", qpu, None),
+    ]
+    for label, seconds, d in rows:
+        shown = f"{d:9.2e}" if d is not None else ""
+        print(f"{label:46s} {seconds:9.3f} {chalmers / seconds:7.1f}x {cubic / seconds:8.1f}x {shown}")
+    print(f"{'import chalmers_qubit + qutip':46s} {chalmers_import:9.3f}")
+    label = 'python -c "import workbench" (best of 5)'
+    print(f"{label:46s} {wb_import:9.3f}   (bare interpreter {python_start:.3f})")
+    assert diff < 2e-3, f"populations differ by {diff:.3g} from chalmers-qubit (same pulse)"
+    assert diff_cubic < 2e-3, f"populations differ by {diff_cubic:.3g} from chalmers-qubit (cubic spline)"
+    fastest = min(chalmers, cubic)
+    assert fastest / qpu >= 10, f"the executor is only {fastest / qpu:.1f}x faster than chalmers-qubit"
+    if fastest / warm < 10:
+        print(f"note: through the public API {fastest / warm:.1f}x; the run's time outside the executor "
+              f"({warm - qpu:.3f} s: job parsing, device catalogue, result Dataset) is not the simulator's")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
