@@ -412,6 +412,78 @@ def test_versions_and_lazy_imports() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_relaxation_between_two_measurements_is_a_joint_distribution() -> None:
+    """pi, measure, wait, measure with T1: the second outcome depends on the first (branching on a
+    density matrix). Joint P(1, 1) = P1 e^(-tau/T1), P(1, 0) = P1 (1 - e^(-tau/T1)), P(0, x) = 1 - P1."""
+    t1 = 10e-6
+    dev = make_device(t1=t1, t2=2 * t1, rabi=25e6)
+    tau = 8_000
+    b = builder(dev, slots=2)
+    b.play(0, "d0", constant(1.0, 20), "pi")
+    b.acquire(20, 100, 0, 0)
+    b.acquire(20 + tau, 100, 0, 1)
+    shots = 20000
+    data = execute(dev, [b.build()], levels=2, shots=shots, meas_level=1)
+    pops = data.extras["populations"][1][0]
+    p1_first = pops[0, 1]
+    decay = math.exp(-tau * DT / t1)
+    assert pops[1, 1] == pytest.approx(p1_first * decay, rel=1e-9)
+    bits = (data.iq[0].real < 0).astype(int)
+    joint = np.bincount(bits[:, 0] * 2 + bits[:, 1], minlength=4) / shots  # index = 2 * first + second
+    expected = np.array([1 - p1_first, 0.0, p1_first * (1 - decay), p1_first * decay])
+    sigma = np.sqrt(expected * (1 - expected) / shots) + 1e-3  # + readout overlap at 5 sigma of the blobs
+    assert np.all(np.abs(joint - expected) < 5 * sigma)
+
+
+def test_series_and_exponential_paths_agree() -> None:
+    """Steps used once are applied by a Taylor series on the states, shared ones by expm: same physics."""
+    from workbench.executors.qutip.compile import compile_schedule
+    from workbench.executors.qutip.hamiltonian import build_system
+    from workbench.executors.qutip.propagate import Propagator, Representation
+
+    dev = make_device(t1=5e-6, t2=6e-6, two_qubits=True, rabi=20e6, zz=1e6)
+    rng = np.random.default_rng(3)
+    schedules = []
+    for _ in range(4):
+        b = builder(dev, slots=2, d1=F1 + 2e6)
+        b.play(0, "d0", (rng.uniform(-0.6, 0.6, 30) + 1j * rng.uniform(-0.6, 0.6, 30)), "noise0")
+        b.play(5, "d1", rng.uniform(0, 0.5, 20).astype(complex), "noise1")
+        b.play(30, "u0", 0.7 * np.ones(40, dtype=complex), "coupler")
+        b.acquire(70, 100, 0, 0)
+        b.play(70, "d1", 0.3 * np.ones(15, dtype=complex), "late")
+        b.acquire(2_085, 100, 1, 1)
+        schedules.append(b.build())
+    system = build_system(dev, (0, 1), 3, noise=True)
+    rep = Representation(system, lindblad=True)
+    programs = [compile_schedule(s, system) for s in schedules]
+    fast = Propagator(rep)
+    a = fast.run(programs)
+    slow = Propagator(rep, series=False)
+    b_ = slow.run(programs)
+    assert fast.stats.taylor > 0 and slow.stats.taylor == 0
+    for x, y in zip(a, b_, strict=True):
+        np.testing.assert_allclose(x.slot_populations, y.slot_populations, atol=1e-12)
+        np.testing.assert_allclose(x.weights, y.weights, atol=1e-12)
+        np.testing.assert_array_equal(x.records, y.records)
+
+
+def test_small_expm_matches_scipy() -> None:
+    from scipy.linalg import expm
+
+    from workbench.executors.qutip.hamiltonian import build_system
+    from workbench.executors.qutip.propagate import Representation, expm_small
+
+    dev = make_device(t1=20e-6, t2=30e-6)
+    rep = Representation(build_system(dev, (0,), 3, noise=True), lindblad=True)
+    rng = np.random.default_rng(7)
+    rows = np.zeros((300, 5))
+    rows[:, 1] = 10 ** rng.uniform(-1, 5.3, 300)  # 0.1 ns to 200 us
+    rows[:, 2] = rng.uniform(-0.3, 0.3, 300)  # a frame
+    rows[:, 3:] = rng.uniform(-1, 1, (300, 2)) * (rows[:, 1:2] < 200)  # drives on short steps only
+    generators = rep.generators(rows)
+    assert np.max(np.abs(expm_small(generators) - expm(generators))) < 1e-9
+
+
 # --------------------------------------------------------------------------------------------------
 # two qubits: coupler, ZZ, frames, against qutip's solver
 

@@ -124,7 +124,7 @@ class QutipExecutor(QuantumExecutor):
         populations = np.full((n_exp, slots, levels), np.nan)
         info: dict[str, Any] = {
             "engine": "exact piecewise-constant propagators (numpy/scipy), chalmers-qubit model",
-            "levels": levels, "noise": noise, "propagators": 0, "steps": 0, "max_branches": 1,
+            "levels": levels, "noise": noise, "propagators": 0, "series_steps": 0, "steps": 0, "max_branches": 1,
             "max_substeps": 1, "batches": 0, "representations": [],
         }
         groups: dict[tuple[int, ...], list[int]] = {}
@@ -156,6 +156,7 @@ class QutipExecutor(QuantumExecutor):
                     info["max_branches"] = max(info["max_branches"], out.branches)
                     info["max_substeps"] = max(info["max_substeps"], prog.substeps)
                 info["propagators"] += engine.stats.propagators
+                info["series_steps"] += engine.stats.taylor
                 info["steps"] += engine.stats.steps
                 info["batches"] += 1
                 done += len(batch[0])
