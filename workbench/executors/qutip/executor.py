@@ -12,25 +12,30 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from importlib import metadata
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from workbench.devices.model import Device
 from workbench.errors import CancelledError, UnsupportedError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.executors.qutip.compile import Program, compile_schedule, simulated_qubits
 from workbench.executors.qutip.hamiltonian import TransmonSystem, build_system
-from workbench.options import OptionSpec, ResolvedOptions
+from workbench.options import OptionSpec, ResolvedOptions, Secret
 from workbench.readout import iq_points
 from workbench.schedule.ir import Schedule
+
+if TYPE_CHECKING:
+    from workbench.executors.qutip.propagate import Outcome
 
 log = logging.getLogger(__name__)
 
 MAX_STATE_DIM = 729  # Liouville dimension of three qutrits (or ket dimension): beyond, memory decides
 CHUNK_EXPERIMENTS = 256  # experiments propagated together (progress and cancel act between chunks)
 CHUNK_STEPS = 400_000  # step rows compiled per chunk, bounding the compile arrays
+CHUNK_PADDED = 4_000_000  # experiments x longest phase: the step-index table the solver walks
 
 
 def experiment_rng(seed: int, experiment: int) -> np.random.Generator:
@@ -59,7 +64,7 @@ class QutipExecutor(QuantumExecutor):
     tags: ClassVar[tuple[str, ...]] = ("pulse-simulator", "lindblad")
     batch_experiments: int = CHUNK_EXPERIMENTS  # per instance: results never depend on it
 
-    def __init__(self, device: Any, credentials: Any = None):
+    def __init__(self, device: Device, credentials: Mapping[str, Secret] | None = None):
         super().__init__(device, credentials)
         self._systems: dict[tuple[tuple[int, ...], int, bool], TransmonSystem] = {}
         self._couplers = {c.channel: c.qubits for c in device.couplings}
@@ -173,23 +178,28 @@ class QutipExecutor(QuantumExecutor):
             info=info,
         )
 
-    def _batches(self, members: list[int], schedules: Sequence[Schedule], system: TransmonSystem):
-        """Compile lazily and cut into batches bounded in experiments and step rows."""
+    def _batches(self, members: list[int], schedules: Sequence[Schedule],
+                 system: TransmonSystem) -> Iterator[tuple[list[int], list[Program]]]:
+        """Compile lazily and cut into batches bounded in experiments, step rows and padded table size
+        (the solver walks all experiments of a batch in lockstep, padded to the longest phase)."""
         batch: tuple[list[int], list[Program]] = ([], [])
-        rows = 0
+        rows = longest = 0
         for e in members:
             prog = compile_schedule(schedules[e], system)
             size = sum(len(p) for p in prog.phases)
-            if batch[0] and (len(batch[0]) >= self.batch_experiments or rows + size > CHUNK_STEPS):
+            length = max((len(p) for p in prog.phases), default=0)
+            if batch[0] and (len(batch[0]) >= self.batch_experiments or rows + size > CHUNK_STEPS
+                             or (len(batch[0]) + 1) * max(longest, length) > CHUNK_PADDED):
                 yield batch
-                batch, rows = ([], []), 0
+                batch, rows, longest = ([], []), 0, 0
             batch[0].append(e)
             batch[1].append(prog)
             rows += size
+            longest = max(longest, length)
         if batch[0]:
             yield batch
 
-    def _sample(self, e: int, prog: Program, out: Any, shots: int, seed: int, slot_qubit: np.ndarray,
+    def _sample(self, e: int, prog: Program, out: Outcome, shots: int, seed: int, slot_qubit: np.ndarray,
                 iq: np.ndarray, populations: np.ndarray) -> None:
         """Shots from the exact joint outcome distribution, then IQ points per written slot."""
         m = prog.memory_slots
@@ -210,7 +220,7 @@ class QutipExecutor(QuantumExecutor):
             iq[e, :, slot] = iq_points(levels[:, slot], self.device.qubit(q).readout, rng)
 
 
-def final_states(device: Any, schedules: Sequence[Schedule], *, levels: int = 3,
+def final_states(device: Device, schedules: Sequence[Schedule], *, levels: int = 3,
                  noise: bool = True) -> list[tuple[tuple[int, ...], np.ndarray]]:
     """The density matrix at the end of each schedule, in the frame of the true qubit frequencies.
 
