@@ -226,8 +226,9 @@ def _rotate(r: np.ndarray, w: np.ndarray, t: float) -> np.ndarray:
 def test_detuned_ramsey_fringes_against_bloch_equations() -> None:
     """Two detuned pi/2 pulses and a free precession with T1/T2, solved on the Bloch sphere.
 
-    In the drive frame H = (Omega A / 2)(cos(phi) sx - sin(phi) sy) + (delta / 2) sz (delta = 2 pi
-    (f_drive - f_qubit)), i.e. dr/dt = w x r with w = (Omega A cos(phi), -Omega A sin(phi), delta); in the
+    In the drive frame H = (Omega A / 2)(cos(phi) sx + sin(phi) sy) + (delta / 2) sz (delta = 2 pi
+    (f_drive - f_qubit); a frame phase phi turns the drive axis by +phi, Qiskit's convention in which
+    rz(theta) is ShiftPhase(-theta)), i.e. dr/dt = w x r with w = (Omega A cos(phi), Omega A sin(phi), delta); in the
     delay x, y also decay as exp(-t/T2) and z relaxes to +1 as exp(-t/T1). The 2 ns pulses make
     decoherence during them negligible (< 2e-4).
     """
@@ -251,7 +252,7 @@ def test_detuned_ramsey_fringes_against_bloch_equations() -> None:
         r = _rotate(r, np.array([0.0, 0.0, delta]), tau)
         r = np.array([r[0] * math.exp(-tau / t2), r[1] * math.exp(-tau / t2),
                       1 - (1 - r[2]) * math.exp(-tau / t1)])
-        w2 = np.array([omega * math.cos(phase2), -omega * math.sin(phase2), delta])
+        w2 = np.array([omega * math.cos(phase2), omega * math.sin(phase2), delta])
         r = _rotate(r, w2, width * DT)
         expected.append((1 - r[2]) / 2)
     assert np.ptp(expected) > 0.3  # fringes, not a flat line
@@ -519,8 +520,10 @@ def _carrier(plays: list, reference: float):
     def coefficient(t: float) -> complex:
         for p in plays:
             if p.t0 <= t < p.t1:
-                phase = 2 * math.pi * (p.frequency - reference) * t * 1e-9 + p.carrier_phase
-                return complex(p.samples[int(t - p.t0)] * np.exp(1j * phase))
+                # the IQ envelope enters conjugated (Qiskit's phase convention), the carrier as it is
+                carrier = 2 * math.pi * (p.frequency - reference) * t * 1e-9 + p.carrier_phase - p.phase
+                iq = p.samples[int(t - p.t0)] * np.exp(1j * p.phase)
+                return complex(np.conj(iq) * np.exp(1j * carrier))
         return 0j
 
     return coefficient
@@ -585,3 +588,28 @@ def test_two_qubit_model_matches_qutip_mesolve() -> None:
     assert qubits == (0, 1)
     assert np.max(np.abs(rho - reference)) < 3e-4  # measured 4e-5: sub-step midpoints vs continuous carrier
     assert np.trace(rho).real == pytest.approx(1.0, abs=1e-10)
+
+
+def test_phase_convention_is_qiskits_virtual_z() -> None:
+    """A frame detuned by delta for tau leaves the qubit rotated by Rz(2 pi delta tau); Qiskit undoes that
+    with rz(-2 pi delta tau) = ShiftPhase(+2 pi delta tau). With it, sx . sx is a full X again; with the
+    opposite sign the error doubles."""
+    dev = make_device(t1=None, t2=None, rabi=250e6)
+    detuning, tau, width = 2.0e6, 150, 2
+    theta = 2 * math.pi * detuning * tau * DT
+    outcomes = []
+    for sign in (+1, -1, 0):
+        b = builder(dev, d0=F0 + detuning)
+        b.play(0, "d0", constant(0.5, width), "sx")
+        if sign:
+            b.frame(width + tau, "d0", "shiftp", sign * theta)
+        b.play(width + tau, "d0", constant(0.5, width), "sx")
+        b.acquire(2 * width + tau, 10, 0, 0)
+        outcomes.append(b.build())
+    compensated, doubled, plain = p1(execute(dev, outcomes, levels=2))
+    assert compensated > 0.999
+    # the phase also accrues between the pulse centres (tau + width) and the short pulses are slightly off
+    # resonance: hence the tolerance on the uncompensated fringes
+    free = 2 * math.pi * detuning * (tau + width) * DT
+    assert abs(plain - (1 + math.cos(free)) / 2) < 5e-3
+    assert abs(doubled - (1 + math.cos(free + theta)) / 2) < 5e-3

@@ -83,6 +83,19 @@ def _events(schedule: Schedule, system: TransmonSystem) -> list[Event]:
     return events
 
 
+def _envelope(play: Play, start: int, stop: int) -> np.ndarray:
+    """The drive's complex amplitude in the qubit frame over samples ``[start, stop)`` (carrier aside).
+
+    The IQ envelope, ``samples * exp(i phase)``, enters conjugated (the lower-sideband convention of
+    IBM/Qiskit hardware): a pulse of frame phase ``phi`` then rotates about ``cos(phi) X + sin(phi) Y``
+    and ``rz(theta)`` is ``ShiftPhase(-theta)``, as in every Qiskit-generated job. The carrier's
+    frequency and its continuity offset (``carrier_phase - phase``) enter as they are, so a drive above
+    the qubit frequency is physically above it and the transmon's 1-2 transition stays below f01.
+    """
+    iq = play.samples[start - play.t0 : stop - play.t0] * np.exp(1j * play.phase)
+    return np.conj(iq) * np.exp(1j * (play.carrier_phase - play.phase))
+
+
 class _Compiler:
     def __init__(self, schedule: Schedule, system: TransmonSystem):
         self.schedule = schedule
@@ -129,7 +142,7 @@ class _Compiler:
             rows[:, 0] = 0.0
             rows[:, 1] = self.dt_ns
             rows[:, 2:] = self._blank
-            z = plays[0].samples[start - plays[0].t0 : stop - plays[0].t0] * np.exp(1j * plays[0].carrier_phase)
+            z = _envelope(plays[0], start, stop)
             col = 2 + self.n + 2 * idx[0]
             rows[:, col] = z.real
             rows[:, col + 1] = z.imag
@@ -148,7 +161,7 @@ class _Compiler:
         rows[:, 2 : 2 + self.n] = self.frame
         t_mid = (start + (np.arange(length * k) + 0.5) / k) * self.dt_ns
         for p, i, r in zip(plays, idx, residual, strict=True):
-            z = np.repeat(p.samples[start - p.t0 : stop - p.t0], k) * np.exp(1j * p.carrier_phase)
+            z = np.repeat(_envelope(p, start, stop), k)
             if r != 0.0:
                 z = z * np.exp(1j * r * t_mid)
             col = 2 + self.n + 2 * i

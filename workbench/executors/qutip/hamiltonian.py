@@ -8,7 +8,8 @@ each qubit is a ``levels``-level transmon in the frame rotating at its *true* fr
 
 A drive channel ``d<i>`` adds ``(Omega_i / 2)(z a_i + z* a_i^+)`` with ``Omega_i = 2 pi rabi_rate``
 and a coupler channel adds ``(g / 2) sqrt(2) (z |11><X| + z* |X><11|)`` with ``g = 2 pi rate``, where
-``z`` is the play's sample times its carrier seen from the qubit frame. Decoherence is chalmers'
+``z`` is the play's IQ envelope, conjugated (Qiskit's phase convention, see ``compile._envelope``), times
+its carrier seen from the qubit frame. Decoherence is chalmers'
 ``DecoherenceNoise``: ``sqrt(1/T1) a`` and ``sqrt(2/T2eff) n`` with ``1/T2eff = 1/T2 - 1/(2 T1)``.
 
 Every control operator here has one property the propagator relies on: all its matrix elements
