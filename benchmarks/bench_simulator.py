@@ -7,7 +7,8 @@ measured in this one run and printed as a table:
   DRAG pulse per experiment (the device's x pulse with swept amplitude), T1/T2 on, 3 levels. The first
   call of the process (imports, first use of scipy) and the best of three warm calls are both timed;
 * chalmers-qubit: one ``SarimnerProcessor`` with ``DecoherenceNoise``, per experiment ``set_coeffs``
-  (``x0 = Omega Re(D)/2``, ``y0 = -Omega Im(D)/2`` from the same samples), ``set_tlist`` and
+  (``x0 = Omega Re(D)/2``, ``y0 = Omega Im(D)/2`` from the same samples: the workbench's drive sees the
+  conjugated IQ envelope, Qiskit's phase convention), ``set_tlist`` and
   ``run_state(basis(3, 0))``. Its coefficients are step functions (``spline_kind = "step_func"``), the
   pulse the AWG plays and the workbench simulates; chalmers' default cubic spline would be a different
   pulse. One processor is reused: a new processor per experiment sharing one ``SarimnerModel`` would
@@ -94,11 +95,11 @@ def run_chalmers(amps: np.ndarray, spline: str) -> tuple[float, float, np.ndarra
         if spline == "step_func":  # value k holds on [k, k + 1) dt: exactly the AWG's pulse
             tlist = np.arange(d.size + 1) * device.dt * 1e9
             cx = np.append(omega * d.real / 2, 0.0)
-            cy = np.append(-omega * d.imag / 2, 0.0)
+            cy = np.append(omega * d.imag / 2, 0.0)
         else:  # a smooth curve through the sample midpoints, zero at both ends
             tlist = np.concatenate([[0.0], np.arange(d.size) + 0.5, [float(d.size)]]) * device.dt * 1e9
             cx = np.concatenate([[0.0], omega * d.real / 2, [0.0]])
-            cy = np.concatenate([[0.0], -omega * d.imag / 2, [0.0]])
+            cy = np.concatenate([[0.0], omega * d.imag / 2, [0.0]])
         proc.set_coeffs({"x0": cx, "y0": cy})
         proc.set_tlist({"x0": tlist, "y0": tlist})
         final = proc.run_state(basis(3, 0)).states[-1]

@@ -139,3 +139,10 @@ def test_meas_level_1_avg_gives_iq_mean_and_no_counts(tmp_path):
 def test_examples_listed(run_cli):
     proc = run_cli("examples")
     assert proc.returncode == 0 and "x-gate" in proc.stdout and "rabi" in proc.stdout
+
+
+def test_job_copy_is_readable_and_reruns(x_gate_run):
+    out, _ = x_gate_run
+    text = (out / "job.json").read_text()
+    assert text.count("\n") > 10  # an example job (built as a mapping) is written indented
+    assert json.loads(text)["type"] == "PULSE"

@@ -108,6 +108,16 @@ def write_folder(result: Result, folder: str | os.PathLike[str]) -> Path:
     return target
 
 
+def _readable_job(filename: str, text: str) -> str:
+    """The job text as given, except that one-line JSON (jobs given as mappings) is indented."""
+    if filename.endswith(".json") and text and "\n" not in text.strip():
+        try:
+            return json.dumps(json.loads(text), indent=2) + "\n"
+        except ValueError:
+            return text
+    return text
+
+
 def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
@@ -128,7 +138,7 @@ def _write_files(result: Result, folder: Path) -> None:
     _write_text(folder / "execution-options.json", json.dumps(result.options, indent=2) + "\n")
     result.save(folder / "dataset.nc")
     job_file = result.dataset.attrs.get("job_filename") or "job.json"
-    _write_text(folder / Path(job_file).name, result.dataset.attrs.get("job_source", ""))
+    _write_text(folder / Path(job_file).name, _readable_job(job_file, result.dataset.attrs.get("job_source", "")))
     device_config = result.device_config
     if device_config:
         import yaml

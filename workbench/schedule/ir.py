@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -123,14 +124,15 @@ class Schedule:
     memory_slots: int
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
+    # Cached: a schedule is immutable, and executors and views ask for these per instruction.
+    @cached_property
     def duration(self) -> int:
         """Samples from 0 to the end of the last instruction."""
         ends = [p.t1 for p in self.plays] + [d.t1 for d in self.delays] + [a.t1 for a in self.acquires]
         ends += [f.t0 for f in self.frame_changes]
         return max(ends, default=0)
 
-    @property
+    @cached_property
     def channels(self) -> list[str]:
         """Every channel the schedule touches, in lane order."""
         names: set[str] = {p.channel for p in self.plays}
@@ -139,7 +141,7 @@ class Schedule:
         names |= {a.channel for a in self.acquires}
         return sorted(names, key=channel_sort_key)
 
-    @property
+    @cached_property
     def qubits(self) -> list[int]:
         """Qubits addressed through drive, measure and acquire channels (control channels excluded)."""
         found = {a.qubit for a in self.acquires}
