@@ -67,9 +67,9 @@ def test_cancel_stops_the_run():
 
 def test_prepare_validates_without_running():
     prepared = workbench.prepare("rabi", "qutip-1q", shots=5)
-    assert len(prepared.schedules) == 21
+    assert len(prepared.programs) == 21
     assert prepared.options["shots"] == 5
-    assert prepared.schedules[0].dt == 1e-9
+    assert prepared.programs[0].dt == 1e-9
 
 
 def test_repr_shows_no_secret():

@@ -39,3 +39,15 @@ def test_distribution_sums_to_exactly_one_in_listing_order(values):
 def test_distribution_of_thirds():
     dist = distribution({"0": 1, "1": 1, "10": 1})
     assert sum(dist.values()) == 1.0
+
+
+def test_registers_split_with_last_register_leftmost():
+    # slots: c[0], c[1] (register c), d[0] (register d)
+    memory = np.array([[1, 0, 1], [1, 0, 0]], dtype=np.int8)
+    counts = bitstring_counts(memory, 3, (("c", 2), ("d", 1)))
+    assert counts == {"1 01": 1, "0 01": 1}
+
+
+def test_register_sizes_that_do_not_add_up_are_ignored():
+    memory = np.array([[1, 0, 1]], dtype=np.int8)
+    assert bitstring_counts(memory, 3, (("c", 2),)) == {"101": 1}

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from workbench import __version__
+from workbench.circuits.program import CircuitProgram
 from workbench.devices.catalogue import Catalogue
 from workbench.devices.model import Device
 from workbench.errors import JobError, UnsupportedError
@@ -31,7 +32,7 @@ from workbench.options import COMMON_OPTIONS, OptionSpec, ResolvedOptions, Secre
 from workbench.readout import discriminate_slots
 from workbench.results.dataset import build_dataset
 from workbench.results.result import Result
-from workbench.schedule.ir import Schedule, total_instructions
+from workbench.schedule.ir import Schedule
 
 log = logging.getLogger("workbench")
 
@@ -64,7 +65,7 @@ class Prepared:
     device: Device
     executor: type[QuantumExecutor]
     options: ResolvedOptions
-    schedules: list[Schedule]
+    programs: list[Schedule] | list[CircuitProgram]  # what the executor consumes (see QuantumExecutor.consumes)
     compile_seconds: float
 
 
@@ -120,10 +121,10 @@ def prepare(
         (options_source, options),
         ("flags", top),
     ])
-    schedules = job.schedules(dev)
+    programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
     probe = cls(dev)
-    probe.check(schedules, resolved)
-    return Prepared(job, dev, cls, resolved, schedules, time.perf_counter() - started)
+    probe.check(programs, resolved)
+    return Prepared(job, dev, cls, resolved, programs, time.perf_counter() - started)
 
 
 def _versions(executor: type[QuantumExecutor]) -> dict[str, str]:
@@ -162,7 +163,7 @@ def execute(
     t0 = time.perf_counter()
     with prepared.executor(prepared.device, secrets_) as executor:
         t_prepared = time.perf_counter()
-        data = executor.run(prepared.schedules, prepared.options, progress, cancel)
+        data = executor.run(prepared.programs, prepared.options, progress, cancel)
     t_run = time.perf_counter()
     data = _postprocess(data, prepared)
     job, dev, opts = prepared.job, prepared.device, prepared.options
@@ -182,8 +183,8 @@ def execute(
         "seed": opts["seed"],
         "shots": opts["shots"],
         "measLevel": opts["meas_level"],
-        "experiments": len(prepared.schedules),
-        "instructions": total_instructions(prepared.schedules),
+        "experiments": len(prepared.programs),
+        "instructions": sum(p.instruction_count() for p in prepared.programs),
         "date": started_at.isoformat(timespec="seconds"),
         "timeTaken": round(t_run - t0 + prepared.compile_seconds, 6),
         "timeTakenCompile": round(prepared.compile_seconds, 6),
@@ -210,7 +211,7 @@ def execute(
         "device_config": dev.model_dump(mode="json"),
         "artifacts": {k: v for k, v in data.artifacts.items() if isinstance(v, str)},
     }
-    ds = build_dataset(experiment_names=job.experiment_names, schedules=prepared.schedules, data=data,
+    ds = build_dataset(experiment_names=job.experiment_names, schedules=prepared.programs, data=data,
                        meas_level=opts["meas_level"], meas_return=opts["meas_return"], attrs=attrs)
     if data.statevector is not None:
         width = max(len(v) for v in data.statevector)

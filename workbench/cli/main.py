@@ -109,7 +109,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not args.no_progress and sys.stderr.isatty():
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(prepared.schedules), unit="exp", desc=prepared.device.name, file=sys.stderr)
+        bar = tqdm(total=len(prepared.programs), unit="exp", desc=prepared.device.name, file=sys.stderr)
 
         def progress(done: int, total: int) -> None:
             bar.n = done

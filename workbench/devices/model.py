@@ -135,14 +135,26 @@ class Device(_Model):
     description: str = ""
     available: bool = True
     executor: str
-    dt: float = Field(gt=0, description="sample period in s")
-    qubits: list[Qubit]
+    dt: float | None = Field(default=None, gt=0, description="sample period in s (pulse devices)")
+    qubits: list[Qubit] = []
+    num_qubits: int | None = Field(
+        default=None, gt=0, description="qubit count of a gate-level device, which has no per-qubit physics"
+    )
+    coupling_map: list[tuple[int, int]] | None = Field(
+        default=None, description="gate-level devices: allowed two-qubit pairs; absent means all-to-all"
+    )
     couplings: list[Coupling] = []
     defaults: dict[str, Any] = Field(default_factory=dict, description="execution option defaults")
     tags: list[str] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> Device:
+        if self.qubits and self.num_qubits is not None:
+            raise ValueError("give either 'qubits' (a pulse device) or 'num_qubits' (a gate-level device)")
+        if not self.qubits and self.num_qubits is None:
+            raise ValueError("a device needs 'qubits' (a pulse device) or 'num_qubits' (a gate-level device)")
+        if self.qubits and self.dt is None:
+            raise ValueError("a pulse device (one with 'qubits') needs 'dt'")
         indices = [q.index for q in self.qubits]
         if len(set(indices)) != len(indices):
             raise ValueError(f"qubit indices repeat: {indices}")
@@ -154,6 +166,22 @@ class Device(_Model):
             if missing:
                 raise ValueError(f"coupling {c.channel} names unknown qubit(s) {missing}")
         return self
+
+    @property
+    def is_pulse_device(self) -> bool:
+        """Has per-qubit physics and calibrations (runs schedules); else a gate-level device."""
+        return bool(self.qubits)
+
+    @property
+    def qubit_count(self) -> int:
+        return len(self.qubits) if self.qubits else int(self.num_qubits or 0)
+
+    def edges(self) -> list[tuple[int, int]] | None:
+        """Two-qubit pairs a circuit may use (both directions), None for all-to-all."""
+        pairs = [tuple(c.qubits) for c in self.couplings] if self.is_pulse_device else self.coupling_map
+        if pairs is None:
+            return None
+        return sorted({(a, b) for a, b in pairs} | {(b, a) for a, b in pairs})
 
     def qubit(self, index: int) -> Qubit:
         for q in self.qubits:
@@ -193,8 +221,9 @@ class Device(_Model):
             "description": self.description,
             "available": self.available,
             "executor": self.executor,
-            "qubits": len(self.qubits),
-            "couplings": [list(c.qubits) for c in self.couplings],
+            "qubits": self.qubit_count,
+            "couplings": ([list(c.qubits) for c in self.couplings] if self.is_pulse_device
+                          else [list(p) for p in self.coupling_map] if self.coupling_map is not None else None),
             "dt": self.dt,
             "tags": list(self.tags),
         }

@@ -60,6 +60,9 @@ class QuantumExecutor(ABC):
     options: ClassVar[tuple[OptionSpec, ...]] = ()
     measure_levels: ClassVar[tuple[int, ...]] = (1, 2)
     job_kinds: ClassVar[tuple[str, ...]] = ("pulse",)
+    # What run() receives: "schedule" (IR schedules; circuits are compiled to pulses with the device's
+    # calibrations first) or "circuit" (CircuitProgram objects, for gate-level executors).
+    consumes: ClassVar[str] = "schedule"
     needs_credentials: ClassVar[tuple[str, ...]] = ()  # e.g. ("username", "password")
     tags: ClassVar[tuple[str, ...]] = ()
 
@@ -84,12 +87,12 @@ class QuantumExecutor(ABC):
                 f"meas_level {options['meas_level']} is not supported by executor '{self.type}' "
                 f"(supported: {levels})"
             )
-        known = {q.index for q in self.device.qubits}
-        for i, sched in enumerate(schedules):
-            for q in sched.qubits:
+        known = {q.index for q in self.device.qubits} or set(range(self.device.qubit_count))
+        for i, program in enumerate(schedules):
+            for q in program.qubits:
                 if q not in known:
-                    raise UnsupportedError(f"qubit {q} does not exist on device '{self.device.name}'",
-                                           f"experiments[{i}]")
+                    raise UnsupportedError(f"qubit {q} does not exist on device '{self.device.name}' "
+                                           f"({self.device.qubit_count} qubits)", f"experiments[{i}]")
 
     def prepare(self) -> None:
         """Connect to instruments or build models; called once before the first run."""

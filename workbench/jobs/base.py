@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from workbench.circuits.program import CircuitProgram
     from workbench.devices.model import Device
     from workbench.schedule.ir import Schedule
 
@@ -39,6 +40,12 @@ class Job(ABC):
     @abstractmethod
     def schedules(self, device: Device) -> list[Schedule]:
         """The job in the IR, on this device's channels and calibrations."""
+
+    def circuits(self) -> list[CircuitProgram]:
+        """The job as gate-level circuits, for executors that consume circuits."""
+        from workbench.errors import UnsupportedError
+
+        raise UnsupportedError(f"a {self.kind} job cannot run on a gate-level device")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} experiments={len(self.experiment_names)}>"

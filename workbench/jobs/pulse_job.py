@@ -177,6 +177,7 @@ class PulseJob(Job):
             frequencies=self._frequencies(experiment, device),
             memory_slots=self.document.memory_slots[e] or 0,
             metadata=metadata,
+            creg_sizes=_creg_sizes(header),
         )
         qubits = sorted(q.index for q in device.qubits)
         channels = _device_channels(device)
@@ -218,3 +219,21 @@ def _device_channels(device: Device) -> set[str]:
 def _sorted_channels(channels: set[str]) -> list[str]:
     """Playable channels in lane order, for messages (acquire channels are implied by qubits)."""
     return sorted((c for c in channels if not c.startswith("a")), key=channel_sort_key)
+
+
+def _creg_sizes(header: Any) -> tuple[tuple[str, int], ...]:
+    """Qiskit's ``creg_sizes`` header entry (``[["c", 2], ["d", 1]]``), when well formed; else none.
+
+    It only changes how count keys are printed, so a malformed one is ignored rather than rejected.
+    """
+    raw = getattr(header, "creg_sizes", None) or (header.model_extra or {}).get("creg_sizes")
+    if not isinstance(raw, list):
+        return ()
+    out = []
+    for entry in raw:
+        if (isinstance(entry, list | tuple) and len(entry) == 2 and isinstance(entry[0], str)
+                and isinstance(entry[1], int) and not isinstance(entry[1], bool) and entry[1] >= 0):
+            out.append((entry[0], entry[1]))
+        else:
+            return ()
+    return tuple(out)

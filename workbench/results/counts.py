@@ -7,20 +7,37 @@ to exactly 1.0 however they are summed (the QHAna interface asks for an exact 1)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 
-def bitstring_counts(memory: np.ndarray, slots: int) -> dict[str, int]:
-    """Counts of one experiment from its (shots, slots) bit array, most frequent first."""
+def split_registers(key: str, creg_sizes: Sequence[tuple[str, int]]) -> str:
+    """``"101"`` with registers ``[("c", 2), ("d", 1)]`` -> ``"1 01"`` (last register leftmost)."""
+    if len(creg_sizes) < 2 or sum(size for _, size in creg_sizes) != len(key):
+        return key
+    parts, end = [], len(key)
+    for _, size in creg_sizes:
+        parts.append(key[end - size : end])
+        end -= size
+    return " ".join(reversed(parts))
+
+
+def bitstring_counts(
+    memory: np.ndarray, slots: int, creg_sizes: Sequence[tuple[str, int]] = ()
+) -> dict[str, int]:
+    """Counts of one experiment from its (shots, slots) bit array, most frequent first.
+
+    Keys follow Qiskit: slot 0 rightmost; with several classical registers, one space between
+    registers; no classical bits at all gives ``{"": shots}``.
+    """
     if slots == 0:
         return {"": int(memory.shape[0])}
     weights = (1 << np.arange(slots, dtype=np.int64))
     values = memory[:, :slots].astype(np.int64) @ weights
     unique, counts = np.unique(values, return_counts=True)
     order = sorted(range(unique.size), key=lambda i: (-counts[i], unique[i]))
-    return {format(int(unique[i]), f"0{slots}b"): int(counts[i]) for i in order}
+    return {split_registers(format(int(unique[i]), f"0{slots}b"), creg_sizes): int(counts[i]) for i in order}
 
 
 _GRID = 2**52  # every multiple of 2**-52 in [0, 2) is an exact double

@@ -88,7 +88,8 @@ def build_dataset(
         variables["iq_mean"] = (("experiment", "slot"), data.iq_mean.astype(complex))
     if data.memory is not None:
         variables["memory"] = (("experiment", "shot", "slot"), data.memory.astype(np.int8))
-        per_exp = [bitstring_counts(data.memory[e], s.memory_slots) for e, s in enumerate(schedules)]
+        per_exp = [bitstring_counts(data.memory[e], s.memory_slots, getattr(s, "creg_sizes", ()))
+                   for e, s in enumerate(schedules)]
         outcomes = sorted({k for c in per_exp for k in c}, key=lambda k: (len(k), k))
         table = np.array([[c.get(k, 0) for k in outcomes] for c in per_exp], dtype=np.int64)
         variables["counts"] = (("experiment", "outcome"), table.reshape(n_exp, len(outcomes)))

@@ -47,6 +47,7 @@ class ScheduleBuilder:
     frequencies: Mapping[str, float]  # initial frame frequency (Hz) per channel that has one
     memory_slots: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+    creg_sizes: tuple[tuple[str, int], ...] = ()
     _events: list[_Event] = field(default_factory=list, init=False)
 
     def _add(self, t0: int, kind: str, channel: str, where: str | None, **payload: Any) -> None:
@@ -161,4 +162,4 @@ class ScheduleBuilder:
         slots = max([self.memory_slots] + [a.memory_slot + 1 for a in acquires])
         initial = {ch: (float(f), 0.0) for ch, f in self.frequencies.items()}
         return Schedule(self.name, self.dt, tuple(plays), tuple(changes), tuple(delays), tuple(acquires),
-                        initial, slots, dict(self.metadata))
+                        initial, slots, dict(self.metadata), tuple(self.creg_sizes))

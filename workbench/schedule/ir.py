@@ -15,7 +15,7 @@ executor needs no frame bookkeeping of its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -123,6 +123,9 @@ class Schedule:
     initial_frames: Mapping[str, tuple[float, float]]  # channel -> (frequency Hz, phase rad) at t=0
     memory_slots: int
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # Classical registers over the memory slots, in declaration order, as Qiskit writes them into an
+    # experiment header: count keys are split per register ("1 01"), the last register leftmost.
+    creg_sizes: tuple[tuple[str, int], ...] = ()
 
     # Cached: a schedule is immutable, and executors and views ask for these per instruction.
     @cached_property
@@ -163,7 +166,3 @@ class Schedule:
         for play in self.plays_on(channel):
             out[play.t0 : play.t1] = play.samples
         return out
-
-
-def total_instructions(schedules: Iterable[Schedule]) -> int:
-    return sum(s.instruction_count() for s in schedules)
