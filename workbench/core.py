@@ -124,6 +124,9 @@ def prepare(
     programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
     probe = cls(dev)
     probe.check(programs, resolved)
+    decided = probe.effective_options(programs, resolved)
+    if decided:
+        resolved = resolved.with_values(decided, f"executor {cls.type}")
     return Prepared(job, dev, cls, resolved, programs, time.perf_counter() - started)
 
 

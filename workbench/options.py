@@ -144,6 +144,15 @@ class ResolvedOptions:
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
 
+    def with_values(self, updates: Mapping[str, Any], source: str) -> ResolvedOptions:
+        """A copy with some declared values replaced (an executor's own resolution of them)."""
+        unknown = [k for k in updates if k not in self.values]
+        if unknown:
+            raise ValueError(f"cannot update undeclared options {unknown}")
+        values = {**self.values, **updates}
+        sources = {**self.sources, **dict.fromkeys(updates, source)}
+        return ResolvedOptions(values, self.unknown, self.secrets, sources, self.warnings)
+
     @property
     def echo(self) -> dict[str, Any]:
         """The reproducible options for ``execution-options.json``: no secrets, ever."""

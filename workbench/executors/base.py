@@ -94,6 +94,14 @@ class QuantumExecutor(ABC):
                     raise UnsupportedError(f"qubit {q} does not exist on device '{self.device.name}' "
                                            f"({self.device.qubit_count} qubits)", f"experiments[{i}]")
 
+    def effective_options(self, programs: Sequence[Any], options: ResolvedOptions) -> Mapping[str, Any]:
+        """Values this executor decides itself (e.g. ``method: automatic`` -> ``stabilizer``).
+
+        They replace the given values in ``execution-options.json``, so passing that file back runs the
+        same way even if the executor's automatic choice changes in a later version.
+        """
+        return {}
+
     def prepare(self) -> None:
         """Connect to instruments or build models; called once before the first run."""
         self._prepared = True
