@@ -27,6 +27,7 @@ _LAZY = {
     "Catalogue": ("workbench.devices.catalogue", "Catalogue"),
     "QuantumExecutor": ("workbench.executors.base", "QuantumExecutor"),
     "ScheduleBuilder": ("workbench.schedule.builder", "ScheduleBuilder"),
+    "plot_schedule": ("workbench.views.schedule_figure", "plot_schedule"),
 }
 
 __all__ = ["InputError", "JobError", "WorkbenchError", "__version__", "list_devices", "load_result", *_LAZY]
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from workbench.jobs.loader import load_job  # noqa: F401
     from workbench.results.result import Result
     from workbench.schedule.builder import ScheduleBuilder  # noqa: F401
+    from workbench.views.schedule_figure import plot_schedule  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
