@@ -96,3 +96,30 @@ def test_listing_has_qhana_fields(catalogue):
         for key in ("name", "vendor", "title", "description", "available", "executor", "qubits"):
             assert key in entry
     assert {e["name"] for e in listing} >= {"qutip-1q", "qutip-2q"}
+
+
+def test_devices_refer_to_shared_sections_by_name(tmp_path):
+    path = write(tmp_path, """
+        clusters:
+          - name: lab-cluster
+            address: 192.0.2.10
+        devices:
+          - name: wired
+            base: qutip-1q
+            executor_config: {cluster: lab-cluster, note: kept}
+    """)
+    dev = Catalogue.load(path).get("wired")
+    assert dev.executor_config == {"cluster": {"name": "lab-cluster", "address": "192.0.2.10"}, "note": "kept"}
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("devices:\n  - name: w\n    base: qutip-1q\n    executor_config: {cluster: nope}\n",
+     "devices[w].executor_config.cluster: cluster 'nope' is not defined in 'clusters'"),
+    ("clusters:\n  - address: x\n", "clusters[0]: each entry needs a 'name'"),
+    ("clusters:\n  - name: a\n  - name: a\n", "clusters[1].name: 'a' is defined twice"),
+    ("clusters: {name: a}\n", "clusters: must be a list"),
+])
+def test_bad_sections(tmp_path, text, fragment):
+    with pytest.raises(ConfigError) as info:
+        Catalogue.load(write(tmp_path, text))
+    assert fragment in str(info.value)

@@ -4,6 +4,10 @@ A user file (``--config FILE`` or ``WORKBENCH_CONFIG``) has a ``devices:`` list.
 matches a known device replaces it; an entry with ``base: NAME`` starts from that device and
 overrides only the keys it gives (nested mappings are merged, lists replaced), which is how one
 says "the default device, with t1 = 20 us".
+
+Other top-level sections (``clusters:``) hold things several devices share. A device refers to an
+entry by name from its ``executor_config`` (``cluster: my-cluster``); the catalogue puts the entry's
+content in place, so an executor sees one self-contained ``executor_config``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from workbench.validation import format_validation_error
 
 DEFAULT_DEVICE = "qutip-1q"
 CONFIG_ENV = "WORKBENCH_CONFIG"
-_TOP_LEVEL = {"devices", "clusters"}
+_SECTIONS = {"clusters": "cluster"}  # top-level section -> executor_config key that names an entry
+_TOP_LEVEL = {"devices", *_SECTIONS}
 
 
 def _read_yaml(text: str, source: str) -> Any:
@@ -66,6 +71,74 @@ def _builtin_parsed() -> list[tuple[dict[str, Any], str]]:
     return entries
 
 
+def _named_sections(data: Mapping[str, Any], source: str) -> dict[str, dict[str, Any]]:
+    """``clusters: [{name: a, ...}, ...]`` -> ``{"clusters": {"a": {...}}}``."""
+    out: dict[str, dict[str, Any]] = {}
+    for key in _SECTIONS:
+        entries = data.get(key) or []
+        if not isinstance(entries, list):
+            raise ConfigError("must be a list", key, source)
+        named: dict[str, Any] = {}
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+                raise ConfigError("each entry needs a 'name'", f"{key}[{i}]", source)
+            if entry["name"] in named:
+                raise ConfigError(f"'{entry['name']}' is defined twice", f"{key}[{i}].name", source)
+            named[entry["name"]] = dict(entry)
+        out[key] = named
+    return out
+
+
+@lru_cache(maxsize=1)
+def _builtin_sections_parsed() -> dict[str, dict[str, Any]]:
+    folder = resources.files("workbench.devices") / "builtin"
+    merged: dict[str, dict[str, Any]] = {key: {} for key in _SECTIONS}
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".yml"):
+            source = f"builtin/{item.name}"
+            for key, named in _named_sections(_read_yaml(item.read_text(encoding="utf-8"), source), source).items():
+                merged[key].update(named)
+    return merged
+
+
+def _builtin_sections() -> dict[str, dict[str, Any]]:
+    return copy.deepcopy(_builtin_sections_parsed())
+
+
+def _resolve_sections(entry: dict[str, Any], sections: Mapping[str, Mapping[str, Any]], where: str,
+                      source: str) -> dict[str, Any]:
+    """Put the named section entries (``executor_config.cluster: NAME``) in place."""
+    config = entry.get("executor_config")
+    if not isinstance(config, Mapping):
+        return entry
+    config = dict(config)
+    for section, key in _SECTIONS.items():
+        ref = config.get(key)
+        if isinstance(ref, str):
+            if ref not in sections[section]:
+                known = ", ".join(sections[section]) or "none"
+                raise ConfigError(f"{key} '{ref}' is not defined in '{section}' (defined: {known})",
+                                  f"{where}.executor_config.{key}", source)
+            config[key] = copy.deepcopy(sections[section][ref])
+    return {**entry, "executor_config": config}
+
+
+def _validate_for_executor(device: Device, where: str, source: str) -> None:
+    """Let the device's executor check its ``executor_config`` (unknown executors are listed as unavailable)."""
+    from workbench.errors import WorkbenchError
+    from workbench.executors.registry import executor_class
+
+    try:
+        cls = executor_class(device.executor)
+    except WorkbenchError:
+        return
+    try:
+        cls.validate_device(device)
+    except ConfigError as exc:
+        location = f"{where}.executor_config" + (f".{exc.location}" if exc.location else "")
+        raise ConfigError(exc.message, location, source) from None
+
+
 class Catalogue:
     """Devices by name, in the order they were defined (built-ins first)."""
 
@@ -79,25 +152,36 @@ class Catalogue:
         """Built-in devices, then the user file (argument, else ``WORKBENCH_CONFIG``, else none)."""
         raw: dict[str, dict[str, Any]] = {}
         sources: dict[str, str] = {}
+        sections: dict[str, dict[str, Any]] = {key: {} for key in _SECTIONS}
         for entry, source in _builtin_raw():
             raw[entry["name"]] = entry
             sources[entry["name"]] = source
+        for key, entries in _builtin_sections().items():
+            sections[key].update(entries)
         path = config if config is not None else os.environ.get(CONFIG_ENV) or None
         if path is not None:
-            for name, entry in cls._user_entries(Path(path), raw).items():
+            entries, user_sections = cls._user_entries(Path(path), raw)
+            for name, entry in entries.items():
                 raw[name] = entry
                 sources[name] = str(path)
+            for key, named in user_sections.items():
+                sections[key].update(named)
         devices = {}
         for name, entry in raw.items():
+            where = f"devices[{name}]"
+            resolved = _resolve_sections(entry, sections, where, sources[name])
             try:
-                devices[name] = Device.model_validate(entry)
+                devices[name] = Device.model_validate(resolved)
             except ValidationError as exc:
-                location, message = format_validation_error(exc, prefix=f"devices[{name}]")
+                location, message = format_validation_error(exc, prefix=where)
                 raise ConfigError(message, location, sources[name]) from None
+            _validate_for_executor(devices[name], where, sources[name])
         return cls(devices, raw, str(path) if path is not None else None)
 
     @staticmethod
-    def _user_entries(path: Path, known: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def _user_entries(
+        path: Path, known: Mapping[str, dict[str, Any]]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
         source = str(path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -105,7 +189,7 @@ class Catalogue:
             raise ConfigError(f"cannot read config file ({exc.strerror or exc})", None, source) from None
         data = _read_yaml(text, source)
         if data is None:
-            return {}
+            return {}, {}
         if not isinstance(data, Mapping):
             raise ConfigError("the top level must be a mapping with a 'devices' list", None, source)
         unknown = sorted(set(data) - _TOP_LEVEL)
@@ -127,7 +211,7 @@ class Catalogue:
                     raise ConfigError(f"base device '{base}' is not defined", f"{where}.base", source)
                 entry = _deep_merge(parent, entry)
             out[entry["name"]] = entry
-        return out
+        return out, _named_sections(data, source)
 
     def names(self) -> list[str]:
         return list(self._devices)

@@ -145,6 +145,10 @@ class Device(_Model):
     )
     couplings: list[Coupling] = []
     defaults: dict[str, Any] = Field(default_factory=dict, description="execution option defaults")
+    executor_config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="executor-specific settings (e.g. Qblox cluster wiring), validated by the executor class",
+    )
     tags: list[str] = []
 
     @model_validator(mode="after")

@@ -75,6 +75,14 @@ class QuantumExecutor(ABC):
         return f"<{type(self).__name__} device={self.device.name!r}>"
 
     @classmethod
+    def validate_device(cls, device: Device) -> None:
+        """Check ``device.executor_config`` when the catalogue loads, so a bad config file fails early.
+
+        Raise :class:`~workbench.errors.ConfigError` with the location inside ``executor_config``
+        (the catalogue prefixes the device). Must not import heavy libraries.
+        """
+
+    @classmethod
     def versions(cls) -> dict[str, str]:
         """Versions of the libraries this executor runs on, for the trace."""
         return {}
