@@ -98,18 +98,22 @@ def test_listing_has_qhana_fields(catalogue):
     assert {e["name"] for e in listing} >= {"qutip-1q", "qutip-2q"}
 
 
-def test_devices_refer_to_shared_sections_by_name(tmp_path):
-    path = write(tmp_path, """
-        clusters:
-          - name: lab-cluster
-            address: 192.0.2.10
-        devices:
-          - name: wired
-            base: qutip-1q
-            executor_config: {cluster: lab-cluster, note: kept}
-    """)
-    dev = Catalogue.load(path).get("wired")
-    assert dev.executor_config == {"cluster": {"name": "lab-cluster", "address": "192.0.2.10"}, "note": "kept"}
+def test_devices_refer_to_shared_sections_by_name():
+    from workbench.devices.catalogue import _resolve_sections
+
+    sections = {"clusters": {"lab-cluster": {"name": "lab-cluster", "address": "192.0.2.10"}}}
+    entry = {"name": "wired", "executor_config": {"cluster": "lab-cluster", "note": "kept"}}
+    resolved = _resolve_sections(entry, sections, "devices[wired]", "c.yml")
+    assert resolved["executor_config"] == {"cluster": {"name": "lab-cluster", "address": "192.0.2.10"},
+                                           "note": "kept"}
+    assert entry["executor_config"]["cluster"] == "lab-cluster"  # the raw entry is left as written
+
+
+def test_executor_config_is_checked_by_the_executor(tmp_path):
+    path = write(tmp_path, "devices:\n  - name: w\n    base: qutip-1q\n    executor_config: {colour: red}\n")
+    with pytest.raises(ConfigError, match=r"devices\[w\]\.executor_config: executor 'qutip' takes no "
+                                          r"executor_config \(got colour\)"):
+        Catalogue.load(path)
 
 
 @pytest.mark.parametrize(("text", "fragment"), [

@@ -79,8 +79,14 @@ class QuantumExecutor(ABC):
         """Check ``device.executor_config`` when the catalogue loads, so a bad config file fails early.
 
         Raise :class:`~workbench.errors.ConfigError` with the location inside ``executor_config``
-        (the catalogue prefixes the device). Must not import heavy libraries.
+        (the catalogue prefixes the device). Must not import heavy libraries. The default accepts
+        an empty ``executor_config`` only, so a typo'd setting on a device is never silently ignored.
         """
+        if device.executor_config:
+            from workbench.errors import ConfigError
+
+            keys = ", ".join(sorted(device.executor_config))
+            raise ConfigError(f"executor '{cls.type}' takes no executor_config (got {keys})")
 
     @classmethod
     def versions(cls) -> dict[str, str]:
