@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="set any execution option (repeatable); VALUE is read as JSON when it parses")
     p.add_argument("--out", metavar="DIR", help="output folder, new or empty (default: results/<tuid>)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("compile", help="compile a circuit to a PulseQobj with a device's calibrations")
+    p.add_argument("circuit", metavar="CIRCUIT", help="OpenQASM circuit file")
+    p.add_argument("--device", required=True, help="pulse device whose calibrated pulses are used")
+    p.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="PulseQobj JSON file to write (must not exist)")
+    p.add_argument("--shots", help="shots written into the job's config (default: the device's default)")
     return parser
 
 
@@ -126,7 +133,74 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run}
+def _cmd_compile(args: argparse.Namespace) -> int:
+    """Circuit -> PulseQobj file: the exact pulses a run of the circuit on that device would play.
+
+    The file is written to a temporary name and linked into place, so an existing file is never
+    overwritten (not even by a race) and a failure leaves no partial file behind.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from workbench.circuits.to_pulses import circuit_to_schedule
+    from workbench.devices.catalogue import Catalogue
+    from workbench.errors import JobError, OptionsError, OutputError, UnsupportedError
+    from workbench.jobs import load_job
+    from workbench.schedule.to_qobj import schedules_to_qobj
+
+    out = Path(args.output)
+    if out.exists() or out.is_symlink():
+        raise OutputError("exists; choose another -o FILE (compile never overwrites)", None, str(out))
+    if not out.parent.is_dir():
+        raise OutputError("parent folder does not exist", None, str(out))
+    device = Catalogue.load(args.config).get(args.device)
+    if not device.is_pulse_device:
+        raise UnsupportedError(f"device '{device.name}' is a gate-level device; compile needs a pulse device")
+    shots = device.defaults.get("shots", 1024)
+    if args.shots is not None:
+        try:
+            shots = int(args.shots)
+        except ValueError:
+            shots = 0
+        if shots < 1:
+            raise OptionsError(f"must be a positive integer, got {args.shots!r}", "--shots")
+    job = load_job(args.circuit)
+    if job.kind != "circuit":
+        raise JobError(f"is a {job.kind} job, not a circuit; compile takes an OpenQASM circuit", None, args.circuit)
+    schedules = [circuit_to_schedule(program, device) for program in job.circuits()]
+    qobj = schedules_to_qobj(schedules, shots=shots, qobj_id=job.name, backend_name=device.name)
+    text = json.dumps(qobj, indent=2) + "\n"
+    exists = OutputError("exists; choose another -o FILE (compile never overwrites)", None, str(out))
+    temporary: Path | None = None
+    try:
+        handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+        temporary = Path(name)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        umask = os.umask(0)  # mkstemp makes the file private; give it the permissions open() would
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        try:
+            os.link(temporary, out)  # atomic, and fails if the file appeared meanwhile
+        except FileExistsError:
+            raise exists from None
+        except OSError:  # a file system without hard links: rename after one more check
+            if out.exists():
+                raise exists from None
+            os.replace(temporary, out)
+    except OSError as exc:
+        raise OutputError(f"cannot write the job ({exc.strerror or exc})", None, str(out)) from None
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+    instructions = sum(s.instruction_count() for s in schedules)
+    print(f"compiled {len(schedules)} circuit(s) for {device.name}: {instructions} pulse instructions, "
+          f"{max(s.duration for s in schedules)} samples of dt = {device.dt} s")
+    print(f"job written to {out}")
+    return 0
+
+
+_COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run, "compile": _cmd_compile}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

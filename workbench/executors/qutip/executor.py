@@ -60,7 +60,7 @@ class QutipExecutor(QuantumExecutor):
                    minimum=2, maximum=6),
     )
     measure_levels: ClassVar[tuple[int, ...]] = (1, 2)
-    job_kinds: ClassVar[tuple[str, ...]] = ("pulse",)
+    job_kinds: ClassVar[tuple[str, ...]] = ("pulse", "circuit")
     tags: ClassVar[tuple[str, ...]] = ("pulse-simulator", "lindblad")
     batch_experiments: int = CHUNK_EXPERIMENTS  # per instance: results never depend on it
 
