@@ -117,7 +117,7 @@ def test_devices_json(capsys):
     assert "qutip-1q" in names and "qutip-2q" in names
     entry = listing[names.index("qutip-2q")]
     assert entry["available"] is True and entry["executor"] == "qutip" and entry["qubits"] == 2
-    assert entry["accepts"] == ["pulse"]
+    assert entry["accepts"] == ["pulse", "circuit"]
 
 
 def test_devices_table(capsys):
