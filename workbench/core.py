@@ -98,6 +98,8 @@ def prepare(
         if device is None and isinstance(job, Job):
             hinted = getattr(job, "backend_name", None)
             dev = catalogue.get(hinted) if hinted in catalogue.names() else None
+            if dev is None and job.kind == "circuit":
+                dev = catalogue.get("aer-simulator")  # the documented default for circuits (qutip-1q for pulses)
         dev = dev or catalogue.get(device)
     if _is_example_name(job):
         from workbench.examples import build
