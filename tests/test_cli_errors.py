@@ -144,4 +144,12 @@ def test_bad_config_file_content(tmp_path, capsys):
     code = main(["--config", str(config), "run", "x-gate", "--device", "z", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2
-    assert "no executor of type 'scqt' is installed; installed executors: qutip" in err
+    assert "no executor of type 'scqt' is installed; installed executors: " in err
+    assert "qutip" in err and "aer" in err
+
+
+def test_pulse_example_on_gate_level_device(tmp_path, capsys):
+    code = main(["run", "x-gate", "--device", "aer-simulator", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "example 'x-gate' is a pulse job and 'aer-simulator' is a gate-level device" in err

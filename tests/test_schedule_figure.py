@@ -81,11 +81,15 @@ def test_plot_schedule_api_and_frames(device_1q):
     assert any("shiftp" in text for text in frames.text)
 
 
+def test_circuit_is_drawn_as_its_compiled_pulses(device_1q):
+    qasm = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nh q[0];\nmeasure q[0] -> c[0];\n'
+    fig = workbench.plot_schedule(qasm, device_1q)
+    assert list(fig.layout.yaxis.ticktext) == ["d0", "m0", "a0"]
+    frames = next(t for t in fig.data if t.name == "frame change")
+    assert any("shiftp" in text for text in frames.text)  # h = rz . sx . rz: virtual Z as frame changes
+
+
 def test_gate_level_device_has_no_schedule():
     qasm = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nx q[0];\nmeasure q[0] -> c[0];\n'
-    try:
-        workbench.load_job(qasm)
-    except workbench.JobError:
-        pytest.skip("circuit loading lands with the circuit executor")
     with pytest.raises(UnsupportedError, match="gate level"):
         workbench.plot_schedule(qasm, "aer-simulator")

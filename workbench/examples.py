@@ -336,6 +336,9 @@ def build(name: str, device: Device) -> dict[str, Any]:
     entry = EXAMPLES.get(name) if isinstance(name, str) else None
     if entry is None:
         raise JobError(f"unknown example {name!r}; known examples: {', '.join(EXAMPLES)}")
+    if not device.is_pulse_device:
+        raise UnsupportedError(f"example '{name}' is a pulse job and '{device.name}' is a gate-level device; "
+                               "choose a pulse device (workbench devices)")
     if len(device.qubits) < entry.min_qubits:
         raise UnsupportedError(
             f"example '{name}' needs {entry.min_qubits} qubits; '{device.name}' has {len(device.qubits)}"

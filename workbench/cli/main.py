@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a job and write the output folder")
     p.add_argument("job", metavar="JOB", help="PulseQobj JSON file, or a built-in example name (see 'examples')")
-    p.add_argument("--device", help="device name (default: the job's backend if known, else qutip-1q)")
+    p.add_argument("--device", help="device name (default: the job's backend if known, else qutip-1q for pulse "
+                   "jobs and aer-simulator for circuits)")
     p.add_argument("--shots", help="number of shots")
     p.add_argument("--seed", help="random seed (recorded in execution-options.json)")
     p.add_argument("--options", metavar="FILE", help="execution options JSON (e.g. a previous execution-options.json)")
