@@ -26,6 +26,7 @@ GROUP = "workbench.executors"
 # Built-ins, so that a source checkout works even before `pip install -e .` registered entry points.
 _BUILTIN = {
     "qutip": "workbench.executors.qutip:QutipExecutor",
+    "quantify": "workbench.executors.quantify:QuantifyExecutor",
     "aer": "workbench.executors.aer:AerExecutor",
 }
 
