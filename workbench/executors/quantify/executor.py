@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from workbench.devices.model import Device
-from workbench.errors import CancelledError, ExecutionError, UnsupportedError
+from workbench.errors import CancelledError, ExecutionError, UnsupportedError, WorkbenchError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.executors.quantify import config as qconfig
 from workbench.executors.quantify.plan import MAX_BINS, Program, build_program, check_schedule
@@ -129,7 +129,13 @@ class QuantifyExecutor(QuantumExecutor):
                 assert cluster.address is not None
                 info["idn"] = probe(cluster.address, timeout, cluster.port)
             self._session = ClusterSession(self.config, timeout)
-            self._session.open()
+            try:
+                self._session.open()
+            except WorkbenchError:
+                raise
+            except Exception as exc:  # an instrument library failing on a real cluster: one line, not a trace
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise ExecutionError(f"cannot set up cluster '{cluster.name}': {type(exc).__name__}: {first}") from None
             timings["connect"] = time.perf_counter() - t
             expected: np.ndarray | None = None
             if cluster.is_dummy and any(s.acquires for s in schedules):
