@@ -7,5 +7,13 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e ".[test]"
 
+# The browser tests drive Debian's Chromium (never a browser downloaded by `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+    SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)  # CI runs as root; elsewhere ask for it
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        chromium fonts-liberation >/dev/null
+fi
+
 "$PYTHON" -m ruff check workbench tests benchmarks
 "$PYTHON" -m pytest "$@"
