@@ -28,6 +28,7 @@ _LAZY = {
     "QuantumExecutor": ("workbench.executors.base", "QuantumExecutor"),
     "ScheduleBuilder": ("workbench.schedule.builder", "ScheduleBuilder"),
     "plot_schedule": ("workbench.views.schedule_figure", "plot_schedule"),
+    "Workbench": ("workbench.ui.app", "Workbench"),
 }
 
 __all__ = ["InputError", "JobError", "WorkbenchError", "__version__", "list_devices", "load_result", *_LAZY]

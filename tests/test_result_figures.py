@@ -1,0 +1,120 @@
+"""Result figures: what they draw is the Dataset's data, and they stay small for large shot counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import workbench
+from workbench.results.dataset import json_attr
+from workbench.views import result_figures as rf
+
+
+@pytest.fixture(scope="module")
+def rabi_result():
+    return workbench.run("rabi", device="qutip-1q", shots=300, seed=4)
+
+
+@pytest.fixture(scope="module")
+def bell_result():
+    return workbench.run("bell", device="qutip-2q", shots=400, seed=8)
+
+
+def test_counts_figure_has_the_counts(bell_result):
+    fig = rf.counts_figure(bell_result)
+    (bars,) = fig.data
+    assert dict(zip(bars.x, (int(v) for v in bars.y), strict=True)) == bell_result.counts()
+    assert fig.layout.xaxis.type == "category"  # '01' stays a string, never the number 1
+
+
+def test_distribution_sums_to_one_per_experiment(rabi_result):
+    fig = rf.distribution_figure(rabi_result, [0, 10, 20])
+    assert [t.name for t in fig.data] == ["rabi-000", "rabi-010", "rabi-020"]
+    for trace, e in zip(fig.data, [0, 10, 20], strict=True):
+        assert sum(trace.y) == pytest.approx(1.0)
+        assert dict(zip(trace.x, trace.y, strict=True)) == pytest.approx(
+            {k: rabi_result.distribution(e).get(k, 0.0) for k in trace.x})
+
+
+def test_grouped_bars_only_for_small_jobs(rabi_result, bell_result):
+    assert rf.default_experiments(rabi_result) == [0]  # 21 experiments: the sweep plot says more
+    assert rf.default_experiments(bell_result) == [0]
+    assert len(rf.counts_figure(rabi_result).data) == 1
+
+
+def test_rare_outcomes_are_folded_into_one_bar(rabi_result):
+    ds = rabi_result.dataset.copy()
+    outcomes = [format(i, "07b") for i in range(100)]
+    table = np.zeros((ds.sizes["experiment"], 100), dtype=np.int64)
+    table[:, :] = np.arange(1, 101)
+    ds = ds.drop_vars(["counts", "outcome"]).assign(counts=(("experiment", "outcome"), table))
+    ds = ds.assign_coords(outcome=outcomes)
+    (bars,) = rf.counts_figure(ds, [0]).data
+    assert len(bars.x) == rf.MAX_OUTCOMES and bars.x[-1] == "other (37)"
+    assert sum(bars.y) == table[0].sum()  # nothing lost, only folded
+    assert bars.y[-1] == sum(range(1, 38))
+
+
+def test_iq_points_are_coloured_by_the_assigned_state(rabi_result):
+    e = 5  # half the pi amplitude: both states present
+    fig = rf.iq_figure(rabi_result, e)
+    names = [t.name for t in fig.data]
+    assert names[:2] == ["state 0", "state 1"] and "discriminator" in names and "readout centres" in names
+    disc = json_attr(rabi_result.dataset, "device_config")["qubits"][0]["readout"]["discriminator"]
+    (w_i, w_q), offset = disc["weights"], disc["offset"]
+    for trace, sign in ((fig.data[0], -1), (fig.data[1], 1)):
+        score = w_i * np.asarray(trace.x) + w_q * np.asarray(trace.y) + offset
+        assert np.all(np.sign(score) == sign) or (sign == -1 and np.all(score <= 0))
+    memory = rabi_result.dataset["memory"].values[e, :, 0]
+    assert len(fig.data[0].x) == np.count_nonzero(memory == 0) and len(fig.data[1].x) == np.count_nonzero(memory)
+    boundary = fig.data[names.index("discriminator")]
+    for i, q in zip(boundary.x, boundary.y, strict=True):
+        assert w_i * i + w_q * q + offset == pytest.approx(0.0, abs=1e-9)
+
+
+def test_iq_scatter_is_sampled_for_large_shot_counts():
+    result = workbench.run("x-gate", device="qutip-1q", shots=60_000, seed=2)
+    fig = rf.iq_figure(result)
+    shots = sum(len(t.x) for t in fig.data if t.name.startswith("state"))
+    assert shots == rf.MAX_IQ_POINTS and "5000 of 60000 shots shown" in fig.layout.title.text
+    again = rf.iq_figure(result)  # a fixed-seed sample: the same result draws the same picture
+    assert np.array_equal(np.asarray(fig.data[0].x), np.asarray(again.data[0].x))
+    small = rf.iq_figure(result, max_points=100)
+    assert sum(len(t.x) for t in small.data if t.name.startswith("state")) == 100
+
+
+def test_iq_of_averaged_results_shows_one_point_per_experiment():
+    result = workbench.run("t1", device="qutip-1q", shots=50, seed=1, options={"meas_level": 1, "meas_return": "avg"})
+    fig = rf.iq_figure(result)
+    assert fig.data[0].name == "experiments" and len(fig.data[0].x) == 16
+    assert rf.counts_figure(result) is None
+
+
+def test_sweep_plot_follows_the_varying_coordinate(rabi_result):
+    assert rf.sweep_coordinate(rabi_result) == "amp"
+    fig = rf.sweep_figure(rabi_result)
+    p1 = fig.data[0]
+    expected = rabi_result.dataset["memory"].values[:, :, 0].mean(axis=1)
+    assert np.allclose(np.asarray(p1.y), expected)
+    assert np.allclose(np.asarray(p1.x), rabi_result.dataset["amp"].values)
+    exact = next(t for t in fig.data if t.name.startswith("population |1>"))
+    assert max(exact.y) > 0.9 and exact.y[0] < 0.01  # the pi pulse sits in the middle of the sweep
+
+
+def test_sweep_over_time_in_microseconds_and_constant_coordinates_ignored():
+    result = workbench.run("ramsey", device="qutip-1q", shots=50, seed=3)
+    assert {"delay", "detuning"} <= set(result.dataset.coords)
+    assert rf.sweep_coordinate(result) == "delay"  # detuning is the same everywhere
+    fig = rf.sweep_figure(result)
+    assert fig.layout.xaxis.title.text == "delay (us)"
+    assert max(fig.data[0].x) == pytest.approx(result.dataset["delay"].values.max() * 1e6)
+
+
+def test_no_sweep_for_a_single_experiment(bell_result):
+    assert rf.sweep_coordinate(bell_result) is None and rf.sweep_figure(bell_result) is None
+
+
+def test_boundary_segment_clips_to_the_box():
+    assert rf.boundary_segment((1.0, 0.0), -0.5, (0, 1), (0, 2)) == ([0.5, 0.5], [0.0, 2.0])  # vertical
+    assert rf.boundary_segment((1.0, 1.0), -1.0, (0, 1), (0, 1)) == ([0.0, 1.0], [1.0, 0.0])
+    assert rf.boundary_segment((1.0, 0.0), -5.0, (0, 1), (0, 1)) is None  # misses the box

@@ -1,0 +1,398 @@
+"""The widgets without a browser, the way ipywidgets tests itself: set ``.value``, call ``.click()``.
+
+Every run is a real simulation; the test waits for the runner thread with a bounded wait, never a
+sleep. What a browser would draw is checked on the figure objects the views keep (``.figure``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+import ipywidgets as widgets
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from workbench.devices.catalogue import Catalogue
+from workbench.examples import rabi
+from workbench.executors import registry
+from workbench.ui.app import Workbench
+from workbench.ui.runner import CANCELLED, DONE, FAILED
+
+JOIN = 120  # seconds: a bound on waiting for the runner, not a speed expectation
+
+VAULT_PLUGIN = '''
+import numpy as np
+
+from workbench.executors.base import ExecutionData, QuantumExecutor
+
+
+class VaultExecutor(QuantumExecutor):
+    type = "vault"
+    title = "Toy executor behind a login"
+    needs_credentials = ("api-token",)
+
+    def run(self, schedules, options, progress=None, cancel=None):
+        token = self._credentials.get("api-token")
+        if token is None or token.reveal() != "tok-VAULT-4242":
+            from workbench.errors import ExecutionError
+            raise ExecutionError("login refused: wrong or missing api-token")
+        shots, slots = options["shots"], max(s.memory_slots for s in schedules)
+        memory = np.ones((len(schedules), shots, slots), dtype=np.int8)
+        return ExecutionData(slot_qubit=np.zeros((len(schedules), slots), dtype=int), memory=memory)
+'''
+SECRET_TOKEN = "tok-VAULT-4242"
+UPLOADED = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)  # what FileUpload reports as last_modified
+
+
+@pytest.fixture
+def make_app():
+    """Workbenches that are closed (runner thread stopped) after the test."""
+    made: list[Workbench] = []
+
+    def make(*args, **kwargs) -> Workbench:
+        app = Workbench(*args, **kwargs)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.close()
+
+
+@pytest.fixture(scope="module")
+def lab_catalogue(tmp_path_factory):
+    """Built-ins plus 'nodisc': qutip-1q without a discriminator (meas_level 2 fails after running)."""
+    raw = Catalogue.load(None).raw("qutip-1q")
+    for q in raw["qubits"]:
+        q["readout"] = {k: v for k, v in q["readout"].items() if k != "discriminator"}
+    path = tmp_path_factory.mktemp("config") / "devices.yml"
+    path.write_text(yaml.safe_dump({"devices": [{"name": "nodisc", "base": "qutip-1q", "qubits": raw["qubits"]}]}))
+    return Catalogue.load(path)
+
+
+@pytest.fixture
+def vault_catalogue(tmp_path, monkeypatch):
+    (tmp_path / "vault_plugin.py").write_text(VAULT_PLUGIN)
+    dist = tmp_path / "vault_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: vault-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[workbench.executors]\nvault = vault_plugin:VaultExecutor\n")
+    config = tmp_path / "devices.yml"
+    config.write_text("devices:\n  - {name: vault, base: qutip-1q, executor: vault}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry._entry_points.cache_clear()
+    yield Catalogue.load(config)
+    registry._entry_points.cache_clear()
+    sys.modules.pop("vault_plugin", None)
+
+
+def _tree(widget: widgets.Widget) -> list[widgets.Widget]:
+    """Every widget reachable from ``widget`` through its traits (children, titles' holders, ...)."""
+    seen: dict[str, widgets.Widget] = {}
+    stack = [widget]
+    while stack:
+        w = stack.pop()
+        if w.model_id in seen:
+            continue
+        seen[w.model_id] = w
+        for name in w.keys:
+            value = getattr(w, name)
+            items = value if isinstance(value, list | tuple) else [value]
+            stack.extend(v for v in items if isinstance(v, widgets.Widget))
+    return list(seen.values())
+
+
+def _state_text(app: Workbench) -> str:
+    return json.dumps([w.get_state() for w in _tree(app)], default=str)
+
+
+# ---------------------------------------------------------------------------------------- device/options
+
+
+def test_choosing_a_device_rebuilds_the_options_form(make_app):
+    app = make_app()
+    assert app.devices.select.value == "qutip-1q"
+    assert {"noise", "levels", "shots", "seed", "meas_level", "meas_return"} <= set(app.options.rows)
+    assert isinstance(app.options.rows["noise"].control, widgets.Checkbox)
+    assert isinstance(app.options.rows["meas_level"].control, widgets.Dropdown)
+    app.devices.select.value = "aer-simulator"
+    assert app.session.device_key == "aer-simulator"
+    assert {"statevector", "method"} <= set(app.options.rows) and "noise" not in app.options.rows
+    assert "Qiskit Aer" in app.devices.info.value and "gate-level" in app.devices.info.value
+    assert app.options.rows["method"].control.options[0][0] == "automatic"
+    assert "gate-level" in app.job.error.value  # the pulse example cannot run there
+    assert app.schedule.figure is None and "gate-level device" in app.schedule.message.value
+    app.devices.select.value = "qutip-2q"
+    assert "noise" in app.options.rows and "couplings" in app.devices.info.value
+
+
+def test_invalid_options_block_the_run_with_a_message(make_app):
+    app = make_app()
+    shots = app.options.rows["shots"]
+    shots.control.value = "0"
+    assert "must be &gt;= 1, got 0" in shots.feedback.value and "wb-option-error" in shots.feedback._dom_classes
+    assert app.run_panel.run_button.disabled
+    assert "Run blocked" in app.run_panel.validation.value and "shots" in app.run_panel.validation.value
+    app.run_panel.run_button.click()  # a disabled button's handler still refuses
+    assert app.runner.records == [] and app.wait(JOIN)
+    shots.control.value = "12"
+    assert not app.run_panel.run_button.disabled and app.run_panel.validation.value == ""
+    assert "wb-option-error" not in shots.feedback._dom_classes
+
+
+def test_reset_restores_defaults(make_app):
+    app = make_app()
+    app.options.rows["noise"].control.value = False
+    app.options.rows["shots"].control.value = "9"
+    assert app.session.overrides == {"noise": False, "shots": "9"}
+    app.options.reset.click()
+    assert app.session.overrides == {}
+    assert app.options.rows["noise"].control.value is True and app.options.rows["shots"].control.value == ""
+
+
+# -------------------------------------------------------------------------------------------- running
+
+
+def test_run_shows_results(make_app):
+    app = make_app()
+    app.options.rows["shots"].control.value = "400"
+    app.options.rows["seed"].control.value = "3"
+    app.run_panel.run_button.click()
+    assert app.wait(JOIN)
+    result = app.session.selected_result
+    assert result is not None and result.options["shots"] == 400
+    bars = app.results.histogram.figure.data[0]
+    assert dict(zip(bars.x, (int(v) for v in bars.y), strict=True)) == result.counts()
+    assert sum(app.results.distribution.figure.data[0].y) == pytest.approx(1.0)
+    assert app.results.iq.figure is not None and app.results.sweep.figure is None  # one experiment
+    assert "x-gate" in app.results.dataset.value and "<b>Result" in app.results.dataset.value
+    row = app.run_panel.rows[1]
+    assert row.bar.value == row.bar.max == 1 and row.bar.bar_style == "success"
+    assert "done" in app.run_panel.status.value
+
+
+def test_sweep_result_shows_the_sweep_and_one_experiment_at_a_time(make_app):
+    app = make_app()
+    app.job.example.value = "rabi"
+    app.options.rows["shots"].control.value = "100"
+    app.run_panel.run_button.click()
+    assert app.wait(JOIN)
+    sweep = app.results.sweep.figure
+    assert sweep.layout.xaxis.title.text == "amp" and len(sweep.data[0].x) == 21
+    assert len(app.results.histogram.figure.data) == 1  # 21 experiments: one shown at a time
+    app.results.experiment.value = 10
+    assert app.results.histogram.figure.data[0].name == "rabi-010"
+    assert app.results.iq.figure.layout.title.text.startswith("IQ: rabi-010")
+
+
+def test_a_failing_run_shows_its_error_and_keeps_earlier_results(make_app, lab_catalogue):
+    app = make_app(catalogue=lab_catalogue)
+    app.run_panel.run_button.click()
+    assert app.wait(JOIN)
+    first = app.session.selected_result
+    figure = app.results.histogram.figure
+    app.devices.select.value = "nodisc"
+    app.run_panel.run_button.click()
+    assert app.wait(JOIN)
+    record = app.runner.records[-1]
+    assert record.state == FAILED
+    assert "Run failed" in app.run_panel.error.value and "no discriminator calibration" in app.run_panel.error.value
+    assert app.session.results == (first,) and app.results.histogram.figure is figure
+    assert len(app.results.select.options) == 1
+    assert app.run_panel.rows[record.id].bar.bar_style == "danger"
+
+
+def test_queued_runs_execute_in_order(make_app):
+    app = make_app()
+    app.runner.pause()
+    app.options.rows["shots"].control.value = "100"
+    app.run_panel.run_button.click()
+    app.options.rows["shots"].control.value = "200"
+    app.run_panel.run_button.click()
+    assert "2 queued" in app.run_panel.queue.value and "queue on hold" in app.run_panel.status.value
+    app.runner.resume()
+    assert app.wait(JOIN)
+    assert [r.state for r in app.runner.records] == [DONE, DONE]
+    assert [r.options["shots"] for r in app.session.results] == [100, 200]
+    assert [label for label, _ in app.results.select.options][1].startswith("2. ")
+    assert app.run_panel.queue.value == ""
+
+
+def test_cancel_button_cancels_running_and_queued_runs(make_app):
+    app = make_app()
+    big = rabi(app.session.device, amplitudes=list(np.linspace(0, 0.9, 600)), shots=5)
+    app.job.text.value = json.dumps(big)
+    assert app.session.job is not None and len(app.session.job.experiment_names) == 600
+
+    def press_cancel_on_first_progress(record, event):
+        if event == "progress" and record.id == 1:
+            app.run_panel.cancel_button.click()
+
+    app.runner.observers.append(press_cancel_on_first_progress)
+    app.runner.pause()
+    app.run_panel.run_button.click()
+    app.run_panel.run_button.click()
+    app.runner.resume()
+    assert app.wait(JOIN)
+    assert [r.state for r in app.runner.records] == [CANCELLED, CANCELLED]
+    assert app.session.results == () and "cancelled" in app.run_panel.status.value
+    assert app.run_panel.rows[1].bar.bar_style == "warning"
+    assert app.run_panel.error.value == ""  # a cancel is not an error
+
+
+# ------------------------------------------------------------------------------------------ job source
+
+
+def test_job_source_upload_paste_and_example(make_app):
+    app = make_app()
+    bad = rabi(app.session.device, amplitudes=[0.1, 0.2])
+    bad["experiments"][1]["instructions"][0]["t0"] = -4
+    app.job.upload.value = ({"name": "sweep.json", "type": "application/json", "size": 1,
+                             "content": memoryview(json.dumps(bad, indent=1).encode()), "last_modified": UPLOADED},)
+    assert "sweep.json:" in app.job.error.value and "experiments[1].instructions[0].t0" in app.job.error.value
+    assert app.job.upload.value == ()  # the content lives in the session, not in the widget state
+    assert json.loads(app.job.text.value)["experiments"][1]["instructions"][0]["t0"] == -4
+    bad["experiments"][1]["instructions"][0]["t0"] = 0
+    app.job.text.value = json.dumps(bad)
+    assert app.job.error.value == "" and "rabi-000, rabi-001" in app.job.info.value
+    assert app.session.job.experiment_names == ["rabi-000", "rabi-001"]
+    assert app.schedule.experiment.options[1] == ("1: rabi-001", 1)
+    app.schedule.experiment.value = 1
+    assert app.schedule.figure.layout.title.text.startswith("rabi-001")
+    app.job.text.value = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nfoo q[0];\n'
+    assert "line 5" in app.job.error.value
+    app.job.example.value = "t1"
+    assert app.job.error.value == "" and '"qobj_id": "example-t1"' in app.job.text.value
+    assert len(app.schedule.experiment.options) == 16
+
+
+def test_job_from_a_path(make_app, tmp_path):
+    app = make_app()
+    path = tmp_path / "bell.qasm"
+    path.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\n'
+                    "measure q -> c;\n")
+    app.devices.select.value = "qutip-2q"
+    app.job.path.value = str(path)
+    app.job.load.click()
+    assert app.session.job.name == "bell" and "circuit job &#x27;bell&#x27;" in app.job.info.value
+    assert app.job.text.value == path.read_text()
+    assert set(app.schedule.channel_boxes) == {"d0", "u0", "m0", "a0", "d1", "m1", "a1"}
+    app.schedule.channel_boxes["u0"].value = False
+    assert "u0" not in app.schedule.figure.layout.yaxis.ticktext
+    app.job.path.value = str(tmp_path / "missing.qasm")
+    app.job.load.click()
+    assert "no such file" in app.job.error.value
+
+
+# ------------------------------------------------------------------------------------ results artefacts
+
+
+def test_qblox_run_shows_its_compiled_programs(make_app):
+    app = make_app(device="qblox-dummy-1q")
+    app.options.rows["shots"].control.value = "20"
+    app.run_panel.run_button.click()
+    assert app.wait(JOIN)
+    assert app.runner.records[-1].state == DONE, app.runner.records[-1].error
+    titles = app.results.artifacts.titles
+    assert any(t.endswith(".q1asm") for t in titles) and "timing_table.csv" in titles
+    assert app.results.artifacts.layout.display is None
+    q1asm = titles.index(next(t for t in titles if t.endswith(".q1asm")))
+    assert "play" in app.results.artifacts.children[q1asm].value or "acquire" in \
+        app.results.artifacts.children[q1asm].value
+
+
+# -------------------------------------------------------------------------------------- export/import
+
+
+def test_export_then_import_round_trips(make_app, tmp_path):
+    app = make_app()
+    app.job.example.value = "rabi"
+    app.options.rows["shots"].control.value = "50"
+    app.run_panel.run_button.click()
+    assert app.wait(JOIN)
+    original = app.session.selected_result
+    app.transfer.folder.value = str(tmp_path / "rabi-out")
+    app.transfer.archive.value = True
+    app.transfer.export_button.click()
+    assert "results written to" in app.transfer.status.value
+    assert (tmp_path / "rabi-out" / "report.html").is_file() and (tmp_path / "rabi-out.zip").is_file()
+    app.transfer.export_button.click()  # the same folder again: refused, shown, nothing changed
+    assert "Export failed" in app.transfer.status.value
+
+    colleague = make_app(job=None, device="aer-simulator")
+    assert colleague.schedule.figure is None
+    colleague.transfer.source.value = str(tmp_path / "rabi-out.zip")
+    colleague.transfer.import_button.click()
+    assert "loaded" in colleague.transfer.status.value, colleague.transfer.status.value
+    xr.testing.assert_identical(colleague.session.selected_result.dataset, original.dataset)
+    assert colleague.devices.select.value == "qutip-1q"
+    assert colleague.schedule.figure is not None and len(colleague.schedule.experiment.options) == 21
+    assert colleague.results.sweep.figure is not None
+    assert colleague.options.rows["shots"].control.value == "50"
+
+    third = make_app(job=None)
+    third.transfer.upload.value = ({"name": "rabi-out.zip", "type": "application/zip", "size": 1,
+                                    "content": memoryview((tmp_path / "rabi-out.zip").read_bytes()),
+                                    "last_modified": UPLOADED},)
+    xr.testing.assert_identical(third.session.selected_result.dataset, original.dataset)
+    assert third.transfer.upload.value == ()
+    third.transfer.source.value = str(tmp_path / "nowhere")
+    third.transfer.import_button.click()
+    assert "Import failed" in third.transfer.status.value and "no such file" in third.transfer.status.value
+
+
+# -------------------------------------------------------------------------------------------- secrets
+
+
+def test_credentials_prompt_only_when_needed_and_never_kept(make_app, vault_catalogue, tmp_path):
+    app = make_app(catalogue=vault_catalogue)
+    assert app.options.credentials_box.layout.display == "none" and app.options.credentials == {}
+    app.devices.select.value = "vault"
+    assert app.options.credentials_box.layout.display is None
+    box = app.options.credentials["api-token"]
+    assert isinstance(box, widgets.Password) and "wb-credential-api-token" in box._dom_classes
+
+    app.run_panel.run_button.click()  # no credential typed: refused before anything runs
+    assert "needs credentials: api-token" in app.run_panel.validation.value and app.runner.records == []
+
+    box.value = SECRET_TOKEN
+    app.run_panel.run_button.click()
+    assert box.value == ""  # consumed at run time
+    assert app.wait(JOIN)
+    record = app.runner.records[-1]
+    assert record.state == DONE, record.error
+    assert app.session.pending_credentials == ()
+    app.transfer.folder.value = str(tmp_path / "vault-out")
+    app.transfer.archive.value = True
+    app.transfer.export_button.click()
+    assert "results written" in app.transfer.status.value
+    assert SECRET_TOKEN not in _state_text(app)
+    files = [p for p in (tmp_path / "vault-out").rglob("*") if p.is_file()] + [tmp_path / "vault-out.zip"]
+    assert any(p.name == "report.html" for p in files)
+    for path in files:
+        assert SECRET_TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_credentials_of_a_refused_run_are_held_for_the_next_run_only(make_app, vault_catalogue):
+    app = make_app(catalogue=vault_catalogue, device="vault")
+    app.options.rows["shots"].control.value = "0"
+    app.options.credentials["api-token"].value = SECRET_TOKEN
+    app.run_panel.run_button.click()
+    assert app.runner.records == [] and app.options.credentials["api-token"].value == ""
+    assert app.session.pending_credentials == ("api-token",) and "Held for the next run" in _state_text(app)
+    assert SECRET_TOKEN not in _state_text(app)
+    app.options.rows["shots"].control.value = "5"
+    app.run_panel.run_button.click()
+    assert app.wait(JOIN) and app.runner.records[-1].state == DONE
+    app.run_panel.run_button.click()  # used once: asked for again
+    assert "needs credentials" in app.run_panel.validation.value
+
+
+def test_workbench_is_lazy_from_the_package():
+    import workbench
+
+    assert workbench.Workbench is Workbench

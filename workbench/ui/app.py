@@ -1,0 +1,145 @@
+"""``Workbench()``: the whole interactive workbench as one widget for JupyterLab.
+
+::
+
+    from workbench import Workbench
+    wb = Workbench()                 # shows itself as the cell's output
+    wb.session, wb.runner            # the plain-Python state behind it, scriptable
+
+Widget tree (top to bottom), with the stable CSS classes browser tests select by:
+
+==========================  ==================================================================================
+``wb-app``                  the Workbench itself (a VBox)
+``wb-device-picker``        ``wb-device-select`` (Dropdown), ``wb-device-info`` (HTML, with
+                            ``wb-calibration-table`` tables)
+``wb-options``              one ``wb-option wb-option-<name>`` row per OptionSpec (``wb-option-control``,
+                            ``wb-option-feedback``, plus ``wb-option-error`` when invalid), ``wb-options-reset``,
+                            ``wb-options-message``, ``wb-credentials`` (only for executors that need credentials:
+                            ``wb-credential wb-credential-<name>`` Password fields)
+``wb-run-panel``            ``wb-run-button``, ``wb-cancel-button``, ``wb-queue``, ``wb-status``, ``wb-validation``,
+                            ``wb-run-error``, ``wb-runs`` (rows ``wb-run``: ``wb-run-progress``, ``wb-run-state``)
+``wb-job-source``           ``wb-job-example``, ``wb-job-path``, ``wb-job-load``, ``wb-job-upload``, ``wb-job-text``,
+                            ``wb-job-info``, ``wb-job-error``
+``wb-schedule``             ``wb-schedule-experiment``, ``wb-schedule-channels`` (``wb-schedule-channel``
+                            checkboxes), ``wb-schedule-figure`` (also ``wb-figure``), ``wb-schedule-message``
+``wb-results``              ``wb-result-select``, ``wb-result-experiment``, ``wb-result-summary``, ``wb-histogram``,
+                            ``wb-distribution``, ``wb-sweep``, ``wb-iq`` (figures, each also ``wb-figure``),
+                            ``wb-dataset``, ``wb-artifacts`` (one ``wb-artifact`` per compiled file)
+``wb-export``               ``wb-export-path``, ``wb-export-zip``, ``wb-export-button``, ``wb-import-path``,
+                            ``wb-import-button``, ``wb-import-upload``, ``wb-export-status``
+==========================  ==================================================================================
+
+Figures are plotly figures shown in ``Output`` widgets (the ``wb-figure`` boxes); each view keeps
+its figure object as ``.figure``. Panels are stacked, not tabbed, so no figure is ever drawn into a
+hidden container (plotly sizes itself when drawn). All messages go to widgets, none to stdout,
+which JupyterLab drops for output printed from callbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from workbench.devices.catalogue import Catalogue
+from workbench.ui.runner import Runner
+from workbench.ui.session import Session
+from workbench.ui.widgets import (
+    DevicePicker,
+    ExportPanel,
+    JobSourcePanel,
+    OptionsForm,
+    ResultsPanel,
+    RunPanel,
+    ScheduleView,
+)
+from workbench.ui.widgets._common import styled
+
+log = logging.getLogger("workbench.ui")
+
+_STYLE = """<style>
+.wb-app .wb-job-text textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
+.wb-app .wb-calibration-table { border-collapse: collapse; margin: 0.4em 0; font-size: 12px; }
+.wb-app .wb-calibration-table th, .wb-app .wb-calibration-table td { border: 1px solid #ddd; padding: 2px 6px; }
+.wb-app .wb-section { border-top: 1px solid #ddd; padding-top: 4px; margin-top: 8px; }
+</style>"""
+
+
+def _section(title: str, css_class: str) -> widgets.HTML:
+    return styled(widgets.HTML(f"<h3 style='margin:0.3em 0'>{title}</h3>"), "wb-section", css_class)
+
+
+class Workbench(widgets.VBox):
+    """Device picker, options, job, schedule, run, results and export/import, over one Session and Runner.
+
+    ``job`` is an example name, a path or job text to start with; ``device`` a catalogue name.
+    See the module docstring for the widget tree and its CSS classes.
+    """
+
+    def __init__(self, job: str | None = "x-gate", *, device: str | None = None,
+                 config: str | os.PathLike[str] | None = None, catalogue: Catalogue | None = None,
+                 session: Session | None = None, runner: Runner | None = None) -> None:
+        self.session = session or Session(catalogue, config=config, device=device)
+        self.runner = runner or Runner()
+        self.session.follow(self.runner)
+        if job is not None and self.session.source is None:
+            self._load_initial_job(job)
+        self.devices = DevicePicker(self.session)
+        self.options = OptionsForm(self.session)
+        self.run_panel = RunPanel(self.session, self.runner, before_run=self.options.consume_credentials)
+        self.job = JobSourcePanel(self.session)
+        self.schedule = ScheduleView(self.session)
+        self.results = ResultsPanel(self.session)
+        self.transfer = ExportPanel(self.session)
+        top = widgets.HBox([
+            widgets.VBox([_section("Device", "wb-device-heading"), self.devices],
+                         layout=widgets.Layout(width="50%", padding="0 12px 0 0")),
+            widgets.VBox([self.options, _section("Run", "wb-run-heading"), self.run_panel],
+                         layout=widgets.Layout(width="50%")),
+        ])
+        super().__init__([
+            widgets.HTML(_STYLE),
+            widgets.HTML("<h2 style='margin:0.2em 0'>Quantum Executor Workbench</h2>"),
+            top,
+            _section("Job", "wb-job-heading"), self.job,
+            _section("Schedule", "wb-schedule-heading"), self.schedule,
+            _section("Results", "wb-results-heading"), self.results,
+            _section("Export / import", "wb-export-heading"), self.transfer,
+        ])
+        styled(self, "wb-app")
+
+    def _load_initial_job(self, job: str) -> None:
+        from workbench.examples import EXAMPLES
+
+        if job in EXAMPLES:
+            self.session.set_example(job)
+        elif "\n" not in job and Path(job).expanduser().exists():
+            self.session.set_job_path(job)
+        else:
+            self.session.set_job_text(job)
+
+    def run(self) -> Any:
+        """Press Run: the queued RunRecord, or None with the reasons shown in the run panel."""
+        return self.run_panel.run()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for queued runs to finish (bounded by ``timeout`` seconds)."""
+        return self.runner.wait(timeout)
+
+    def close(self) -> None:
+        """Stop the runner and close every widget."""
+        self.runner.close(timeout=5)
+        super().close()
+        for child in self._all_children(self):
+            child.close()
+
+    @staticmethod
+    def _all_children(widget: widgets.Widget) -> list[widgets.Widget]:
+        found = []
+        for child in getattr(widget, "children", ()):
+            found.append(child)
+            found.extend(Workbench._all_children(child))
+        return found
