@@ -108,7 +108,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from workbench.errors import OutputError
-    from workbench.views.report import write_new_text
+    from workbench.results.exports import write_new_text
     from workbench.views.schedule_figure import plot_schedule
 
     experiment: int | str = int(args.experiment) if args.experiment.lstrip("-").isdigit() else args.experiment
@@ -175,13 +175,13 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     The file is written to a temporary name and linked into place, so an existing file is never
     overwritten (not even by a race) and a failure leaves no partial file behind.
     """
-    import tempfile
     from pathlib import Path
 
     from workbench.circuits.to_pulses import circuit_to_schedule
     from workbench.devices.catalogue import Catalogue
     from workbench.errors import JobError, OptionsError, OutputError, UnsupportedError
     from workbench.jobs import load_job
+    from workbench.results.exports import write_new_text
     from workbench.schedule.to_qobj import schedules_to_qobj
 
     out = Path(args.output)
@@ -205,30 +205,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         raise JobError(f"is a {job.kind} job, not a circuit; compile takes an OpenQASM circuit", None, args.circuit)
     schedules = [circuit_to_schedule(program, device) for program in job.circuits()]
     qobj = schedules_to_qobj(schedules, shots=shots, qobj_id=job.name, backend_name=device.name)
-    text = json.dumps(qobj, indent=2) + "\n"
-    exists = OutputError("exists; choose another -o FILE (compile never overwrites)", None, str(out))
-    temporary: Path | None = None
-    try:
-        handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        temporary = Path(name)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        umask = os.umask(0)  # mkstemp makes the file private; give it the permissions open() would
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        try:
-            os.link(temporary, out)  # atomic, and fails if the file appeared meanwhile
-        except FileExistsError:
-            raise exists from None
-        except OSError:  # a file system without hard links: rename after one more check
-            if out.exists():
-                raise exists from None
-            os.replace(temporary, out)
-    except OSError as exc:
-        raise OutputError(f"cannot write the job ({exc.strerror or exc})", None, str(out)) from None
-    finally:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
+    write_new_text(out, json.dumps(qobj, indent=2) + "\n", what="job")
     instructions = sum(s.instruction_count() for s in schedules)
     print(f"compiled {len(schedules)} circuit(s) for {device.name}: {instructions} pulse instructions, "
           f"{max(s.duration for s in schedules)} samples of dt = {device.dt} s")

@@ -154,3 +154,36 @@ def _write_files(result: Result, folder: Path) -> None:
             path = compiled / name
             path.parent.mkdir(parents=True, exist_ok=True)
             _write_text(path, text)
+
+
+def write_new_text(path: str | os.PathLike[str], text: str, what: str = "file") -> Path:
+    """Write a new file and never replace one: written under a temporary name, then linked into place."""
+    out = Path(path)
+    exists = OutputError("exists; choose another file name (files are never overwritten)", None, str(out))
+    if out.exists() or out.is_symlink():
+        raise exists
+    if not out.parent.is_dir():
+        raise OutputError("parent folder does not exist", None, str(out))
+    temporary: Path | None = None
+    try:
+        handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+        temporary = Path(name)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        umask = os.umask(0)  # mkstemp makes the file private; give it the permissions open() would
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        try:
+            os.link(temporary, out)  # atomic, and fails if the file appeared meanwhile
+        except FileExistsError:
+            raise exists from None
+        except OSError:  # a file system without hard links
+            if out.exists():
+                raise exists from None
+            os.replace(temporary, out)
+    except OSError as exc:
+        raise OutputError(f"cannot write the {what} ({exc.strerror or exc})", None, str(out)) from None
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+    return out

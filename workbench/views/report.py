@@ -14,15 +14,12 @@ import html
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from workbench.errors import OutputError
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -239,39 +236,8 @@ def report_html(result: Result) -> str:
             f"<script type='text/javascript'>{get_plotlyjs()}</script></head>\n<body>\n{body}\n</body></html>\n")
 
 
-def write_new_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write a new file and never replace one: written under a temporary name, then linked into place."""
-    out = Path(path)
-    exists = OutputError("exists; choose another file name (files are never overwritten)", None, str(out))
-    if out.exists() or out.is_symlink():
-        raise exists
-    if not out.parent.is_dir():
-        raise OutputError("parent folder does not exist", None, str(out))
-    temporary: Path | None = None
-    try:
-        handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        temporary = Path(name)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        umask = os.umask(0)  # mkstemp makes the file private; give it the permissions open() would
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        try:
-            os.link(temporary, out)  # atomic, and fails if the file appeared meanwhile
-        except FileExistsError:
-            raise exists from None
-        except OSError:  # a file system without hard links
-            if out.exists():
-                raise exists from None
-            os.replace(temporary, out)
-    except OSError as exc:
-        raise OutputError(f"cannot write ({exc.strerror or exc})", None, str(out)) from None
-    finally:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-    return out
-
-
 def write_report(result: Result, path: str | os.PathLike[str]) -> Path:
     """Write :func:`report_html` to a new file (an existing one is refused)."""
+    from workbench.results.exports import write_new_text
+
     return write_new_text(path, report_html(result))
