@@ -3,7 +3,9 @@
 A user file (``--config FILE`` or ``WORKBENCH_CONFIG``) has a ``devices:`` list. An entry whose name
 matches a known device replaces it; an entry with ``base: NAME`` starts from that device and
 overrides only the keys it gives (nested mappings are merged, lists replaced), which is how one
-says "the default device, with t1 = 20 us".
+says "the default device, with t1 = 20 us". In such an entry ``qubits`` (``couplings``) may also be
+a mapping by qubit index (coupling channel) that changes only the keys it gives: ``qubits: {0:
+{t1: 2.0e-5}}``; tune-up writes its results that way.
 
 Other top-level sections (``clusters:``) hold things several devices share. A device refers to an
 entry by name from its ``executor_config`` (``cluster: my-cluster``); the catalogue puts the entry's
@@ -30,6 +32,7 @@ DEFAULT_DEVICE = "qutip-1q"
 CONFIG_ENV = "WORKBENCH_CONFIG"
 _SECTIONS = {"clusters": "cluster"}  # top-level section -> executor_config key that names an entry
 _TOP_LEVEL = {"devices", *_SECTIONS}
+_KEYED_LISTS = {"qubits": "index", "couplings": "channel"}  # base entries may change these items by key
 
 
 def _read_yaml(text: str, source: str) -> Any:
@@ -53,6 +56,32 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
         else:
             merged[key] = value
     return merged
+
+
+def _keyed_lists(entry: dict[str, Any], parent: Mapping[str, Any], where: str, source: str) -> dict[str, Any]:
+    """``qubits: {0: {...}}`` (``couplings: {u0: {...}}``) in a ``base:`` entry: merge into those items only.
+
+    A list replaces the base's list as a whole; a mapping keyed by qubit index (coupling channel)
+    changes just the keys it gives, which is how tune-up writes "qubit 0's pi amplitude" without
+    copying the rest of the qubit.
+    """
+    out = dict(entry)
+    for key, ident in _KEYED_LISTS.items():
+        changes = entry.get(key)
+        if not isinstance(changes, Mapping):
+            continue
+        items = [dict(item) for item in parent.get(key) or []]
+        positions = {item.get(ident): i for i, item in enumerate(items)}
+        for name, change in changes.items():
+            if name not in positions:
+                known = ", ".join(str(k) for k in positions) or "none"
+                raise ConfigError(f"the base device has no {key[:-1]} {name!r} ({ident}s: {known})",
+                                  f"{where}.{key}.{name}", source)
+            if not isinstance(change, Mapping):
+                raise ConfigError("must be a mapping of the keys to change", f"{where}.{key}.{name}", source)
+            items[positions[name]] = _deep_merge(items[positions[name]], change)
+        out[key] = items
+    return out
 
 
 def _builtin_raw() -> list[tuple[dict[str, Any], str]]:
@@ -209,7 +238,7 @@ class Catalogue:
                 parent = out.get(base) or known.get(base)
                 if parent is None:
                     raise ConfigError(f"base device '{base}' is not defined", f"{where}.base", source)
-                entry = _deep_merge(parent, entry)
+                entry = _deep_merge(parent, _keyed_lists(entry, parent, where, source))
             out[entry["name"]] = entry
         return out, _named_sections(data, source)
 

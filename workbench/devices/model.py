@@ -5,8 +5,8 @@ Units are SI throughout (Hz, s); times of pulses are in samples of the device's 
 Two kinds of numbers live here and the difference matters for tune-up:
 
 * **physics** (``Qubit.frequency``, ``anharmonicity``, ``t1``, ``t2``, ``drive.rabi_rate``,
-  ``readout.iq_centers``, ``readout.iq_noise``, coupling ``rate``/``zz``): what the device really
-  does. Simulators and the Qblox dummy twin use them to produce data.
+  ``readout.iq_centers``, ``readout.iq_noise``, ``readout.resonator``, coupling ``rate``/``zz``): what
+  the device really does. Simulators and the Qblox dummy twin use them to produce data.
 * **calibration** (``drive.frequency``, pulse amplitudes and shapes, ``readout.discriminator``,
   coupling ``cz`` pulse and ``frequency``): what the workbench *believes* and uses to build pulses and
   interpret data. Tune-up routines measure the physics and rewrite the calibration.
@@ -63,6 +63,32 @@ class Discriminator(_Model):
     offset: float
 
 
+class Resonator(_Model):
+    """Readout-resonator physics (optional): how the IQ response depends on the readout frequency.
+
+    Without it the readout has no frequency response (the IQ centres hold at any frequency), which is
+    what devices written before it expect. With it, level ``k`` of the transmon pulls the resonator
+    to ``f_k`` (``frequency - dispersive_shift`` for |0>, ``frequency + dispersive_shift`` for the
+    excited levels) and a tone at ``f`` on ``m<i>`` is transmitted as the Lorentzian
+    ``S_k(f) = 1 / (1 + 2i (f - f_k) / linewidth)``. The IQ point of level ``k`` is
+    ``z_bg + (c_k - z_bg) S_k(f) / S_k(frequency)`` with ``c_k`` the ``iq_centers``: the centres are
+    the points at ``frequency``, where |0> and |1> are furthest apart, and far off resonance every
+    level reads ``z_bg``, the common background solved from the |0> and |1> centres (so that those
+    two are one resonator seen through one complex gain). See :func:`workbench.readout.iq_centres_at`.
+    """
+
+    frequency: float = Field(gt=0, description="Hz, midway between the |0> and |1> resonances (physics)")
+    linewidth: float = Field(gt=0, description="Hz, full width at half maximum kappa/2pi (physics)")
+    dispersive_shift: float = Field(description="chi in Hz: |0> at frequency - chi, excited levels at + chi")
+
+    @field_validator("dispersive_shift")
+    @classmethod
+    def _nonzero(cls, chi: float) -> float:
+        if chi == 0:
+            raise ValueError("must not be 0 (the levels would be indistinguishable at every frequency)")
+        return chi
+
+
 class ReadoutCalibration(_Model):
     frequency: float = Field(gt=0, description="readout resonator / measure channel frequency in Hz")
     pulse: PulseCalibration = Field(description="readout pulse played on m<i>")
@@ -73,6 +99,9 @@ class ReadoutCalibration(_Model):
     )
     iq_noise: float = Field(ge=0, description="standard deviation of I and Q per shot (physics)")
     discriminator: Discriminator | None = None
+    resonator: Resonator | None = Field(
+        default=None, description="readout resonator (physics); without it the IQ centres hold at any frequency"
+    )
 
     @field_validator("iq_centers")
     @classmethod

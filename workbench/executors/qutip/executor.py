@@ -24,7 +24,7 @@ from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.executors.qutip.compile import Program, compile_schedule, simulated_qubits
 from workbench.executors.qutip.hamiltonian import TransmonSystem, build_system
 from workbench.options import OptionSpec, ResolvedOptions, Secret
-from workbench.readout import iq_points
+from workbench.readout import acquisition_frequencies, iq_points
 from workbench.schedule.ir import Schedule
 
 if TYPE_CHECKING:
@@ -157,7 +157,8 @@ class QutipExecutor(QuantumExecutor):
                 programs = batch[1]
                 outcomes = engine.run(programs, cancel=cancel)
                 for e, prog, out in zip(batch[0], programs, outcomes, strict=True):
-                    self._sample(e, prog, out, shots, seed, slot_qubit, iq, populations)
+                    self._sample(e, prog, out, shots, seed, slot_qubit, iq, populations,
+                                 acquisition_frequencies(schedules[e]))
                     info["max_branches"] = max(info["max_branches"], out.branches)
                     info["max_substeps"] = max(info["max_substeps"], prog.substeps)
                 info["propagators"] += engine.stats.propagators
@@ -200,8 +201,9 @@ class QutipExecutor(QuantumExecutor):
             yield batch
 
     def _sample(self, e: int, prog: Program, out: Outcome, shots: int, seed: int, slot_qubit: np.ndarray,
-                iq: np.ndarray, populations: np.ndarray) -> None:
-        """Shots from the exact joint outcome distribution, then IQ points per written slot."""
+                iq: np.ndarray, populations: np.ndarray, frequencies: Mapping[int, float]) -> None:
+        """Shots from the exact joint outcome distribution, then IQ points per written slot (at the
+        readout tone's frequency, which matters for qubits whose readout has a resonator)."""
         m = prog.memory_slots
         slot_qubit[e, :m] = prog.slot_qubit
         populations[e, :m] = out.slot_populations
@@ -217,7 +219,7 @@ class QutipExecutor(QuantumExecutor):
             q = int(prog.slot_qubit[slot])
             if q < 0:
                 continue
-            iq[e, :, slot] = iq_points(levels[:, slot], self.device.qubit(q).readout, rng)
+            iq[e, :, slot] = iq_points(levels[:, slot], self.device.qubit(q).readout, rng, frequencies.get(slot))
 
 
 def final_states(device: Device, schedules: Sequence[Schedule], *, levels: int = 3,
