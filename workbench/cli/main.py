@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from workbench.cli import calibrate
 from workbench.errors import InputError, WorkbenchError
 
 log = logging.getLogger("workbench")
@@ -67,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", required=True,
                    help="PulseQobj JSON file to write (must not exist)")
     p.add_argument("--shots", help="shots written into the job's config (default: the device's default)")
+
+    calibrate.add_parser(sub)
 
     p = sub.add_parser("lab", help="open the getting-started notebook in JupyterLab (from a source checkout)",
                        description="Start JupyterLab on the repository's notebooks/getting-started.ipynb. "
@@ -259,7 +262,7 @@ def _cmd_lab(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run, "compile": _cmd_compile,
-             "lab": _cmd_lab, "show": _cmd_show}
+             "lab": _cmd_lab, "show": _cmd_show, "calibrate": calibrate.command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

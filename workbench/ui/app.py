@@ -27,6 +27,9 @@ Widget tree (top to bottom), with the stable CSS classes browser tests select by
                             ``wb-dataset``, ``wb-artifacts`` (one ``wb-artifact`` per compiled file)
 ``wb-export``               ``wb-export-path``, ``wb-export-zip``, ``wb-export-button``, ``wb-import-path``,
                             ``wb-import-button``, ``wb-import-upload``, ``wb-export-status``
+``wb-calibration``          tune-up: ``wb-calibration-routine``, ``wb-calibration-qubit``, ``wb-calibration-measure``,
+                            ``wb-calibration-figure``, ``wb-calibration-diff``, ``wb-calibration-write`` (see
+                            :mod:`workbench.ui.widgets.calibration`)
 ==========================  ==================================================================================
 
 Figures are plotly figures shown in ``Output`` widgets (the ``wb-figure`` boxes); each view keeps
@@ -57,6 +60,7 @@ from workbench.ui.widgets import (
     ScheduleView,
 )
 from workbench.ui.widgets._common import styled
+from workbench.ui.widgets.calibration import CalibrationPanel
 
 log = logging.getLogger("workbench.ui")
 
@@ -94,6 +98,7 @@ class Workbench(widgets.VBox):
         self.schedule = ScheduleView(self.session)
         self.results = ResultsPanel(self.session)
         self.transfer = ExportPanel(self.session)
+        self.calibration = CalibrationPanel(self.session)
         top = widgets.HBox([
             widgets.VBox([_section("Device", "wb-device-heading"), self.devices],
                          layout=widgets.Layout(width="50%", padding="0 12px 0 0")),
@@ -108,6 +113,7 @@ class Workbench(widgets.VBox):
             _section("Schedule", "wb-schedule-heading"), self.schedule,
             _section("Results", "wb-results-heading"), self.results,
             _section("Export / import", "wb-export-heading"), self.transfer,
+            _section("Calibration", "wb-calibration-heading"), self.calibration,
         ])
         styled(self, "wb-app")
 

@@ -1,0 +1,134 @@
+"""Plotly figures of tune-up results, drawn from the tune-up Dataset alone.
+
+Because the figure needs nothing but the Dataset, a ``dataset.nc`` from a config file's history
+draws the same picture that justified the change when it was written. Two kinds:
+
+* sweeps (spectroscopy, Rabi, Ramsey, T1, DRAG): each series' points with their standard errors,
+  the fitted curve in the same colour, and dashed lines at the proposed values;
+* the discriminator: the |0> and |1> shots in the IQ plane, the trained boundary (and the previous
+  one, dotted, when there was one) and the confusion matrix.
+
+The title carries the verdict, so a rejected fit is never mistaken for a good one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from workbench.views.result_figures import STATE_COLOURS, boundary_segment, sample_indices
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+    import xarray as xr
+
+SERIES_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
+MAX_IQ_POINTS = 3000  # per prepared state
+
+
+def _attr(ds: xr.Dataset, key: str, default: Any) -> Any:
+    raw = ds.attrs.get(key)
+    return json.loads(raw) if isinstance(raw, str) else default
+
+
+def _title(ds: xr.Dataset) -> str:
+    quality = _attr(ds, "quality", {})
+    updates = _attr(ds, "updates", [])
+    verdict = "fit ok" if quality.get("ok") else "REJECTED"
+    head = f"{ds.attrs.get('routine')} on {ds.attrs.get('device')}, qubit {ds.attrs.get('qubit')}: {verdict}"
+    shown = [u for u in updates if not isinstance(u.get("new"), dict)]
+    if shown:
+        head += " — " + ", ".join(f"{u['path']} = {u['new']:.10g}" for u in shown)
+    if not quality.get("ok") and quality.get("reasons"):
+        head += "<br><sup>" + "; ".join(quality["reasons"])[:300] + "</sup>"
+    return head
+
+
+def tuneup_figure(ds: xr.Dataset) -> go.Figure:
+    """The figure of a tune-up Dataset (see the module docstring)."""
+    if "iq" in ds and "prepared" in ds.dims:
+        return discriminator_figure(ds)
+    return sweep_figure(ds)
+
+
+def sweep_figure(ds: xr.Dataset) -> go.Figure:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    names = [str(s) for s in ds["series"].values] if "series" in ds.coords else []
+    for i, name in enumerate(names):
+        colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+        row = ds.sel(series=name)
+        x = np.asarray(row["x"].values, dtype=float)
+        keep = np.isfinite(x)
+        fig.add_trace(go.Scatter(
+            x=x[keep], y=np.asarray(row["signal"].values)[keep], mode="markers", name=name,
+            marker={"color": colour, "size": 6}, legendgroup=name,
+            error_y={"type": "data", "array": np.asarray(row["signal_err"].values)[keep], "visible": True,
+                     "thickness": 1}))
+        if "fit" in row:
+            fx, fy = np.asarray(row["fit_x"].values, dtype=float), np.asarray(row["fit"].values, dtype=float)
+            ok = np.isfinite(fx) & np.isfinite(fy)
+            if ok.any():
+                fig.add_trace(go.Scatter(x=fx[ok], y=fy[ok], mode="lines", name=f"{name} fit", legendgroup=name,
+                                         line={"color": colour, "width": 2}))
+    for marker in _attr(ds, "markers", []):
+        fig.add_vline(x=float(marker["x"]), line={"dash": "dash", "color": "#444", "width": 1},
+                      annotation_text=str(marker.get("label", "")), annotation_position="top")
+    fig.update_layout(title={"text": _title(ds), "x": 0.01}, template="plotly_white",
+                      xaxis_title=str(ds.attrs.get("x_label", "")), yaxis_title=str(ds.attrs.get("signal_label", "")),
+                      margin={"l": 60, "r": 20, "t": 80, "b": 50}, legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def discriminator_figure(ds: xr.Dataset, max_points: int = MAX_IQ_POINTS) -> go.Figure:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    iq = np.asarray(ds["iq"].values)
+    for state in (0, 1):
+        points = iq[state][np.isfinite(iq[state])]
+        pick = sample_indices(points.size, max_points, seed=state)
+        fig.add_trace(go.Scattergl(x=points.real[pick], y=points.imag[pick], mode="markers",
+                                   name=f"prepared |{state}>",
+                                   marker={"color": STATE_COLOURS[state], "size": 3, "opacity": 0.5}))
+    finite = iq[np.isfinite(iq)]
+    if finite.size:
+        pad = 0.1 * max(np.ptp(finite.real), np.ptp(finite.imag), 1e-9)
+        i_range = (float(finite.real.min() - pad), float(finite.real.max() + pad))
+        q_range = (float(finite.imag.min() - pad), float(finite.imag.max() + pad))
+        for label, disc, dash in (("trained boundary", _new_discriminator(ds), "solid"),
+                                  ("previous boundary", _old_discriminator(ds), "dot")):
+            if disc is None:
+                continue
+            segment = boundary_segment(tuple(disc["weights"]), float(disc["offset"]), i_range, q_range)
+            if segment is not None:
+                fig.add_trace(go.Scatter(x=segment[0], y=segment[1], mode="lines", name=label,
+                                         line={"color": "#222", "dash": dash, "width": 2}))
+        fig.update_xaxes(range=list(i_range))
+        fig.update_yaxes(range=list(q_range), scaleanchor="x", scaleratio=1)
+    if "confusion" in ds:
+        c = np.asarray(ds["confusion"].values)
+        fig.add_annotation(text=(f"P(0|0) {c[0, 0]:.4f}  P(1|0) {c[0, 1]:.4f}<br>"
+                                 f"P(0|1) {c[1, 0]:.4f}  P(1|1) {c[1, 1]:.4f}"),
+                           xref="paper", yref="paper", x=0.99, y=0.01, xanchor="right", yanchor="bottom",
+                           showarrow=False, align="right", bgcolor="rgba(255,255,255,0.8)", font={"size": 11})
+    fig.update_layout(title={"text": _title(ds), "x": 0.01}, template="plotly_white", xaxis_title="I",
+                      yaxis_title="Q", margin={"l": 60, "r": 20, "t": 80, "b": 50})
+    return fig
+
+
+def _new_discriminator(ds: xr.Dataset) -> dict[str, Any] | None:
+    for u in _attr(ds, "updates", []):
+        if u.get("path") == "readout.discriminator" and isinstance(u.get("new"), dict):
+            return u["new"]
+    return None
+
+
+def _old_discriminator(ds: xr.Dataset) -> dict[str, Any] | None:
+    for u in _attr(ds, "updates", []):
+        if u.get("path") == "readout.discriminator" and isinstance(u.get("old"), dict):
+            return u["old"]
+    return None
