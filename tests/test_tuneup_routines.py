@@ -218,3 +218,30 @@ def test_routine_datasets_are_self_describing():
     assert {t.name for t in fig.data} >= {"x", "x fit", "sx", "sx fit"}
     assert np.isfinite(ds["fit"].values).all()
     assert math.isfinite(result.measured["x_pi_amplitude"].stderr)
+
+
+def test_calibration_panel_measures_previews_writes_and_reloads(bad_config):
+    """The Workbench's tune-up panel: Measure runs Rabi off the UI thread, the diff is shown before
+    anything is written, Write adds a version to the config file and the session sees the new calibration."""
+    from workbench.ui.session import Session
+    from workbench.ui.widgets.calibration import CalibrationPanel
+
+    session = Session(config=bad_config)
+    session.select_device("drifted")
+    panel = CalibrationPanel(session)
+    before = bad_config.read_text()
+    panel.routine.value = "rabi"
+    panel.seed.value = "7"
+    thread = panel.measure()
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert panel.result is not None and panel.result.ok, panel.status.value
+    assert "x" in panel.diff.value and not panel.write_button.disabled
+    assert bad_config.read_text() == before  # measuring and previewing write nothing
+    assert session.results  # the routine's runs are ordinary results
+    panel.write_button.click()
+    assert "Not written" not in panel.message.value, panel.message.value
+    assert bad_config.read_text() != before
+    new_amp = session.catalogue.get("drifted").qubit(0).drive.x.amp
+    assert new_amp == pytest.approx(TRUE_PI_AMP, rel=0.01)
+    assert session.device.qubit(0).drive.x.amp == new_amp

@@ -256,6 +256,17 @@ class Session:
             return Problem("device", f"device '{device.name}' is marked unavailable in its configuration")
         return None
 
+    def reload_catalogue(self, catalogue: Catalogue) -> None:
+        """Swap in a freshly loaded catalogue (e.g. after a tune-up wrote new calibrations).
+
+        Example jobs are regenerated from the new calibration; every view hears that the device changed.
+        """
+        self.catalogue = catalogue
+        if self._source is not None and self._source.kind == "example":
+            self._source = self._example_source(self._source.example or "")
+            self._load_job()
+        self._emit("device", "options", "job", "schedule")
+
     def select_device(self, key: str) -> None:
         """Choose a device; options the new executor does not declare and pending credentials are dropped."""
         if key not in self.device_keys():

@@ -172,10 +172,4 @@ class CalibrationPanel(widgets.VBox):
             return
         self.write_button.disabled = True
         self.message.value = note_html(outcome.message)
-        # The session has no public reload yet: swap its catalogue, regenerate an example job from the
-        # new calibration, and tell the views that the device changed.
-        self.session.catalogue = Catalogue.load(self.config)
-        source = self.session.source
-        if source is not None and source.kind == "example" and source.example:
-            self.session.set_example(source.example)
-        self.session._emit("device")
+        self.session.reload_catalogue(Catalogue.load(self.config))
