@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from workbench.readout import discriminate_slots
 from workbench.results.dataset import build_dataset
 from workbench.results.result import Result
 from workbench.schedule.ir import Schedule
+
+if TYPE_CHECKING:
+    from workbench.parallel import ParallelSpec
 
 log = logging.getLogger("workbench")
 
@@ -154,22 +157,58 @@ def _postprocess(data: ExecutionData, prepared: Prepared) -> ExecutionData:
     return data
 
 
+def run_secrets(prepared: Prepared, credentials: Mapping[str, Any] | None) -> dict[str, Secret]:
+    """The secrets an executor gets: those among the options, overridden by explicit credentials."""
+    secrets_ = dict(prepared.options.secrets)
+    secrets_.update({k: v if isinstance(v, Secret) else Secret(v) for k, v in (credentials or {}).items()})
+    return secrets_
+
+
 def execute(
     prepared: Prepared,
     *,
     credentials: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    parallel: ParallelSpec = None,
 ) -> Result:
-    """Run a prepared job and build its Result."""
-    secrets_ = dict(prepared.options.secrets)
-    secrets_.update({k: v if isinstance(v, Secret) else Secret(v) for k, v in (credentials or {}).items()})
+    """Run a prepared job and build its Result.
+
+    ``parallel`` (``True``, a scheduler address ``"tcp://host:port"``, a ``distributed.Client`` or a
+    :class:`workbench.parallel.Parallel`) spreads the experiments over Dask workers; the Result is the
+    one a serial run gives (docs/parallel.md).
+    """
+    if parallel is not None and parallel is not False:
+        from workbench.parallel import execute_batch
+
+        (result,) = execute_batch([prepared], credentials=credentials, progress=progress, cancel=cancel,
+                                  parallel=parallel)
+        return result
+    secrets_ = run_secrets(prepared, credentials)
     started_at = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     with prepared.executor(prepared.device, secrets_) as executor:
         t_prepared = time.perf_counter()
         data = executor.run(prepared.programs, prepared.options, progress, cancel)
     t_run = time.perf_counter()
+    return build_result(prepared, data, started_at=started_at, prepare_seconds=t_prepared - t0,
+                        run_seconds=t_run - t_prepared)
+
+
+def build_result(
+    prepared: Prepared,
+    data: ExecutionData,
+    *,
+    started_at: dt.datetime,
+    prepare_seconds: float,
+    run_seconds: float,
+    trace_extra: Mapping[str, Any] | None = None,
+) -> Result:
+    """The Result of what an executor returned for a prepared job, however it was run.
+
+    Serial and parallel runs share it, so their Datasets differ only in what ``trace_extra`` adds and
+    in timings.
+    """
     data = _postprocess(data, prepared)
     job, dev, opts = prepared.job, prepared.device, prepared.options
     tuid = new_tuid()
@@ -191,14 +230,15 @@ def execute(
         "experiments": len(prepared.programs),
         "instructions": sum(p.instruction_count() for p in prepared.programs),
         "date": started_at.isoformat(timespec="seconds"),
-        "timeTaken": round(t_run - t0 + prepared.compile_seconds, 6),
+        "timeTaken": round(prepare_seconds + run_seconds + prepared.compile_seconds, 6),
         "timeTakenCompile": round(prepared.compile_seconds, 6),
-        "timeTakenPrepare": round(t_prepared - t0, 6),
-        "timeTakenQpu": round(data.qpu_seconds if data.qpu_seconds is not None else t_run - t_prepared, 6),
+        "timeTakenPrepare": round(prepare_seconds, 6),
+        "timeTakenQpu": round(data.qpu_seconds if data.qpu_seconds is not None else run_seconds, 6),
         "optionSources": dict(opts.sources),
         "versions": _versions(prepared.executor),
         "executorInfo": data.info,
         "warnings": warnings,
+        **dict(trace_extra or {}),
     }
     for w in warnings:
         log.warning(w)
@@ -239,12 +279,16 @@ def run(
     credentials: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    parallel: ParallelSpec = None,
 ) -> Result:
     """Run a job on a device and return its :class:`~workbench.results.result.Result`.
+
+    ``parallel=True`` spreads the experiments over a local Dask cluster (a ``"tcp://host:port"``
+    scheduler address or a ``distributed.Client`` for an existing one) with the same result.
 
     >>> result = run("x-gate", device="qutip-1q", shots=1000, seed=7)  # doctest: +SKIP
     >>> result.counts()  # doctest: +SKIP
     {'1': 993, '0': 7}
     """
     prepared = prepare(job, device, shots=shots, seed=seed, options=options, config=config)
-    return execute(prepared, credentials=credentials, progress=progress, cancel=cancel)
+    return execute(prepared, credentials=credentials, progress=progress, cancel=cancel, parallel=parallel)

@@ -50,8 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", metavar="N", default="0", help="experiment index or name (default: 0)")
     p.add_argument("--html", metavar="FILE", help="page to write, must not exist (default: <JOB name>-schedule.html)")
 
-    p = sub.add_parser("run", help="run a job and write the output folder")
-    p.add_argument("job", metavar="JOB", help="PulseQobj JSON file, or a built-in example name (see 'examples')")
+    p = sub.add_parser("run", help="run a job (or several, as a batch) and write the output folder")
+    p.add_argument("jobs", metavar="JOB", nargs="+",
+                   help="PulseQobj JSON file, OpenQASM file or a built-in example name (see 'examples'); several "
+                   "JOBs run as a batch with one output folder each inside --out")
     p.add_argument("--device", help="device name (default: the job's backend if known, else qutip-1q for pulse "
                    "jobs and aer-simulator for circuits)")
     p.add_argument("--shots", help="number of shots")
@@ -61,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="set any execution option (repeatable); VALUE is read as JSON when it parses")
     p.add_argument("--out", metavar="DIR", help="output folder, new or empty (default: results/<tuid>)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--parallel", action="store_true",
+                   help="spread experiments and jobs over Dask workers: a local cluster (one worker process per "
+                   "core) or the scheduler of --scheduler / $WORKBENCH_DASK_SCHEDULER; same results as a serial run")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on the Dask cluster of this scheduler, e.g. tcp://192.0.2.7:8786 (implies --parallel)")
+    p.add_argument("--workers", metavar="N", help="worker processes of the local cluster (implies --parallel)")
+    p.add_argument("--scheduler-timeout", metavar="SECONDS",
+                   help="seconds to reach the scheduler and find a worker there (default 10)")
 
     p = sub.add_parser("compile", help="compile a circuit to a PulseQobj with a device's calibrations")
     p.add_argument("circuit", metavar="CIRCUIT", help="OpenQASM circuit file")
@@ -139,37 +149,104 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
+def _parallel_spec(args: argparse.Namespace) -> Any:
+    """--parallel and its companions -> a ``workbench.parallel.Parallel`` (or None), checked as bad input."""
+    if not (args.parallel or args.scheduler or args.workers or args.scheduler_timeout):
+        return None
+    from workbench.errors import OptionsError
+    from workbench.parallel import Parallel, resolve
+    from workbench.parallel.spec import DEFAULT_TIMEOUT, check_address
+
+    scheduler = check_address(args.scheduler, "--scheduler") if args.scheduler else None
+    workers = None
+    if args.workers is not None:
+        if scheduler is not None:
+            raise OptionsError("sets the size of the local cluster; it cannot be combined with --scheduler",
+                               "--workers")
+        workers = int(args.workers) if args.workers.isdigit() else 0
+        if workers < 1:
+            raise OptionsError(f"must be a positive integer, got {args.workers!r}", "--workers")
+    timeout = DEFAULT_TIMEOUT
+    if args.scheduler_timeout is not None:
+        try:
+            timeout = float(args.scheduler_timeout)
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout < 86400:
+            raise OptionsError(f"must be a positive number of seconds, got {args.scheduler_timeout!r}",
+                               "--scheduler-timeout")
+    return resolve(Parallel(scheduler=scheduler, workers=workers, timeout=timeout))
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    """One job: its output folder. Several: one folder per job inside --out (workbench/parallel/outputs.py)."""
     from workbench.core import execute, prepare
     from workbench.options import read_options_file
     from workbench.results.exports import check_output_folder
 
     flags = _flags(args)
+    parallel = _parallel_spec(args)
+    if parallel is not None:  # distributed logs at INFO, which would reach our stderr handler
+        import distributed  # noqa: F401 (sets its loggers' levels when imported; ours must come after)
+
+        logging.getLogger("distributed").setLevel(logging.WARNING if args.verbose else logging.CRITICAL)
     options = read_options_file(args.options) if args.options else None
     if args.out:
         check_output_folder(args.out)
-    prepared = prepare(args.job, args.device, options=options, options_source=args.options or "options",
-                       flags=flags, config=args.config)
+    prepared = [prepare(job, args.device, options=options, options_source=args.options or "options", flags=flags,
+                        config=args.config) for job in args.jobs]
     bar = None
     progress = None
     if not args.no_progress and sys.stderr.isatty():
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(prepared.programs), unit="exp", desc=prepared.device.name, file=sys.stderr)
+        desc = prepared[0].device.name if len(prepared) == 1 else f"{len(prepared)} jobs"
+        bar = tqdm(total=sum(len(p.programs) for p in prepared), unit="exp", desc=desc, file=sys.stderr)
 
         def progress(done: int, total: int) -> None:
             bar.n = done
             bar.refresh()
 
     try:
-        result = execute(prepared, progress=progress)
+        if len(prepared) == 1:
+            results: list[Any] = [execute(prepared[0], progress=progress, parallel=parallel)]
+        else:
+            from workbench.parallel import execute_batch
+
+            results = execute_batch(prepared, progress=progress, parallel=parallel or False, errors="return")
     finally:
         if bar is not None:
             bar.close()
-    folder = result.export(args.out or os.path.join("results", result.tuid))
-    print(result.summary())
-    print(f"results written to {folder}")
-    return 0
+        if parallel is not None and "workbench.parallel.cluster" in sys.modules:
+            from workbench.parallel.cluster import close_local_cluster
+
+            close_local_cluster()
+    if len(prepared) == 1:
+        result = results[0]
+        folder = result.export(args.out or os.path.join("results", result.tuid))
+        print(result.summary())
+        print(f"results written to {folder}")
+        return 0
+    from workbench.core import new_tuid
+    from workbench.parallel.outputs import write_batch_folder
+
+    failures = [(job, r) for job, r in zip(args.jobs, results, strict=True) if isinstance(r, BaseException)]
+    if len(failures) == len(results):  # nothing to keep: fail as one job would, with nothing written
+        bug = next((exc for _, exc in failures if not isinstance(exc, WorkbenchError)), None)
+        if bug is not None:
+            raise bug
+        for job, exc in failures:
+            print(f"error: {job}: {exc}", file=sys.stderr)
+        return max(exc.exit_code for _, exc in failures)  # type: ignore[attr-defined]
+    folder = write_batch_folder(args.jobs, results, args.out or os.path.join("results", new_tuid()))
+    for r in results:
+        if not isinstance(r, BaseException):
+            print(r.summary())
+    for job, exc in failures:
+        text = str(exc) if isinstance(exc, WorkbenchError) else f"internal error ({type(exc).__name__}: {exc})"
+        print(f"error: {job}: {' '.join(text.split())[:400]}", file=sys.stderr)
+    print(f"results written to {folder}" + (f" ({len(failures)} of {len(results)} jobs failed)" if failures else ""))
+    return 1 if failures else 0
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:

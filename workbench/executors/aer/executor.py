@@ -198,6 +198,10 @@ class AerExecutor(QuantumExecutor):
                    "Aer simulation method; automatic: stabilizer for Clifford circuits, else statevector",
                    choices=METHODS),
     )
+    # how a run split over Dask workers combines the parts' executorInfo (workbench/parallel/merge.py)
+    info_merge: ClassVar[dict[str, str]] = {"seeds": "experiments", "transpiled": "experiments",
+                                            "statevectorSeeds": "experiments", "statevectorOutcomes": "experiments",
+                                            "aerSeconds": "sum"}
 
     def __init__(self, device: Device, credentials: Mapping[str, Secret] | None = None):
         super().__init__(device, credentials)
@@ -245,11 +249,17 @@ class AerExecutor(QuantumExecutor):
         options: ResolvedOptions,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        experiment_ids: Sequence[int] | None = None,
     ) -> ExecutionData:
+        """``experiment_ids``: the programs' indices in their job when this is a part of it (a parallel run's
+        task); seeds follow the experiment's place in the job, so a part gives the rows the whole job would."""
         from qiskit_aer import AerSimulator
 
         started = time.perf_counter()
         n_exp = len(programs)
+        ids = list(range(n_exp)) if experiment_ids is None else [int(i) for i in experiment_ids]
+        if len(ids) != n_exp:
+            raise ValueError(f"{len(ids)} experiment_ids for {n_exp} programs")
         shots = int(options["shots"])
         seed = int(options["seed"])
         method = options["method"]
@@ -260,7 +270,7 @@ class AerExecutor(QuantumExecutor):
         width = max((p.memory_slots for p in programs), default=0)
         memory = np.zeros((n_exp, shots, width), dtype=np.int8)
         slot_qubit = np.full((n_exp, width), -1, dtype=np.int64)
-        seeds = [experiment_seed(seed, e) for e in range(n_exp)]
+        seeds = [experiment_seed(seed, ids[e]) for e in range(n_exp)]
         info: dict[str, Any] = {"engine": "qiskit-aer AerSimulator", "method": method, "seeds": seeds,
                                 "transpiled": [], "aerSeconds": 0.0}
         vectors: list[np.ndarray] | None = [] if want_state else None
@@ -284,7 +294,7 @@ class AerExecutor(QuantumExecutor):
                 if hexes is not None and m:
                     memory[e, :, :m] = hex_memory_to_bits(hexes, m)
                 if vectors is not None:
-                    vector, outcome, sv_seed = self._final_state(runnable, method, seed, e, program)
+                    vector, outcome, sv_seed = self._final_state(runnable, method, seed, ids[e], program)
                     vectors.append(vector)
                     info.setdefault("statevectorSeeds", []).append(sv_seed)
                     info.setdefault("statevectorOutcomes", []).append(outcome)

@@ -79,6 +79,27 @@ class QuantifyExecutor(QuantumExecutor):
             return {"connect_timeout": self.config.cluster.connect_timeout}
         return {}
 
+    def twin_job(self, schedules: Sequence[Schedule],
+                 options: ResolvedOptions) -> tuple[type[QuantumExecutor], ResolvedOptions] | None:
+        """The digital twin's simulation as a job of its own (executor class and options, on this device),
+        or None when the cluster is real or nothing is acquired.
+
+        A parallel run spreads this simulation, the expensive part of a dummy run, over its workers and
+        hands the per-shot IQ back to :meth:`run` as ``twin_iq``; the cluster itself (one per process, one
+        run at a time) stays in the calling process. The options are those :func:`.twin.simulate` uses.
+        """
+        if not self.config.cluster.is_dummy or not any(s.acquires for s in schedules):
+            return None
+        from workbench.executors.qutip import QutipExecutor
+        from workbench.options import COMMON_OPTIONS, resolve_options
+
+        specs = tuple(s for s in COMMON_OPTIONS if s.name not in {o.name for o in QutipExecutor.options})
+        twin_options = resolve_options(specs + QutipExecutor.options, [
+            ("twin", {"shots": int(options["shots"]), "seed": int(options["seed"]), "meas_level": 1,
+                      "meas_return": "single"}),
+        ])
+        return QutipExecutor, twin_options
+
     # ------------------------------------------------------------------------------------------------- run
 
     def run(
@@ -87,7 +108,10 @@ class QuantifyExecutor(QuantumExecutor):
         options: ResolvedOptions,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        twin_iq: np.ndarray | None = None,
     ) -> ExecutionData:
+        """``twin_iq``: the twin's per-shot IQ (experiment, shot, slot) when it was simulated elsewhere (see
+        :meth:`twin_job`); a dummy cluster then loads it instead of simulating again."""
         from workbench.executors.quantify import twin
         from workbench.executors.quantify.adapter import ClusterSession
         from workbench.executors.quantify.connection import ClusterLock, probe
@@ -138,7 +162,9 @@ class QuantifyExecutor(QuantumExecutor):
                 raise ExecutionError(f"cannot set up cluster '{cluster.name}': {type(exc).__name__}: {first}") from None
             timings["connect"] = time.perf_counter() - t
             expected: np.ndarray | None = None
-            if cluster.is_dummy and any(s.acquires for s in schedules):
+            if cluster.is_dummy and twin_iq is not None:
+                expected = twin_iq
+            elif cluster.is_dummy and any(s.acquires for s in schedules):
                 t = time.perf_counter()
                 expected = twin.simulate(self.device, schedules, shots, seed, cancel)
                 timings["twin"] = time.perf_counter() - t

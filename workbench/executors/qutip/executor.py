@@ -10,6 +10,7 @@ sample shots reproducibly and turn levels into IQ points with the device's reado
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -62,7 +63,11 @@ class QutipExecutor(QuantumExecutor):
     measure_levels: ClassVar[tuple[int, ...]] = (1, 2)
     job_kinds: ClassVar[tuple[str, ...]] = ("pulse", "circuit")
     tags: ClassVar[tuple[str, ...]] = ("pulse-simulator", "lindblad")
-    batch_experiments: int = CHUNK_EXPERIMENTS  # per instance: results never depend on it
+    batch_experiments: int = CHUNK_EXPERIMENTS  # per instance: results depend on it only in rounding (1e-15)
+    # how a run split over Dask workers combines the parts' executorInfo (workbench/parallel/merge.py)
+    info_merge: ClassVar[dict[str, str]] = {"propagators": "sum", "series_steps": "sum", "steps": "sum",
+                                            "batches": "sum", "max_branches": "max", "max_substeps": "max",
+                                            "representations": "union"}
 
     def __init__(self, device: Device, credentials: Mapping[str, Secret] | None = None):
         super().__init__(device, credentials)
@@ -114,11 +119,18 @@ class QutipExecutor(QuantumExecutor):
         options: ResolvedOptions,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        experiment_ids: Sequence[int] | None = None,
     ) -> ExecutionData:
+        """``experiment_ids`` are the schedules' indices in their job when this is a part of it (a parallel
+        run's task): shots are drawn from the RNG of the experiment's place in the job, never of its place
+        in this call, so a part gives the rows the whole job would."""
         from workbench.executors.qutip.propagate import Propagator, Representation
 
         started = time.perf_counter()
         n_exp = len(schedules)
+        ids = list(range(n_exp)) if experiment_ids is None else [int(i) for i in experiment_ids]
+        if len(ids) != n_exp:
+            raise ValueError(f"{len(ids)} experiment_ids for {n_exp} schedules")
         shots = int(options["shots"])
         seed = int(options["seed"])
         levels = int(options["levels"])
@@ -131,14 +143,9 @@ class QutipExecutor(QuantumExecutor):
             "engine": "exact piecewise-constant propagators (numpy/scipy), chalmers-qubit model",
             "levels": levels, "noise": noise, "propagators": 0, "series_steps": 0, "steps": 0, "max_branches": 1,
             "max_substeps": 1, "batches": 0, "representations": [],
+            "rng": "experiment e draws its shots from numpy default_rng(SeedSequence([seed, e]))",
         }
-        groups: dict[tuple[int, ...], list[int]] = {}
-        idle: list[int] = []
-        for e, sched in enumerate(schedules):
-            if sched.acquires:
-                groups.setdefault(simulated_qubits(sched, self._couplers), []).append(e)
-            else:
-                idle.append(e)
+        groups, idle = self._groups(schedules)
         done = len(idle)
         if idle:
             log.info("%d experiment(s) without acquisitions: nothing to simulate", len(idle))
@@ -158,7 +165,7 @@ class QutipExecutor(QuantumExecutor):
                 outcomes = engine.run(programs, cancel=cancel)
                 for e, prog, out in zip(batch[0], programs, outcomes, strict=True):
                     self._sample(e, prog, out, shots, seed, slot_qubit, iq, populations,
-                                 acquisition_frequencies(schedules[e]))
+                                 acquisition_frequencies(schedules[e]), ids[e])
                     info["max_branches"] = max(info["max_branches"], out.branches)
                     info["max_substeps"] = max(info["max_substeps"], prog.substeps)
                 info["propagators"] += engine.stats.propagators
@@ -179,17 +186,50 @@ class QutipExecutor(QuantumExecutor):
             info=info,
         )
 
+    def _groups(self, schedules: Sequence[Schedule]) -> tuple[dict[tuple[int, ...], list[int]], list[int]]:
+        """Experiments by the qubits they simulate (one system each), and those with nothing to simulate."""
+        groups: dict[tuple[int, ...], list[int]] = {}
+        idle: list[int] = []
+        for e, sched in enumerate(schedules):
+            if sched.acquires:
+                groups.setdefault(simulated_qubits(sched, self._couplers), []).append(e)
+            else:
+                idle.append(e)
+        return groups, idle
+
+    def batch_plan(self, schedules: Sequence[Schedule], options: ResolvedOptions) -> list[list[int]]:
+        """The experiments :meth:`run` propagates together, batch by batch (experiments without
+        acquisitions last, as one group).
+
+        A batch shares its propagators and is advanced in lockstep, so its results depend on its
+        members at the level of rounding (1e-15). A parallel run therefore gives each batch whole to
+        one task (run with ``experiment_ids``, the batch alone forms the same batch again) and its
+        results are bit for bit those of a serial run.
+        """
+        groups, idle = self._groups(schedules)
+        plan: list[list[int]] = []
+        for qubits, members in groups.items():
+            system = self.system(qubits, int(options["levels"]), bool(options["noise"]))
+            plan.extend(indices for indices, _ in self._batches(members, schedules, system))
+        if idle:
+            plan.append(idle)
+        return plan
+
     def _batches(self, members: list[int], schedules: Sequence[Schedule],
                  system: TransmonSystem) -> Iterator[tuple[list[int], list[Program]]]:
         """Compile lazily and cut into batches bounded in experiments, step rows and padded table size
-        (the solver walks all experiments of a batch in lockstep, padded to the longest phase)."""
+        (the solver walks all experiments of a batch in lockstep, padded to the longest phase).
+
+        Batches are evenly sized (400 experiments: 200 + 200, not 256 + 144): the same work as serial,
+        and a parallel run, which gives each batch to one worker, is balanced."""
         batch: tuple[list[int], list[Program]] = ([], [])
         rows = longest = 0
+        limit = math.ceil(len(members) / max(1, math.ceil(len(members) / self.batch_experiments)))
         for e in members:
             prog = compile_schedule(schedules[e], system)
             size = sum(len(p) for p in prog.phases)
             length = max((len(p) for p in prog.phases), default=0)
-            if batch[0] and (len(batch[0]) >= self.batch_experiments or rows + size > CHUNK_STEPS
+            if batch[0] and (len(batch[0]) >= limit or rows + size > CHUNK_STEPS
                              or (len(batch[0]) + 1) * max(longest, length) > CHUNK_PADDED):
                 yield batch
                 batch, rows, longest = ([], []), 0, 0
@@ -201,13 +241,14 @@ class QutipExecutor(QuantumExecutor):
             yield batch
 
     def _sample(self, e: int, prog: Program, out: Outcome, shots: int, seed: int, slot_qubit: np.ndarray,
-                iq: np.ndarray, populations: np.ndarray, frequencies: Mapping[int, float]) -> None:
+                iq: np.ndarray, populations: np.ndarray, frequencies: Mapping[int, float],
+                experiment: int | None = None) -> None:
         """Shots from the exact joint outcome distribution, then IQ points per written slot (at the
         readout tone's frequency, which matters for qubits whose readout has a resonator)."""
         m = prog.memory_slots
         slot_qubit[e, :m] = prog.slot_qubit
         populations[e, :m] = out.slot_populations
-        rng = experiment_rng(seed, e)
+        rng = experiment_rng(seed, e if experiment is None else experiment)
         if len(out.weights) > 1:
             cumulative = np.cumsum(out.weights)
             leaf = np.minimum(np.searchsorted(cumulative, rng.random(shots) * cumulative[-1], side="right"),
