@@ -137,6 +137,16 @@ def chevron(n_amp: int, n_width: int, shots: int = 128) -> dict:
     return _qobj("chevron", dev, experiments, shots)
 
 
+@pytest.mark.slow
+def test_a_150_experiment_chevron_runs_serially():
+    """Regression: the propagator cache was cleared while a block still needed entries it held
+    (KeyError on 150-experiment chevrons, serial runs included)."""
+    result = workbench.run(chevron(15, 10), "qutip-2q", seed=3)
+    pops = result.dataset["populations"]
+    assert pops.sizes["experiment"] == 150
+    assert np.allclose(pops.sum("level"), 1.0, atol=1e-9)
+
+
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -236,11 +236,14 @@ class Propagator:
                 mats = self.rep.propagators(self._table[part])
                 fresh.update(zip(part, mats, strict=True))
             self.stats.propagators += len(missing)
+        # Stack before the cache may be cleared: ids found in the cache are needed by this very call.
+        stack = np.stack([fresh[int(i)] if int(i) in fresh else self._cache[int(i)] for i in ids])
+        if fresh:
             if (len(self._cache) + len(fresh)) * per > self.budget:
                 self._cache.clear()
             if len(fresh) * per <= self.budget:
                 self._cache.update(fresh)
-        return np.stack([fresh[int(i)] if int(i) in fresh else self._cache[int(i)] for i in ids])
+        return stack
 
     def _taylor(self, states: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """``exp(tau G) v`` per row by its Taylor series, ``G`` differing from row to row.
