@@ -396,3 +396,29 @@ def test_workbench_is_lazy_from_the_package():
     import workbench
 
     assert workbench.Workbench is Workbench
+
+
+@pytest.mark.slow
+def test_parallel_checkbox_runs_on_dask_with_the_serial_result(make_app):
+    """The run panel's 'parallel (Dask)' runs the same job on a local Dask cluster: same Dataset."""
+    import xarray as xr
+
+    from workbench.parallel import close_local_cluster
+
+    app = make_app()
+    app.session.set_example("rabi")
+    app.options.rows["shots"].control.value = "64"
+    app.options.rows["seed"].control.value = "5"
+    try:
+        app.run_panel.run_button.click()
+        assert app.wait(JOIN)
+        serial = app.session.selected_result
+        app.run_panel.parallel.value = True
+        app.run_panel.run_button.click()
+        assert app.wait(JOIN)
+        parallel = app.session.selected_result
+    finally:
+        close_local_cluster()
+    assert parallel is not serial and "parallel" in parallel.trace
+    for name in ("iq", "memory", "counts", "populations"):
+        xr.testing.assert_identical(parallel.dataset[name], serial.dataset[name])

@@ -57,6 +57,7 @@ class RunRecord:
     seconds: float | None = None  # duration of the run, for the status line only
     _prepared: Prepared | None = field(default=None, repr=False)
     _credentials: dict[str, Secret] | None = field(default=None, repr=False)
+    _parallel: Any = field(default=None, repr=False)  # passed to core.execute: None (serial), True, an address
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def __reduce__(self):  # may hold credentials until it has run
@@ -105,13 +106,15 @@ class Runner:
 
     # -- submitting -----------------------------------------------------------------------------
     def submit(self, prepared: Prepared, *, credentials: Mapping[str, Any] | None = None,
-               label: str | None = None) -> RunRecord:
-        """Queue a run; it starts when the runs before it have finished."""
+               label: str | None = None, parallel: Any = None) -> RunRecord:
+        """Queue a run; it starts when the runs before it have finished. ``parallel`` is
+        :func:`workbench.core.execute`'s: the run's experiments spread over Dask workers."""
         if self._closing:
             raise WorkbenchError("the runner is closed")
         secrets_ = {k: v if isinstance(v, Secret) else Secret(v) for k, v in (credentials or {}).items()}
         record = RunRecord(next(self._ids), label or f"{prepared.job.name} on {prepared.device.name}",
-                           len(prepared.programs), _prepared=prepared, _credentials=secrets_ or None)
+                           len(prepared.programs), _prepared=prepared, _credentials=secrets_ or None,
+                           _parallel=parallel)
         with self._condition:
             self._queue.append(record)
             self._records.append(record)
@@ -272,7 +275,8 @@ class Runner:
         try:
             if record._cancel.is_set():
                 raise CancelledError("run cancelled")
-            result = execute(prepared, credentials=credentials, progress=progress, cancel=record._cancel)
+            result = execute(prepared, credentials=credentials, progress=progress, cancel=record._cancel,
+                             parallel=record._parallel)
         except CancelledError:
             self._finish(record, CANCELLED)
             log.info("run #%d cancelled", record.id)

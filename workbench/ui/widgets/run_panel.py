@@ -64,12 +64,16 @@ class RunPanel(widgets.VBox):
         self.cancel_button = styled(widgets.Button(description="Cancel", icon="stop",
                                                    tooltip="cancel the running run and the queued ones"),
                                     "wb-cancel-button")
+        self.parallel = styled(widgets.Checkbox(value=False, description="parallel (Dask)", indent=False,
+                                                tooltip="spread the experiments over Dask workers (a local "
+                                                "cluster, or $WORKBENCH_DASK_SCHEDULER); same results"),
+                               "wb-run-parallel")
         self.status = styled(widgets.HTML(note_html("idle")), "wb-status")
         self.queue = styled(widgets.HTML(), "wb-queue")
         self.validation = styled(widgets.HTML(), "wb-validation")
         self.error = styled(widgets.HTML(), "wb-run-error")
         self.runs = styled(widgets.VBox(), "wb-runs")
-        super().__init__([widgets.HBox([self.run_button, self.cancel_button, self.queue]), self.status,
+        super().__init__([widgets.HBox([self.run_button, self.cancel_button, self.parallel, self.queue]), self.status,
                           self.validation, self.error, self.runs])
         styled(self, "wb-run-panel")
         self.run_button.on_click(self._on_run)
@@ -92,7 +96,8 @@ class RunPanel(widgets.VBox):
         if missing:
             self._blocked([Problem("run", f"the executor needs credentials: {', '.join(missing)}")])
             return None
-        record = self.runner.submit(outcome, credentials=self.session.take_credentials())
+        record = self.runner.submit(outcome, credentials=self.session.take_credentials(),
+                                    parallel=True if self.parallel.value else None)
         self.validation.value = ""
         return record
 
