@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 
 import ipywidgets as widgets
 import numpy as np
@@ -18,32 +17,12 @@ import yaml
 
 from workbench.devices.catalogue import Catalogue
 from workbench.examples import rabi
-from workbench.executors import registry
 from workbench.ui.app import Workbench
 from workbench.ui.runner import CANCELLED, DONE, FAILED
 
 JOIN = 120  # seconds: a bound on waiting for the runner, not a speed expectation
 
-VAULT_PLUGIN = '''
-import numpy as np
 
-from workbench.executors.base import ExecutionData, QuantumExecutor
-
-
-class VaultExecutor(QuantumExecutor):
-    type = "vault"
-    title = "Toy executor behind a login"
-    needs_credentials = ("api-token",)
-
-    def run(self, schedules, options, progress=None, cancel=None):
-        token = self._credentials.get("api-token")
-        if token is None or token.reveal() != "tok-VAULT-4242":
-            from workbench.errors import ExecutionError
-            raise ExecutionError("login refused: wrong or missing api-token")
-        shots, slots = options["shots"], max(s.memory_slots for s in schedules)
-        memory = np.ones((len(schedules), shots, slots), dtype=np.int8)
-        return ExecutionData(slot_qubit=np.zeros((len(schedules), slots), dtype=int), memory=memory)
-'''
 SECRET_TOKEN = "tok-VAULT-4242"
 UPLOADED = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)  # what FileUpload reports as last_modified
 
@@ -74,20 +53,6 @@ def lab_catalogue(tmp_path_factory):
     return Catalogue.load(path)
 
 
-@pytest.fixture
-def vault_catalogue(tmp_path, monkeypatch):
-    (tmp_path / "vault_plugin.py").write_text(VAULT_PLUGIN)
-    dist = tmp_path / "vault_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: vault-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[workbench.executors]\nvault = vault_plugin:VaultExecutor\n")
-    config = tmp_path / "devices.yml"
-    config.write_text("devices:\n  - {name: vault, base: qutip-1q, executor: vault}\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    registry._entry_points.cache_clear()
-    yield Catalogue.load(config)
-    registry._entry_points.cache_clear()
-    sys.modules.pop("vault_plugin", None)
 
 
 def _tree(widget: widgets.Widget) -> list[widgets.Widget]:
