@@ -19,14 +19,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import OutputError, WorkbenchError
-from workbench.results.exports import check_output_folder
+from workbench.errors import WorkbenchError
+from workbench.results.exports import staged_folder
 
 INDEX = "batch.json"
 
@@ -39,10 +37,7 @@ def job_folder_name(position: int, count: int, name: str) -> str:
 
 def write_batch_folder(jobs: Sequence[str], results: Sequence[Any], folder: str | os.PathLike[str]) -> Path:
     """Write each finished job's folder and ``batch.json`` into ``folder`` (new or empty), atomically."""
-    target = check_output_folder(folder)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    try:
+    with staged_folder(folder) as staging:
         index = []
         for position, (job, result) in enumerate(zip(jobs, results, strict=True), start=1):
             entry: dict[str, Any] = {"job": str(job)}
@@ -57,13 +52,4 @@ def write_batch_folder(jobs: Sequence[str], results: Sequence[Any], folder: str 
                              device=result.device, tuid=result.tuid)
             index.append(entry)
         (staging / INDEX).write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
-        if target.exists():
-            target.rmdir()  # empty (checked above)
-        os.rename(staging, target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"cannot write results ({exc.strerror or exc})", None, str(target)) from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+    return Path(folder)

@@ -25,7 +25,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,13 +90,18 @@ def statevector_entities(result: Result) -> list[dict[str, Any]] | None:
     return rows
 
 
-def write_folder(result: Result, folder: str | os.PathLike[str]) -> Path:
-    """Write every output file for ``result`` into ``folder`` (new or empty), atomically."""
+@contextmanager
+def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary folder beside ``folder`` (new or empty) that becomes it when the block succeeds.
+
+    Whatever goes wrong inside the block, the staging folder is removed and ``folder`` is untouched:
+    no half-written output, never an overwritten one.
+    """
     target = check_output_folder(folder)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
     try:
-        _write_files(result, staging)
+        yield staging
         if target.exists():
             target.rmdir()  # empty (checked above); rename cannot replace it on every platform
         os.rename(staging, target)
@@ -105,7 +111,13 @@ def write_folder(result: Result, folder: str | os.PathLike[str]) -> Path:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return target
+
+
+def write_folder(result: Result, folder: str | os.PathLike[str]) -> Path:
+    """Write every output file for ``result`` into ``folder`` (new or empty), atomically."""
+    with staged_folder(folder) as staging:
+        _write_files(result, staging)
+    return Path(folder)
 
 
 def _readable_job(filename: str, text: str) -> str:
