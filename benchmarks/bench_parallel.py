@@ -28,14 +28,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import workbench
+from workbench import examples
 from workbench.core import execute, prepare
 from workbench.devices.catalogue import Catalogue
-from workbench.examples import _experiment, _measure, _play, _qobj
 from workbench.parallel import Parallel, close_local_cluster
 
 DEVICE = "qutip-2q"
@@ -43,20 +41,8 @@ VOLATILE = ("tuid", "jobId", "date", "timeTaken", "timeTakenCompile", "timeTaken
 
 
 def chevron(n_amp: int, n_width: int, shots: int) -> dict[str, Any]:
-    """|11> -> CZ coupler pulse of swept amplitude and flat-top width -> measure both qubits."""
-    device = Catalogue.load(None).get(DEVICE)
-    q0, q1 = device.qubit(0), device.qubit(1)
-    cz = device.couplings[0].cz
-    experiments = []
-    for width in np.linspace(40, 240, n_width).round(-1).astype(int):
-        cal = cz.model_copy(update={"width": int(width), "duration": int(width) + 80})
-        for amp in np.linspace(0.1, 0.8, n_amp):
-            instructions = [_play(0, "d0", q0.drive.x), _play(0, "d1", q1.drive.x), _play(48, "u0", cal, float(amp))]
-            t = 48 + cal.duration
-            instructions += _measure(q0, t, 0) + _measure(q1, t, 1)
-            experiments.append(_experiment(f"cz-a{amp:.3f}-w{width}", instructions, 2,
-                                           {"amp": float(amp), "width": int(width)}))
-    return _qobj("chevron", device, experiments, shots)
+    """The built-in CZ chevron (workbench.examples.chevron) on qutip-2q."""
+    return examples.chevron(Catalogue.load(None).get(DEVICE), n_amp, n_width, shots)
 
 
 def comparable(result: workbench.Result) -> Any:

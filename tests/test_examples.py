@@ -387,3 +387,18 @@ def test_registry_entries_unpack_as_builder_description_min_qubits():
         assert callable(builder)
         assert isinstance(description, str) and description and "\n" not in description
         assert min_qubits == (2 if name == "bell" else 1)
+
+
+def test_chevron_sweeps_amplitude_and_width(catalogue):
+    from workbench.examples import chevron
+    from workbench.jobs import load_job
+
+    device = catalogue.get("qutip-2q")
+    job = chevron(device, n_amp=3, n_width=2)
+    assert len(job["experiments"]) == 6
+    metas = [e["header"]["metadata"] for e in job["experiments"]]
+    assert sorted({m["width"] for m in metas}) == [40, 240]
+    assert sorted({round(m["amp"], 3) for m in metas}) == [0.1, 0.45, 0.8]
+    schedules = load_job(job).schedules(device)
+    coupler = schedules[-1].plays_on("u0")[0]
+    assert coupler.duration == 240 + 80 and coupler.t0 == device.qubit(0).drive.x.duration

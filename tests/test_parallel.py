@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import workbench
+from workbench import examples
 from workbench.core import execute, prepare
 from workbench.devices.catalogue import Catalogue
 from workbench.errors import CancelledError, ExecutionError, OptionsError
@@ -121,20 +122,8 @@ def mixed_job(points: int = 8) -> dict:
 
 
 def chevron(n_amp: int, n_width: int, shots: int = 128) -> dict:
-    """CZ chevron on qutip-2q: coupler amplitude x flat-top width, from |11>."""
-    dev = Catalogue.load(None).get("qutip-2q")
-    q0, q1 = dev.qubit(0), dev.qubit(1)
-    cz = dev.couplings[0].cz
-    experiments = []
-    for width in np.linspace(40, 240, n_width).round(-1).astype(int):
-        cal = cz.model_copy(update={"width": int(width), "duration": int(width) + 80})
-        for a in np.linspace(0.1, 0.8, n_amp):
-            instructions = [_play(0, "d0", q0.drive.x), _play(0, "d1", q1.drive.x), _play(48, "u0", cal, float(a))]
-            t = 48 + cal.duration
-            instructions += _measure(q0, t, 0) + _measure(q1, t, 1)
-            experiments.append(_experiment(f"cz-a{a:.3f}-w{width}", instructions, 2,
-                                           {"amp": float(a), "width": int(width)}))
-    return _qobj("chevron", dev, experiments, shots)
+    """The built-in CZ chevron (workbench.examples.chevron) on qutip-2q."""
+    return examples.chevron(Catalogue.load(None).get("qutip-2q"), n_amp, n_width, shots)
 
 
 @pytest.mark.slow

@@ -311,6 +311,30 @@ def bell(device: Device, shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
     return _qobj("bell", device, [experiment], _shots(shots))
 
 
+def chevron(device: Device, n_amp: int = 8, n_width: int = 6, shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
+    """A CZ chevron on the first coupled pair: |11>, then the coupler pulse with swept amplitude (0.1 to
+    0.8) and flat-top width (40 to 240 samples), then both qubits measured; ``n_amp * n_width``
+    experiments with metadata ``amp`` and ``width``. Big two-qubit sweeps like this are what
+    ``--parallel`` is for."""
+    coupling = _cz_coupling(device)
+    cz = coupling.cz
+    assert cz is not None  # _cz_coupling guarantees it
+    qa, qb = (device.qubit(i) for i in coupling.qubits)
+    da, db = f"d{qa.index}", f"d{qb.index}"
+    experiments = []
+    for width in np.linspace(40, 240, n_width).round(-1).astype(int):
+        cal = cz.model_copy(update={"width": int(width), "duration": int(width) + 80})
+        for amp in np.linspace(0.1, 0.8, n_amp):
+            start = max(qa.drive.x.duration, qb.drive.x.duration)
+            instructions = [_play(0, da, qa.drive.x), _play(0, db, qb.drive.x),
+                            _play(start, coupling.channel, cal, float(amp))]
+            t = start + cal.duration
+            instructions += _measure(qa, t, 0) + _measure(qb, t, 1)
+            experiments.append(_experiment(f"cz-a{amp:.3f}-w{width}", instructions, 2,
+                                           {"amp": float(amp), "width": int(width)}))
+    return _qobj("chevron", device, experiments, _shots(shots))
+
+
 # ------------------------------------------------------------------------------------------ registry
 
 
