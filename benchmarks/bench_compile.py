@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from workbench.devices.catalogue import Catalogue
+from workbench.executors.registry import load_catalogue
 
 DEVICE = "qutip-2q"
 
@@ -64,9 +64,9 @@ def main() -> None:
 
     from workbench.circuits import to_pulses
     from workbench.circuits.program import CircuitProgram
-    from workbench.schedule.to_qobj import schedules_to_qobj
+    from workbench.jobs.to_qobj import schedules_to_qobj
 
-    device = Catalogue.load(None).get(DEVICE)
+    device = load_catalogue(None).get(DEVICE)
     circuit = random_circuit(args.gates)
     program = CircuitProgram("random", circuit)
     positions = sorted(q.index for q in device.qubits)

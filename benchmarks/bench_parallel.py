@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import workbench
 from workbench import examples
-from workbench.core import execute, prepare
-from workbench.devices.catalogue import Catalogue
+from workbench.api import execute, prepare
+from workbench.executors.registry import load_catalogue
 from workbench.parallel import Parallel, close_local_cluster
 
 DEVICE = "qutip-2q"
@@ -42,7 +42,7 @@ VOLATILE = ("tuid", "jobId", "date", "timeTaken", "timeTakenCompile", "timeTaken
 
 def chevron(n_amp: int, n_width: int, shots: int) -> dict[str, Any]:
     """The built-in CZ chevron (workbench.examples.chevron) on qutip-2q."""
-    return examples.chevron(Catalogue.load(None).get(DEVICE), n_amp, n_width, shots)
+    return examples.chevron(load_catalogue(None).get(DEVICE), n_amp, n_width, shots)
 
 
 def comparable(result: workbench.Result) -> Any:

@@ -26,14 +26,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import workbench
-from workbench.devices.catalogue import Catalogue
+from workbench.executors.registry import load_catalogue
 
 DEVICE = "qblox-dummy-1q"
 
 
 def job(n_instructions: int, shots: int) -> dict[str, Any]:
     """One experiment with about ``n_instructions`` IR instructions (see the module docstring)."""
-    device = Catalogue.load(None).get(DEVICE)
+    device = load_catalogue(None).get(DEVICE)
     q = device.qubit(0)
     sx, ro = q.drive.sx, q.readout
     assert sx is not None

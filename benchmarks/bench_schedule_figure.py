@@ -36,8 +36,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from workbench.devices.catalogue import Catalogue
 from workbench.devices.model import Device
+from workbench.executors.registry import load_catalogue
 from workbench.pulses.shapes import calibrated
 from workbench.schedule.builder import ScheduleBuilder
 from workbench.schedule.ir import Schedule
@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="workbench builds per size (best is reported)")
     args = parser.parse_args()
 
-    device = Catalogue.load(None).get(DEVICE)
+    device = load_catalogue(None).get(DEVICE)
     schedule_figure(pulse_train(device, 20))  # imports plotly, warms caches: not part of any timing
     print(f"device {DEVICE}; times are the best of {args.repeat} builds (workbench) / one build (quantify)\n")
     header = (f"{'IR instr.':>9} {'build IR s':>10} {'workbench s':>12} {'traces':>7} {'points':>8} "

@@ -35,14 +35,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import workbench
-from workbench.devices.catalogue import Catalogue
+from workbench.executors.registry import load_catalogue
 from workbench.pulses.shapes import sample
 
 DEVICE = "qutip-1q"
 
 
 def rabi_qobj(amps: np.ndarray, shots: int) -> dict[str, Any]:
-    device = Catalogue.load(None).get(DEVICE)
+    device = load_catalogue(None).get(DEVICE)
     x = device.qubit(0).drive.x
     readout = device.qubit(0).readout
     experiments = []
@@ -79,7 +79,7 @@ def run_chalmers(amps: np.ndarray, spline: str) -> tuple[float, float, np.ndarra
     from qutip import basis
     imported = time.perf_counter() - t0
 
-    device = Catalogue.load(None).get(DEVICE)
+    device = load_catalogue(None).get(DEVICE)
     q = device.qubit(0)
     x = q.drive.x
     model = SarimnerModel(transmon_dict={0: {"frequency": q.frequency * 1e-9,

@@ -11,11 +11,12 @@ import pytest
 
 from workbench.devices.catalogue import Catalogue
 from workbench.executors import registry
+from workbench.executors.registry import load_catalogue
 
 
 @pytest.fixture(scope="session")
 def catalogue() -> Catalogue:
-    return Catalogue.load(None)
+    return load_catalogue(None)
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +58,7 @@ from workbench.executors.base import ExecutionData, QuantumExecutor
 class VaultExecutor(QuantumExecutor):
     """Reads |1> after an odd number of drive pulses; refuses to run without the right token."""
 
-    type = "vault"
+    name = "vault"
     title = "Toy executor behind a login"
     needs_credentials = ("api-token",)
     job_kinds = ("pulse", "circuit")
@@ -90,7 +91,7 @@ def vault_catalogue(tmp_path, monkeypatch):
     config = tmp_path / "devices.yml"
     config.write_text("devices:\n  - {name: vault, base: qutip-1q, executor: vault, title: Device behind a login}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    registry._entry_points.cache_clear()
-    yield Catalogue.load(config)
-    registry._entry_points.cache_clear()
+    registry.rescan()
+    yield load_catalogue(config)
+    registry.rescan()
     sys.modules.pop("vault_plugin", None)

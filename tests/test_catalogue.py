@@ -2,8 +2,10 @@ import textwrap
 
 import pytest
 
-from workbench.devices.catalogue import DEFAULT_DEVICE, Catalogue
+from workbench.devices.catalogue import DEFAULT_DEVICE
 from workbench.errors import ConfigError, DeviceNotFoundError
+from workbench.executors.registry import listing as device_listing
+from workbench.executors.registry import load_catalogue
 
 
 def write(tmp_path, text):
@@ -24,7 +26,7 @@ def test_example_config_file_is_valid(catalogue):
     from pathlib import Path
 
     example = Path(__file__).parents[1] / "executor-config.example.yml"
-    cat = Catalogue.load(example)
+    cat = load_catalogue(example)
     derived = cat.get("qutip-1q-short-t1")
     assert derived.qubits[0].t1 == 2.0e-5
     assert derived.executor == "qutip"  # inherited from the base
@@ -43,7 +45,7 @@ def test_user_file_overrides_and_extends(tmp_path, monkeypatch):
             available: false
     """)
     monkeypatch.setenv("WORKBENCH_CONFIG", str(path))
-    cat = Catalogue.load()
+    cat = load_catalogue()
     assert cat.get("slow").title == "Slow one"
     assert cat.get("slow").defaults["shots"] == 7
     assert cat.get("slow").defaults["meas_level"] == 2  # merged, not replaced
@@ -70,7 +72,7 @@ def test_unknown_device_lists_known(catalogue):
 def test_bad_config_files_name_the_place(tmp_path, text, fragment):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as info:
-        Catalogue.load(path)
+        load_catalogue(path)
     assert fragment in str(info.value)
     assert str(path) in str(info.value)
 
@@ -84,16 +86,16 @@ def test_t2_above_twice_t1_rejected(tmp_path, catalogue):
     path = tmp_path / "c.yml"
     path.write_text(yaml.safe_dump({"devices": [dict(raw, qubits=[qubit])]}))
     with pytest.raises(ConfigError, match=r"devices\[bad\]\.qubits\[0\].*exceeds 2 \* t1"):
-        Catalogue.load(path)
+        load_catalogue(path)
 
 
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read config file"):
-        Catalogue.load(tmp_path / "absent.yml")
+        load_catalogue(tmp_path / "absent.yml")
 
 
 def test_listing_has_qhana_fields(catalogue):
-    listing = catalogue.listing()
+    listing = device_listing(catalogue)
     for entry in listing:
         for key in ("name", "vendor", "title", "description", "available", "executor", "qubits"):
             assert key in entry
@@ -115,7 +117,7 @@ def test_executor_config_is_checked_by_the_executor(tmp_path):
     path = write(tmp_path, "devices:\n  - name: w\n    base: qutip-1q\n    executor_config: {colour: red}\n")
     with pytest.raises(ConfigError, match=r"devices\[w\]\.executor_config: executor 'qutip' takes no "
                                           r"executor_config \(got colour\)"):
-        Catalogue.load(path)
+        load_catalogue(path)
 
 
 @pytest.mark.parametrize(("text", "fragment"), [
@@ -127,5 +129,5 @@ def test_executor_config_is_checked_by_the_executor(tmp_path):
 ])
 def test_bad_sections(tmp_path, text, fragment):
     with pytest.raises(ConfigError) as info:
-        Catalogue.load(write(tmp_path, text))
+        load_catalogue(write(tmp_path, text))
     assert fragment in str(info.value)

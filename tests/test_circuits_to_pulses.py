@@ -23,8 +23,8 @@ from workbench.circuits.to_pulses import circuit_to_schedule
 from workbench.cli.main import main
 from workbench.errors import JobError, UnsupportedError
 from workbench.jobs import load_job
+from workbench.jobs.to_qobj import schedules_to_qobj
 from workbench.pulses.shapes import calibrated
-from workbench.schedule.to_qobj import schedules_to_qobj
 
 
 def compile_circuit(circuit: QuantumCircuit, device, name: str = "circuit"):
@@ -448,10 +448,10 @@ def test_compile_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
 
 
 def _x_gate_json() -> str:
-    from workbench.devices.catalogue import Catalogue
     from workbench.examples import build
+    from workbench.executors.registry import load_catalogue
 
-    return json.dumps(build("x-gate", Catalogue.load(None).get("qutip-1q")))
+    return json.dumps(build("x-gate", load_catalogue(None).get("qutip-1q")))
 
 
 @needs_qasm

@@ -18,9 +18,9 @@ def good_job(catalogue_module):
 
 @pytest.fixture(scope="module")
 def catalogue_module():
-    from workbench.devices.catalogue import Catalogue
+    from workbench.executors.registry import load_catalogue
 
-    return Catalogue.load(None)
+    return load_catalogue(None)
 
 
 def _mutate(job: dict, path: str, value) -> dict:

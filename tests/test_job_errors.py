@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from workbench.devices.catalogue import Catalogue
 from workbench.errors import JobError
+from workbench.executors.registry import load_catalogue
 from workbench.jobs import load_job
 
 
@@ -261,7 +261,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def devices() -> dict[str, Any]:
-    catalogue = Catalogue.load()
+    catalogue = load_catalogue()
     return {name: catalogue.get(name) for name in ("qutip-1q", "qutip-2q")}
 
 

@@ -17,11 +17,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.devices.catalogue import Catalogue
 from workbench.errors import JobError
+from workbench.executors.registry import load_catalogue
 from workbench.jobs import load_job
 
-_CATALOGUE = Catalogue.load()
+_CATALOGUE = load_catalogue()
 DEVICES = [_CATALOGUE.get("qutip-1q"), _CATALOGUE.get("qutip-2q")]
 
 KEYS = ["type", "experiments", "qobj_id", "config", "header", "instructions", "name", "t0", "ch", "duration",

@@ -18,21 +18,20 @@ import threading
 import time
 from typing import ClassVar
 
+import distributed
 import numpy as np
 import pytest
 
 import workbench
 from workbench import examples
-from workbench.core import execute, prepare
-from workbench.devices.catalogue import Catalogue
+from workbench.api import execute, execute_batch, prepare
 from workbench.errors import CancelledError, ExecutionError, OptionsError
 from workbench.examples import _experiment, _measure, _play, _qobj
-from workbench.executors.base import ExecutionData, QuantumExecutor
-from workbench.parallel import Parallel, execute_batch
+from workbench.executors.base import ExecutionData, QuantumExecutor, TwinSimulation
+from workbench.executors.registry import load_catalogue
+from workbench.parallel import Parallel
 from workbench.parallel.merge import merge, merge_info
 from workbench.parallel.runner import ranges
-
-distributed = pytest.importorskip("distributed")
 
 TIMING_KEYS = ("tuid", "jobId", "date", "timeTaken", "timeTakenCompile", "timeTakenPrepare", "timeTakenQpu",
                "parallel")
@@ -102,7 +101,7 @@ def mixed_job(points: int = 8) -> dict:
     The simulator batches by qubit set, so the tasks hold non-contiguous experiments with one or two
     memory slots: the merge must put every row back in place and pad the one-slot rows.
     """
-    dev = Catalogue.load(None).get("qutip-2q")
+    dev = load_catalogue(None).get("qutip-2q")
     q0, q1 = dev.qubit(0), dev.qubit(1)
     cz = dev.couplings[0].cz
     experiments = []
@@ -123,7 +122,7 @@ def mixed_job(points: int = 8) -> dict:
 
 def chevron(n_amp: int, n_width: int, shots: int = 128) -> dict:
     """The built-in CZ chevron (workbench.examples.chevron) on qutip-2q."""
-    return examples.chevron(Catalogue.load(None).get("qutip-2q"), n_amp, n_width, shots)
+    return examples.chevron(load_catalogue(None).get("qutip-2q"), n_amp, n_width, shots)
 
 
 @pytest.mark.slow
@@ -219,7 +218,7 @@ def test_qblox_dummy_twin_on_workers_equals_serial(client):
 class WholeJobExecutor(QuantumExecutor):
     """A plugin-style executor whose run() takes no experiment_ids: every job is one task."""
 
-    type: ClassVar[str] = "whole-job-test"
+    name: ClassVar[str] = "whole-job-test"
     title: ClassVar[str] = "test executor"
 
     def run(self, schedules, options, progress=None, cancel=None):
@@ -233,7 +232,7 @@ class WholeJobExecutor(QuantumExecutor):
 class HardwareExecutor(WholeJobExecutor):
     """Stands for an instrument: two runs at once must never happen, and never on a worker."""
 
-    type: ClassVar[str] = "hardware-test"
+    name: ClassVar[str] = "hardware-test"
     kind: ClassVar[str] = "hardware"
     busy = threading.Lock()
     runs: ClassVar[list[tuple[int, str]]] = []
@@ -264,6 +263,68 @@ def test_hardware_runs_here_one_at_a_time_while_plugins_go_to_workers(client):
     serial = execute_batch([hardware[0], plugin], parallel=False)
     assert_same(serial[0], results[0])
     np.testing.assert_array_equal(serial[1].dataset["iq"].values, results[1].dataset["iq"].values)
+
+
+class PairsExecutor(QuantumExecutor):
+    """A plugin that opts into parallel batching through the declared capabilities only.
+
+    Each experiment's IQ comes from its place in the job (``experiment_ids``); experiments are run in
+    pairs that must stay together (``batch_plan``); ``info_merge`` says how the tasks' info combine.
+    """
+
+    name: ClassVar[str] = "pairs-test"
+    runs_experiment_subsets: ClassVar[bool] = True
+    info_merge: ClassVar[dict[str, str]] = {"rows": "experiments", "shots": "max"}
+
+    def batch_plan(self, programs, options):
+        return [list(range(i, min(i + 2, len(programs)))) for i in range(0, len(programs), 2)]
+
+    def run(self, programs, options, progress=None, cancel=None, *, experiment_ids=None, twin_data=None):
+        ids = list(range(len(programs))) if experiment_ids is None else list(experiment_ids)
+        slots = max(s.memory_slots for s in programs)
+        iq = np.empty((len(programs), int(options["shots"]), slots), dtype=complex)
+        for row, e in enumerate(ids):
+            rng = np.random.default_rng([int(options["seed"]), e])
+            iq[row] = rng.normal(size=iq.shape[1:]) + 1j * rng.normal(size=iq.shape[1:])
+        slot_qubit = np.zeros((len(programs), slots), dtype=np.int64)
+        return ExecutionData(slot_qubit=slot_qubit, iq=iq,
+                             info={"rows": [f"e{e}" for e in ids], "shots": int(options["shots"])})
+
+
+class TwinInstrument(QuantumExecutor):
+    """A plugin instrument that declares a twin simulation: the workers simulate, the instrument reads it."""
+
+    name: ClassVar[str] = "twin-test"
+    kind: ClassVar[str] = "hardware"
+
+    def twin_simulation(self, programs, options):
+        return TwinSimulation(PairsExecutor, options)
+
+    def run(self, programs, options, progress=None, cancel=None, *, experiment_ids=None, twin_data=None):
+        if twin_data is None:  # a serial run simulates here
+            twin_data = PairsExecutor(self.device).run(programs, options)
+        return ExecutionData(slot_qubit=twin_data.slot_qubit, iq=twin_data.iq * 2, info={"twin": "used"})
+
+
+def test_a_plugin_declaring_capabilities_runs_parallel_exactly_as_serial(client):
+    prepared = dataclasses.replace(prepare("rabi", "qutip-1q", shots=30, seed=8), executor=PairsExecutor)
+    serial = execute(prepared)
+    parallel = execute(prepared, parallel=Parallel(client=client))
+    assert_same(serial, parallel)
+    tasks = parallel.trace["parallel"]["tasks"]
+    assert sorted(t["experiments"] for t in tasks) == sorted([*(f"{i}-{i + 1}" for i in range(0, 20, 2)), "20"])
+    assert all(t["worker"].startswith("tcp://127.0.0.1:") for t in tasks)
+    info = parallel.trace["executorInfo"]
+    assert info["rows"] == [f"e{e}" for e in range(21)] and info["shots"] == 30  # merged as the rules say
+
+
+def test_a_plugin_instruments_twin_runs_on_the_workers(client):
+    prepared = dataclasses.replace(prepare("rabi", "qutip-1q", shots=30, seed=8), executor=TwinInstrument)
+    serial = execute(prepared)
+    parallel = execute(prepared, parallel=Parallel(client=client))
+    assert parallel.trace["parallel"]["where"] == "twin" and parallel.trace["parallel"]["tasks"]
+    np.testing.assert_array_equal(serial.dataset["iq"].values, parallel.dataset["iq"].values)
+    assert parallel.trace["executorInfo"] == {"twin": "used"}
 
 
 # ------------------------------------------------------------------------------------------ failures

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import textwrap
 
+import numpy as np
+
 PLUGIN = '''
 import numpy as np
 
@@ -20,7 +22,7 @@ from workbench.options import OptionSpec
 class IdealExecutor(QuantumExecutor):
     """Every acquisition reads |1> if the qubit got an odd number of drive pulses, else |0>."""
 
-    type = "ideal"
+    name = "ideal"
     title = "Ideal classical toy"
     options = (OptionSpec("licence_key", str, "", "licence", secret=True),)
 
@@ -87,7 +89,46 @@ def test_unknown_executor_type_names_installed_ones(tmp_path, run_cli):
     env["WORKBENCH_CONFIG"] = str(config)
     proc = run_cli("run", "x-gate", "--device", "lic", "--out", str(tmp_path / "o"), env=env)
     assert proc.returncode == 2
-    assert "no executor of type 'scqt' is installed; installed executors: " in proc.stderr
+    assert "no executor named 'scqt' is installed; installed executors: " in proc.stderr
     listed = proc.stderr.split("installed executors: ")[1].strip().split(", ")
     assert {"ideal", "qutip", "aer"} <= set(listed) and listed == sorted(listed)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_plugin_named_like_a_builtin_is_ignored_with_a_warning(tmp_path, monkeypatch, caplog):
+    """A built-in never silently shadows a plugin: the plugin is ignored and the log says why."""
+    from workbench.executors import registry
+    from workbench.executors.qutip import QutipExecutor
+
+    (tmp_path / "ideal_plugin.py").write_text(PLUGIN)
+    dist = tmp_path / "shadow_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: shadow-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[workbench.executors]\nqutip = ideal_plugin:IdealExecutor\n"
+                                           "ideal = ideal_plugin:IdealExecutor\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with caplog.at_level("WARNING", logger="workbench.executors.registry"):
+            names = registry.rescan()  # the public way to see a plugin installed after start-up
+        assert "ideal" in names
+        assert registry.executor_class("qutip") is QutipExecutor
+        assert registry.executor_class("ideal").title == "Ideal classical toy"
+        assert any("plugin 'qutip' (ideal_plugin:IdealExecutor) is ignored" in r.getMessage() for r in caplog.records)
+    finally:
+        monkeypatch.undo()
+        registry.rescan()
+    assert "ideal" not in registry.available()
+
+
+def test_a_plugin_written_with_the_old_type_attribute_still_loads():
+    import pytest
+
+    from workbench.executors.base import ExecutionData, QuantumExecutor
+
+    with pytest.warns(DeprecationWarning, match="'type' is now called 'name'"):
+        class Old(QuantumExecutor):
+            type = "old-style"
+
+            def run(self, programs, options, progress=None, cancel=None):
+                return ExecutionData(slot_qubit=np.zeros((0, 0)))
+    assert Old.name == "old-style"

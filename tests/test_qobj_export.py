@@ -15,9 +15,9 @@ import workbench
 from workbench.errors import JobError, UnsupportedError
 from workbench.examples import EXAMPLES, build
 from workbench.jobs import load_job
+from workbench.jobs.to_qobj import hz_to_ghz, schedules_to_qobj
 from workbench.pulses.shapes import sample
 from workbench.schedule.builder import ScheduleBuilder
-from workbench.schedule.to_qobj import hz_to_ghz, schedules_to_qobj
 
 
 def assert_same_schedule(a, b, *, rel: float = 0.0) -> None:

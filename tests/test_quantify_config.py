@@ -13,6 +13,8 @@ import pytest
 from workbench.devices.catalogue import Catalogue
 from workbench.errors import ConfigError
 from workbench.executors.quantify.config import validate
+from workbench.executors.registry import listing as device_listing
+from workbench.executors.registry import load_catalogue
 
 CLUSTER = """
 clusters:
@@ -38,7 +40,7 @@ def load(tmp_path: Path, channels: str, cluster: str = CLUSTER, extra: str = "")
     """) + textwrap.indent(textwrap.dedent(channels).strip() + "\n", " " * 8)
     path = tmp_path / "config.yml"
     path.write_text(text)
-    return Catalogue.load(path)
+    return load_catalogue(path)
 
 
 GOOD = """
@@ -54,7 +56,7 @@ def test_builtin_qblox_devices_load_and_are_dummies(catalogue):
         config = validate(device)
         assert config.cluster.is_dummy and config.cluster.address is None
         assert {m.type for m in config.cluster.modules.values()} >= {"QCM_RF", "QRM_RF"}
-    listing = {e["name"]: e for e in catalogue.listing()}
+    listing = {e["name"]: e for e in device_listing(catalogue)}
     assert listing["qblox-dummy-1q"]["kind"] == "hardware"
     assert listing["qblox-dummy-1q"]["meas_levels"] == [1, 2]
 
@@ -78,7 +80,7 @@ def test_a_good_user_config_loads(tmp_path):
 
 def test_the_example_config_documents_a_qblox_device_that_stays_a_dummy():
     example = Path(__file__).parents[1] / "executor-config.example.yml"
-    catalogue = Catalogue.load(example)
+    catalogue = load_catalogue(example)
     qblox = [d for d in catalogue if d.executor == "quantify" and d.name not in ("qblox-dummy-1q", "qblox-dummy-2q")]
     assert qblox, "the example file has no Qblox device"
     for device in qblox:
@@ -167,7 +169,7 @@ def test_bad_wiring_is_refused_with_its_location(tmp_path, channels, cluster, fr
 
 
 def test_outputs_sharing_an_lo_must_agree(tmp_path):
-    base = Catalogue.load(None).raw("qblox-dummy-2q")
+    base = load_catalogue(None).raw("qblox-dummy-2q")
     assert base["executor_config"]["cluster"] == "qblox-dummy"
     text = textwrap.dedent("""
     devices:
@@ -185,7 +187,7 @@ def test_outputs_sharing_an_lo_must_agree(tmp_path):
     path.write_text(text)
     with pytest.raises(ConfigError, match=r"channels\[1\]: d1 shares slot 2 output 0 \(one LO\) with d0 but needs "
                                           r"LO 5.2 GHz where d0 needs 4.8 GHz"):
-        Catalogue.load(path)
+        load_catalogue(path)
 
 
 def test_dt_must_be_whole_nanoseconds(tmp_path):
@@ -194,8 +196,8 @@ def test_dt_must_be_whole_nanoseconds(tmp_path):
 
 
 def test_loading_qblox_devices_imports_no_instrument_library():
-    code = ("import sys, json; from workbench.devices.catalogue import Catalogue; c = Catalogue.load(None); "
-            "c.get('qblox-dummy-2q'); c.listing(); "
+    code = ("import sys, json; from workbench.executors.registry import listing as device_listing, load_catalogue; "
+            "c = load_catalogue(None); c.get('qblox-dummy-2q'); listing(c); "
             "print(json.dumps([m for m in ('quantify_scheduler', 'qblox_instruments', 'qcodes', 'qutip') "
             "if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -203,7 +203,7 @@ def test_what_a_sequencer_cannot_play_is_refused_before_compiling(device, config
 
 
 def test_meas_level_2_needs_a_discriminator(catalogue, tmp_path):
-    from workbench.devices.catalogue import Catalogue
+    from workbench.executors.registry import load_catalogue
 
     path = tmp_path / "c.yml"
     path.write_text("devices:\n  - name: blind\n    base: qblox-dummy-1q\n    qubits:\n      - index: 0\n"
@@ -212,7 +212,7 @@ def test_meas_level_2_needs_a_discriminator(catalogue, tmp_path):
                     "        readout:\n          frequency: 6.8e9\n"
                     "          pulse: {shape: constant, duration: 800, amp: 0.1}\n          acquire_duration: 800\n"
                     "          iq_centers: {0: [1.0, 0.0], 1: [-1.0, 0.0]}\n          iq_noise: 0.1\n")
-    device = Catalogue.load(path).get("blind")
+    device = load_catalogue(path).get("blind")
     (sched,) = schedules(device, [pulse(0), *measure(48)])
     with pytest.raises(UnsupportedError, match="qubit 0 has no discriminator calibration"):
         check_schedule(0, sched, device, validate(device), 16, 2, "single")

@@ -6,7 +6,7 @@ import yaml
 
 from workbench import tuneup
 from workbench.cli.calibrate import ROUTINE_NAMES
-from workbench.devices.catalogue import Catalogue
+from workbench.executors.registry import load_catalogue
 
 DRIFTED = """devices:
   - name: drifted
@@ -36,7 +36,7 @@ def test_calibrate_dry_run_then_write(run_cli, tmp_path):
                    "512", "--out", "rabi-out", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "as version 1" in done.stdout
-    amp = Catalogue.load(config).get("drifted").qubit(0).drive.x.amp
+    amp = load_catalogue(config).get("drifted").qubit(0).drive.x.amp
     assert abs(amp / 0.476817 - 1) < 0.01
     assert "# 18% low" in config.read_text()  # the user's comment stays
     out = tmp_path / "rabi-out"

@@ -8,9 +8,9 @@ from functools import partial
 import numpy as np
 import pytest
 
-from workbench.devices.catalogue import Catalogue
 from workbench.devices.model import ReadoutCalibration, Resonator
 from workbench.errors import ConfigError
+from workbench.executors.registry import load_catalogue
 from workbench.readout import acquisition_frequencies, assignment_fidelity, iq_centres_at, iq_points
 from workbench.schedule.builder import ScheduleBuilder
 from workbench.tuneup.discriminator import confusion_matrix, train_lda
@@ -166,11 +166,11 @@ def test_base_entries_change_one_qubit_by_index(tmp_path):
     path = tmp_path / "lab.yml"
     path.write_text("devices:\n  - name: two\n    base: qutip-2q\n    qubits:\n      1:\n"
                     "        drive: {x: {amp: 0.4}}\n")
-    device = Catalogue.load(path).get("two")
-    builtin = Catalogue.load(None).get("qutip-2q")
+    device = load_catalogue(path).get("two")
+    builtin = load_catalogue(None).get("qutip-2q")
     assert device.qubit(1).drive.x.amp == 0.4
     assert device.qubit(1).drive.x.beta == builtin.qubit(1).drive.x.beta
     assert device.qubit(0) == builtin.qubit(0)
     path.write_text("devices:\n  - name: two\n    base: qutip-2q\n    qubits:\n      5:\n        t1: 1.0e-5\n")
     with pytest.raises(ConfigError, match=r"qubits\.5: the base device has no qubit 5"):
-        Catalogue.load(path)
+        load_catalogue(path)

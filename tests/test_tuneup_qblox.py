@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from workbench import run, tuneup
-from workbench.devices.catalogue import Catalogue
+from workbench.executors.registry import load_catalogue
 from workbench.readout import assignment_fidelity
 
 pytestmark = pytest.mark.slow
 
-BUILTIN = Catalogue.load(None).get("qblox-dummy-1q")
+BUILTIN = load_catalogue(None).get("qblox-dummy-1q")
 TRUE_PI_AMP = BUILTIN.qubit(0).drive.x.amp
 
 
@@ -36,7 +36,7 @@ def test_rabi_and_discriminator_tune_up_the_qblox_twin(tmp_path):
     assert discriminator.ok, discriminator.summary()
     assert discriminator.write().written
 
-    device = Catalogue.load(path).get("qblox-drifted")
+    device = load_catalogue(path).get("qblox-drifted")
     q = device.qubit(0)
     assert abs(q.drive.x.amp / TRUE_PI_AMP - 1) < 0.01
     analytic = assignment_fidelity(q.readout, q.readout.frequency)

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from workbench import run, tuneup
-from workbench.devices.catalogue import Catalogue
+from workbench.executors.registry import load_catalogue
 from workbench.readout import assignment_fidelity
 
-BUILTIN = Catalogue.load(None).get("qutip-1q")
+BUILTIN = load_catalogue(None).get("qutip-1q")
 TRUE_PI_AMP = BUILTIN.qubit(0).drive.x.amp  # the simulator-derived calibration (docs/simulator.md)
 TRUE_FREQUENCY = BUILTIN.qubit(0).frequency  # physics: 4.8 GHz
 
@@ -42,7 +42,7 @@ def bad_config(tmp_path):
 
 def _x_gate_p1(config) -> float:
     """Excited population right after the calibrated X gate (exact, from the simulator; needs no discriminator)."""
-    device = Catalogue.load(config).get("drifted")
+    device = load_catalogue(config).get("drifted")
     result = run("x-gate", device, shots=16, seed=1, options={"meas_level": 1})
     return float(result.dataset.populations.sel(slot=0, level=1).values[0])
 
@@ -58,7 +58,7 @@ def test_tuneup_recovers_a_drifted_device_and_keeps_its_history(bad_config):
         outcome = result.write()
         assert outcome.written, outcome.message
         results[name] = result
-    device = Catalogue.load(bad_config).get("drifted")  # reloaded from the written file
+    device = load_catalogue(bad_config).get("drifted")  # reloaded from the written file
     q = device.qubit(0)
     assert abs(q.drive.x.amp / TRUE_PI_AMP - 1) < 0.01
     assert abs(q.drive.sx.amp / BUILTIN.qubit(0).drive.sx.amp - 1) < 0.01
@@ -152,7 +152,7 @@ def test_a_builtin_device_gets_a_base_entry_with_only_the_changed_keys(tmp_path)
     data = yaml.safe_load(path.read_text())
     assert data == {"devices": [{"name": "qutip-1q", "base": "qutip-1q", "qubits": {0: {"drive": {
         "x": {"amp": result.updates[0].new}, "sx": {"amp": result.updates[1].new}}}}}]}
-    assert Catalogue.load(path).get("qutip-1q").qubit(0).drive.x.amp == result.updates[0].new
+    assert load_catalogue(path).get("qutip-1q").qubit(0).drive.x.amp == result.updates[0].new
     assert outcome.device is not None and outcome.device.qubit(0).drive.x.amp == result.updates[0].new
 
 
@@ -172,7 +172,7 @@ def test_measured_physics_matches_the_device(tmp_path):
     path = tmp_path / "detuned.yml"
     path.write_text("devices:\n  - name: ro\n    base: qutip-1q\n    qubits:\n      0:\n"
                     "        readout: {frequency: 6.8013e9}\n")
-    before = assignment_fidelity(Catalogue.load(path).get("ro").qubit(0).readout, 6.8013e9)
+    before = assignment_fidelity(load_catalogue(path).get("ro").qubit(0).readout, 6.8013e9)
     res = tuneup.resonator_spectroscopy("ro", config=path, seed=9)
     assert res.ok, res.summary()
     resonator = BUILTIN.qubit(0).readout.resonator
@@ -181,7 +181,7 @@ def test_measured_physics_matches_the_device(tmp_path):
     assert abs(res.measured["dispersive_shift"].value - abs(resonator.dispersive_shift)) < \
         4 * res.measured["dispersive_shift"].stderr
     assert res.write().written
-    after = Catalogue.load(path).get("ro").qubit(0).readout
+    after = load_catalogue(path).get("ro").qubit(0).readout
     assert assignment_fidelity(after, after.frequency) > before
 
 

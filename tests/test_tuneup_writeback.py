@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from workbench import tuneup
-from workbench.devices.catalogue import Catalogue
+from workbench.executors.registry import load_catalogue
 from workbench.tuneup.base import Update
 from workbench.tuneup.writeback import edit_text
 
@@ -34,9 +34,9 @@ def test_a_full_device_entry_changes_one_line_and_keeps_every_comment(tmp_path):
     assert len(changed) == 2, changed  # only x's line: this device has no sx
     assert changed[0].startswith("-           x: {shape: drag, duration: 40, sigma: 10.0, amp: 0.5, beta: 0.0}")
     assert f"amp: {result.updates[0].new}" in changed[1]
-    catalogue = Catalogue.load(config)
+    catalogue = load_catalogue(config)
     assert catalogue.get("qutip-1q-short-t1").qubit(0).drive.x.amp == result.updates[0].new
-    assert catalogue.get("my-sim-2q") == Catalogue.load(EXAMPLE).get("my-sim-2q")
+    assert catalogue.get("my-sim-2q") == load_catalogue(EXAMPLE).get("my-sim-2q")
 
 
 def test_four_space_files_stay_four_space():

@@ -21,9 +21,9 @@ import xarray as xr
 import yaml
 
 from workbench.core import Prepared
-from workbench.devices.catalogue import Catalogue
 from workbench.examples import rabi
 from workbench.executors.base import ExecutionData, QuantumExecutor
+from workbench.executors.registry import load_catalogue
 from workbench.options import Secret
 from workbench.ui.runner import CANCELLED, DONE, FAILED, Runner
 from workbench.ui.session import Problem, Session
@@ -49,14 +49,14 @@ SECRET_TOKEN = "tok-VAULT-4242"
 @pytest.fixture(scope="module")
 def nodisc_catalogue(tmp_path_factory):
     """qutip-1q without a discriminator calibration: meas_level 2 runs, then fails at discrimination."""
-    raw = Catalogue.load(None).raw("qutip-1q")
+    raw = load_catalogue(None).raw("qutip-1q")
     qubits = raw["qubits"]
     for q in qubits:
         q["readout"] = {k: v for k, v in q["readout"].items() if k != "discriminator"}
     entry = {"name": "nodisc", "base": "qutip-1q", "title": "qutip-1q without discriminator", "qubits": qubits}
     path = tmp_path_factory.mktemp("config") / "devices.yml"
     path.write_text(yaml.safe_dump({"devices": [entry]}))
-    return Catalogue.load(path)
+    return load_catalogue(path)
 
 
 @pytest.fixture
@@ -305,7 +305,7 @@ def test_a_failing_run_is_one_line_and_leaves_earlier_results(nodisc_catalogue, 
 class _BuggyExecutor(QuantumExecutor):
     """An executor with a bug (not a WorkbenchError): what users see must still be one line."""
 
-    type = "buggy"
+    name = "buggy"
 
     def run(self, schedules, options, progress=None, cancel=None):
         raise KeyError("slot table\nmismatch")
@@ -324,7 +324,7 @@ def test_an_internal_error_is_one_line(catalogue, runner):
 class _GatedExecutor(QuantumExecutor):
     """Holds its run until released, so a test can look at the queue while a run is in progress."""
 
-    type = "gated"
+    name = "gated"
     gate = threading.Event()
     entered = threading.Event()
 

@@ -15,8 +15,8 @@ import pytest
 import xarray as xr
 import yaml
 
-from workbench.devices.catalogue import Catalogue
 from workbench.examples import rabi
+from workbench.executors.registry import load_catalogue
 from workbench.ui.app import Workbench
 from workbench.ui.runner import CANCELLED, DONE, FAILED
 
@@ -45,12 +45,12 @@ def make_app():
 @pytest.fixture(scope="module")
 def lab_catalogue(tmp_path_factory):
     """Built-ins plus 'nodisc': qutip-1q without a discriminator (meas_level 2 fails after running)."""
-    raw = Catalogue.load(None).raw("qutip-1q")
+    raw = load_catalogue(None).raw("qutip-1q")
     for q in raw["qubits"]:
         q["readout"] = {k: v for k, v in q["readout"].items() if k != "discriminator"}
     path = tmp_path_factory.mktemp("config") / "devices.yml"
     path.write_text(yaml.safe_dump({"devices": [{"name": "nodisc", "base": "qutip-1q", "qubits": raw["qubits"]}]}))
-    return Catalogue.load(path)
+    return load_catalogue(path)
 
 
 

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from workbench._version import __version__
 from workbench.errors import InputError, JobError, WorkbenchError
 
-__version__ = "0.1.0"
-
 _LAZY = {
-    "run": ("workbench.core", "run"),
-    "prepare": ("workbench.core", "prepare"),
-    "execute": ("workbench.core", "execute"),
+    "run": ("workbench.api", "run"),
+    "prepare": ("workbench.api", "prepare"),
+    "execute": ("workbench.api", "execute"),
+    "run_batch": ("workbench.api", "run_batch"),
+    "execute_batch": ("workbench.api", "execute_batch"),
+    "load_catalogue": ("workbench.executors.registry", "load_catalogue"),
     "load_job": ("workbench.jobs.loader", "load_job"),
     "Result": ("workbench.results.result", "Result"),
     "Catalogue": ("workbench.devices.catalogue", "Catalogue"),
@@ -34,9 +36,10 @@ _LAZY = {
 __all__ = ["InputError", "JobError", "WorkbenchError", "__version__", "list_devices", "load_result", *_LAZY]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
-    from workbench.core import execute, prepare, run  # noqa: F401
+    from workbench.api import execute, execute_batch, prepare, run, run_batch  # noqa: F401
     from workbench.devices.catalogue import Catalogue  # noqa: F401
     from workbench.executors.base import QuantumExecutor  # noqa: F401
+    from workbench.executors.registry import load_catalogue  # noqa: F401
     from workbench.jobs.loader import load_job  # noqa: F401
     from workbench.results.result import Result
     from workbench.schedule.builder import ScheduleBuilder  # noqa: F401
@@ -66,6 +69,6 @@ def list_devices(config: str | None = None) -> list[dict[str, Any]]:
 
     Not called ``devices``: that name is the ``workbench.devices`` subpackage, which replaces any
     attribute of that name once it is imported."""
-    from workbench.devices.catalogue import Catalogue
+    from workbench.executors.registry import listing, load_catalogue
 
-    return Catalogue.load(config).listing()
+    return listing(load_catalogue(config))

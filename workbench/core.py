@@ -1,4 +1,7 @@
-"""The executor core: job -> IR -> executor -> Dataset, shared by the CLI, the widgets and scripts.
+"""The executor core: job -> IR -> executor -> Dataset, in this process.
+
+:mod:`workbench.api` is what the CLI, the widgets, tune-up and scripts call: it adds the choice
+between this serial path and Dask (:mod:`workbench.parallel`), which both build on this module.
 
 Everything that can be wrong with the input (job, device, options) is checked before the executor
 starts, so a bad input never costs a run and never produces a partial result.
@@ -15,27 +18,24 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from workbench import __version__
+from workbench._version import __version__
 from workbench.circuits.program import CircuitProgram
 from workbench.devices.catalogue import Catalogue
 from workbench.devices.model import Device
 from workbench.errors import JobError, UnsupportedError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
-from workbench.executors.registry import executor_class
+from workbench.executors.registry import executor_class, load_catalogue
 from workbench.jobs import Job, load_job
+from workbench.jobs.loader import source_kind
 from workbench.options import COMMON_OPTIONS, OptionSpec, ResolvedOptions, Secret, resolve_options
 from workbench.readout import discriminate_slots
 from workbench.results.dataset import build_dataset
 from workbench.results.result import Result
 from workbench.schedule.ir import Schedule
-
-if TYPE_CHECKING:
-    from workbench.parallel import ParallelSpec
 
 log = logging.getLogger("workbench")
 
@@ -53,11 +53,7 @@ def option_specs(executor: type[QuantumExecutor]) -> tuple[OptionSpec, ...]:
 
 
 def _is_example_name(source: Any) -> bool:
-    if not isinstance(source, str) or "\n" in source or source.lstrip().startswith(("{", "[", "OPENQASM")):
-        return False
-    from workbench.examples import EXAMPLES
-
-    return source in EXAMPLES and not Path(source).exists()
+    return isinstance(source, str) and source_kind(source) == "example"
 
 
 @dataclass
@@ -94,7 +90,7 @@ def prepare(
     if isinstance(device, Device):
         dev = device
     else:
-        catalogue = catalogue or Catalogue.load(config)
+        catalogue = catalogue or load_catalogue(config)
         dev = None
         if device is None and not _is_example_name(job) and not isinstance(job, Job):
             job = load_job(job)
@@ -113,7 +109,7 @@ def prepare(
         raise UnsupportedError(f"device '{dev.name}' is marked unavailable in its configuration")
     cls = executor_class(dev.executor)
     if job.kind not in cls.job_kinds:
-        raise JobError(f"device '{dev.name}' (executor {cls.type}) does not run {job.kind} jobs; "
+        raise JobError(f"device '{dev.name}' (executor {cls.name}) does not run {job.kind} jobs; "
                        f"it accepts: {', '.join(cls.job_kinds)}")
     top: dict[str, Any] = dict(flags or {})
     if shots is not None:
@@ -131,7 +127,7 @@ def prepare(
     probe.check(programs, resolved)
     decided = probe.effective_options(programs, resolved)
     if decided:
-        resolved = resolved.with_values(decided, f"executor {cls.type}")
+        resolved = resolved.with_values(decided, f"executor {cls.name}")
     return Prepared(job, dev, cls, resolved, programs, time.perf_counter() - started)
 
 
@@ -170,20 +166,9 @@ def execute(
     credentials: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
-    parallel: ParallelSpec = None,
 ) -> Result:
-    """Run a prepared job and build its Result.
-
-    ``parallel`` (``True``, a scheduler address ``"tcp://host:port"``, a ``distributed.Client`` or a
-    :class:`workbench.parallel.Parallel`) spreads the experiments over Dask workers; the Result is the
-    one a serial run gives (docs/parallel.md).
-    """
-    if parallel is not None and parallel is not False:
-        from workbench.parallel import execute_batch
-
-        (result,) = execute_batch([prepared], credentials=credentials, progress=progress, cancel=cancel,
-                                  parallel=parallel)
-        return result
+    """Run a prepared job in this process and build its Result (:func:`workbench.api.execute` also
+    spreads runs over Dask)."""
     secrets_ = run_secrets(prepared, credentials)
     started_at = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
@@ -219,7 +204,7 @@ def build_result(
         "jobName": job.name,
         "jobKind": job.kind,
         "device": dev.name,
-        "executor": prepared.executor.type,
+        "executor": prepared.executor.name,
         "qpuType": prepared.executor.kind,
         "qpuVendor": dev.vendor,
         "qpuName": dev.name,
@@ -247,7 +232,7 @@ def build_result(
         "name": job.name,
         "job_id": job.job_id or "",
         "device": dev.name,
-        "executor": prepared.executor.type,
+        "executor": prepared.executor.name,
         "job_kind": job.kind,
         "job_filename": job.source_filename,
         "job_source": job.source,
@@ -266,29 +251,3 @@ def build_result(
         ds["statevector"] = (("experiment", "basis_state"), table)
     log.info("run %s finished in %.3f s", tuid, trace["timeTaken"])
     return Result(ds)
-
-
-def run(
-    job: Job | str | os.PathLike[str] | Mapping[str, Any],
-    device: str | Device | None = None,
-    *,
-    shots: int | None = None,
-    seed: int | None = None,
-    options: Mapping[str, Any] | None = None,
-    config: str | os.PathLike[str] | None = None,
-    credentials: Mapping[str, Any] | None = None,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
-    parallel: ParallelSpec = None,
-) -> Result:
-    """Run a job on a device and return its :class:`~workbench.results.result.Result`.
-
-    ``parallel=True`` spreads the experiments over a local Dask cluster (a ``"tcp://host:port"``
-    scheduler address or a ``distributed.Client`` for an existing one) with the same result.
-
-    >>> result = run("x-gate", device="qutip-1q", shots=1000, seed=7)  # doctest: +SKIP
-    >>> result.counts()  # doctest: +SKIP
-    {'1': 993, '0': 7}
-    """
-    prepared = prepare(job, device, shots=shots, seed=seed, options=options, config=config)
-    return execute(prepared, credentials=credentials, progress=progress, cancel=cancel, parallel=parallel)

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+
+def split_registers(key: str, creg_sizes: Sequence[tuple[str, int]]) -> str:
+    """``"101"`` with registers ``[("c", 2), ("d", 1)]`` -> ``"1 01"`` (Qiskit's count keys: registers
+    separated by a space, the last-declared register leftmost)."""
+    if len(creg_sizes) < 2 or sum(size for _, size in creg_sizes) != len(key):
+        return key
+    parts, end = [], len(key)
+    for _, size in creg_sizes:
+        parts.append(key[end - size : end])
+        end -= size
+    return " ".join(reversed(parts))
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,9 @@ def command(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from workbench import tuneup
-    from workbench.devices.catalogue import CONFIG_ENV, Catalogue
+    from workbench.devices.catalogue import CONFIG_ENV
     from workbench.errors import ConfigError
+    from workbench.executors.registry import load_catalogue
     from workbench.options import parse_assignment
     from workbench.results.exports import check_output_folder
 
@@ -75,7 +76,7 @@ def command(args: argparse.Namespace) -> int:
     options = dict(parse_assignment(text) for text in args.assignments)
     if args.out:
         check_output_folder(args.out)
-    device = Catalogue.load(config).get(args.device)
+    device = load_catalogue(config).get(args.device)
     kwargs: dict[str, Any] = {"qubit": qubit, "seed": seed, "options": options, "config": config}
     if shots is not None:
         kwargs["shots"] = shots

@@ -93,9 +93,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:
-    from workbench.devices.catalogue import Catalogue
+    from workbench.executors.registry import listing as device_listing
+    from workbench.executors.registry import load_catalogue
 
-    listing = Catalogue.load(args.config).listing()
+    listing = device_listing(load_catalogue(args.config))
     if args.json:
         print(json.dumps(listing, indent=2))
         return 0
@@ -180,7 +181,7 @@ def _parallel_spec(args: argparse.Namespace) -> Any:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     """One job: its output folder. Several: one folder per job inside --out (workbench/parallel/outputs.py)."""
-    from workbench.core import execute, prepare
+    from workbench.api import execute, execute_batch, prepare
     from workbench.options import read_options_file
     from workbench.results.exports import check_output_folder
 
@@ -211,8 +212,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if len(prepared) == 1:
             results: list[Any] = [execute(prepared[0], progress=progress, parallel=parallel)]
         else:
-            from workbench.parallel import execute_batch
-
             results = execute_batch(prepared, progress=progress, parallel=parallel or False, errors="return")
     finally:
         if bar is not None:
@@ -258,18 +257,18 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from workbench.circuits.to_pulses import circuit_to_schedule
-    from workbench.devices.catalogue import Catalogue
     from workbench.errors import JobError, OptionsError, OutputError, UnsupportedError
+    from workbench.executors.registry import load_catalogue
     from workbench.jobs import load_job
+    from workbench.jobs.to_qobj import schedules_to_qobj
     from workbench.results.exports import write_new_text
-    from workbench.schedule.to_qobj import schedules_to_qobj
 
     out = Path(args.output)
     if out.exists() or out.is_symlink():
         raise OutputError("exists; choose another -o FILE (compile never overwrites)", None, str(out))
     if not out.parent.is_dir():
         raise OutputError("parent folder does not exist", None, str(out))
-    device = Catalogue.load(args.config).get(args.device)
+    device = load_catalogue(args.config).get(args.device)
     if not device.is_pulse_device:
         raise UnsupportedError(f"device '{device.name}' is a gate-level device; compile needs a pulse device")
     shots = device.defaults.get("shots", 1024)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -152,17 +152,13 @@ def _resolve_sections(entry: dict[str, Any], sections: Mapping[str, Mapping[str,
     return {**entry, "executor_config": config}
 
 
-def _validate_for_executor(device: Device, where: str, source: str) -> None:
-    """Let the device's executor check its ``executor_config`` (unknown executors are listed as unavailable)."""
-    from workbench.errors import WorkbenchError
-    from workbench.executors.registry import executor_class
+DeviceCheck = Callable[[Device], None]
 
+
+def _check_device(check: DeviceCheck, device: Device, where: str, source: str) -> None:
+    """Run a device check (its executor's view of ``executor_config``) and locate its error in the file."""
     try:
-        cls = executor_class(device.executor)
-    except WorkbenchError:
-        return
-    try:
-        cls.validate_device(device)
+        check(device)
     except ConfigError as exc:
         location = f"{where}.executor_config" + (f".{exc.location}" if exc.location else "")
         raise ConfigError(exc.message, location, source) from None
@@ -177,8 +173,14 @@ class Catalogue:
         self.config_path = config_path
 
     @classmethod
-    def load(cls, config: str | os.PathLike[str] | None = None) -> Catalogue:
-        """Built-in devices, then the user file (argument, else ``WORKBENCH_CONFIG``, else none)."""
+    def load(cls, config: str | os.PathLike[str] | None = None, *, check: DeviceCheck | None = None) -> Catalogue:
+        """Built-in devices, then the user file (argument, else ``WORKBENCH_CONFIG``, else none).
+
+        ``check(device)`` runs on every device after its model validates; it raises
+        :class:`~workbench.errors.ConfigError` located inside ``executor_config``.
+        :func:`workbench.load_catalogue` passes the executors' own checks, so a wrongly wired cluster
+        fails when the file loads; this layer knows devices, not executors.
+        """
         raw: dict[str, dict[str, Any]] = {}
         sources: dict[str, str] = {}
         sections: dict[str, dict[str, Any]] = {key: {} for key in _SECTIONS}
@@ -204,7 +206,8 @@ class Catalogue:
             except ValidationError as exc:
                 location, message = format_validation_error(exc, prefix=where)
                 raise ConfigError(message, location, sources[name]) from None
-            _validate_for_executor(devices[name], where, sources[name])
+            if check is not None:
+                _check_device(check, devices[name], where, sources[name])
         return cls(devices, raw, str(path) if path is not None else None)
 
     @staticmethod
@@ -264,9 +267,3 @@ class Catalogue:
     def raw(self, name: str) -> dict[str, Any]:
         """The merged mapping a device was validated from (what tune-up writes back into)."""
         return dict(self._raw[name])
-
-    def listing(self) -> list[dict[str, Any]]:
-        """The QHAna ``devices`` list."""
-        from workbench.executors.registry import describe_device
-
-        return [describe_device(d) for d in self._devices.values()]

@@ -9,6 +9,7 @@ not each re-implement result handling.
 from __future__ import annotations
 
 import threading
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,14 +48,38 @@ class ExecutionData:
     artifacts: dict[str, str | bytes] = field(default_factory=dict)  # files for the output folder
 
 
+@dataclass(frozen=True)
+class TwinSimulation:
+    """The part of a run that another executor can compute ahead of time, anywhere.
+
+    A hardware executor whose instrument is a dummy (a Qblox dummy cluster) gets its data from a
+    simulation of the same schedules. Declaring it lets a parallel run spread that simulation over
+    workers and hand the result back to :meth:`QuantumExecutor.run` as ``twin_data``, while the
+    instrument itself stays in the calling process.
+    """
+
+    executor: type[QuantumExecutor]
+    options: ResolvedOptions
+
+
 class QuantumExecutor(ABC):
     """Base class of all executors. Use as a context manager: ``with Executor(device) as ex: ...``.
 
-    Subclasses set ``type`` (the name devices refer to), ``title``, the option specs they add to the
-    common ones and the ``measure_levels`` they produce; they implement :meth:`run`.
+    Subclasses set ``name`` (what a device's ``executor:`` refers to), ``title``, the option specs they
+    add to the common ones and the ``measure_levels`` they produce; they implement :meth:`run`.
+
+    What the rest of the workbench may ask of an executor is declared here, with defaults that suit a
+    simple backend, so that built-ins and plugins share one contract and nothing is discovered by
+    inspecting signatures (docs/configuration.md, "Writing an executor"):
+
+    * ``runs_experiment_subsets``: :meth:`run` honours ``experiment_ids``, so a parallel run may give
+      a task any subset of a job's experiments and still get the rows the whole job would give;
+    * :meth:`batch_plan`: groups of experiments that must stay together in one task;
+    * ``info_merge``: how the ``info`` of several tasks combines into one run's;
+    * :meth:`twin_simulation`: a simulation a parallel run may compute on workers beforehand.
     """
 
-    type: ClassVar[str]
+    name: ClassVar[str]
     title: ClassVar[str] = ""
     kind: ClassVar[str] = "simulator"  # or "hardware": what result-trace.json calls qpuType
     options: ClassVar[tuple[OptionSpec, ...]] = ()
@@ -65,6 +90,17 @@ class QuantumExecutor(ABC):
     consumes: ClassVar[str] = "schedule"
     needs_credentials: ClassVar[tuple[str, ...]] = ()  # e.g. ("username", "password")
     tags: ClassVar[tuple[str, ...]] = ()
+    # Capabilities for parallel runs (workbench/parallel); the defaults run a job as one task.
+    runs_experiment_subsets: ClassVar[bool] = False
+    info_merge: ClassVar[Mapping[str, str]] = {}  # info key -> "experiments" | "sum" | "max" | "union"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        legacy = cls.__dict__.get("type")
+        if isinstance(legacy, str) and "name" not in cls.__dict__:  # plugins written before the rename
+            warnings.warn(f"{cls.__qualname__}: the executor attribute 'type' is now called 'name'",
+                          DeprecationWarning, stacklevel=2)
+            cls.name = legacy
 
     def __init__(self, device: Device, credentials: Mapping[str, Secret] | None = None):
         self.device = device
@@ -86,7 +122,7 @@ class QuantumExecutor(ABC):
             from workbench.errors import ConfigError
 
             keys = ", ".join(sorted(device.executor_config))
-            raise ConfigError(f"executor '{cls.type}' takes no executor_config (got {keys})")
+            raise ConfigError(f"executor '{cls.name}' takes no executor_config (got {keys})")
 
     @classmethod
     def versions(cls) -> dict[str, str]:
@@ -98,7 +134,7 @@ class QuantumExecutor(ABC):
         if options["meas_level"] not in self.measure_levels:
             levels = ", ".join(str(x) for x in self.measure_levels)
             raise UnsupportedError(
-                f"meas_level {options['meas_level']} is not supported by executor '{self.type}' "
+                f"meas_level {options['meas_level']} is not supported by executor '{self.name}' "
                 f"(supported: {levels})"
             )
         known = {q.index for q in self.device.qubits} or set(range(self.device.qubit_count))
@@ -120,15 +156,40 @@ class QuantumExecutor(ABC):
         """Connect to instruments or build models; called once before the first run."""
         self._prepared = True
 
+    def batch_plan(self, programs: Sequence[Any], options: ResolvedOptions) -> list[list[int]] | None:
+        """Experiments that must run together (each list whole in one task), or None: cut freely.
+
+        Only asked when ``runs_experiment_subsets`` is true. An executor that computes experiments
+        together, with results that depend on the group at the level of rounding, names its groups here
+        so that a parallel run gives bit-identical results.
+        """
+        return None
+
+    def twin_simulation(self, programs: Sequence[Any], options: ResolvedOptions) -> TwinSimulation | None:
+        """The simulation :meth:`run` would otherwise do itself before driving its instrument, or None.
+
+        When given, a parallel run runs ``TwinSimulation.executor`` with its options on the workers and
+        passes the resulting :class:`ExecutionData` to :meth:`run` as ``twin_data``.
+        """
+        return None
+
     @abstractmethod
     def run(
         self,
-        schedules: Sequence[Schedule],
+        programs: Sequence[Any],
         options: ResolvedOptions,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        *,
+        experiment_ids: Sequence[int] | None = None,
+        twin_data: ExecutionData | None = None,
     ) -> ExecutionData:
-        """Execute the schedules with validated options."""
+        """Execute the programs (IR schedules, or circuits when ``consumes == "circuit"``).
+
+        ``experiment_ids`` (only passed when ``runs_experiment_subsets``): the programs' places in their
+        job, which choose each experiment's random numbers. ``twin_data`` (only passed after
+        :meth:`twin_simulation` returned a simulation): that simulation's result.
+        """
 
     def close(self) -> None:
         """Release what :meth:`prepare` acquired; must be safe to call twice."""

@@ -13,24 +13,52 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from workbench.errors import JobError
 from workbench.jobs.base import Job
 from workbench.jobs.pulse_job import PulseJob
 
 JobSource = Job | str | os.PathLike[str] | Mapping[str, Any]
+SourceKind = Literal["json", "qasm", "path", "example"]
 
 # Comments and blank space that may precede the OPENQASM header of a circuit.
 _QASM_PREAMBLE = re.compile(r"\A(?:\s+|//[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
 _BOM = "\ufeff"
 
 
+def source_kind(text: str, *, pasted: bool = False) -> SourceKind:
+    """What a job given as a string is: the one rule the API, the CLI and the widgets share.
+
+    * ``json``: it starts with ``{`` or ``[`` (after a byte-order mark and blank space);
+    * ``qasm``: it starts with an ``OPENQASM`` header (after comments), or it is ``pasted`` text that is
+      not JSON (typed into a widget: never a file name; the QASM parser then explains what is missing);
+    * ``path``: one line naming an existing file, or one line that is no built-in example either (the
+      error then says the file does not exist);
+    * ``example``: a built-in example name (``x-gate``, ``rabi``...) with no file of that name here.
+
+    A file wins over an example of the same name: a user who saved ``rabi`` in the current folder
+    means that file.
+    """
+    body = text.removeprefix(_BOM)
+    if body.lstrip().startswith(("{", "[")):
+        return "json"
+    if pasted or _looks_like_qasm(body):
+        return "qasm"
+    if _existing_path(text) is not None:
+        return "path"
+    from workbench.examples import EXAMPLES
+
+    if text in EXAMPLES:
+        return "example"
+    return "path"
+
+
 def load_job(source: JobSource) -> Job:
     """A :class:`Job` from a path, JSON or OpenQASM text, a PulseQobj/envelope mapping, or a Job.
 
-    Strings are taken as text when they look like JSON (``{``/``[``) or OpenQASM, else as a path;
-    a string that is neither an existing file nor JSON is reported as a missing file.
+    Strings follow :func:`source_kind`; example names are not jobs yet (they are built for a device:
+    :func:`workbench.core.prepare` does that) and are refused here with that hint.
     """
     if isinstance(source, Job):
         return source
@@ -41,20 +69,19 @@ def load_job(source: JobSource) -> Job:
     if not isinstance(source, str):
         raise JobError(f"cannot load a job from {type(source).__name__}; give a path, JSON or OpenQASM text, "
                        "or a mapping")
-    text = source.removeprefix(_BOM)
-    if text.lstrip().startswith(("{", "[")):
+    kind = source_kind(source)
+    if kind == "json":
         return _load_text(source, None, None)
-    if _looks_like_qasm(text):
+    if kind == "qasm":
         return _load_circuit(source, None)
+    if kind == "example":
+        raise JobError(f"'{source}' is a built-in example: it is built for a device, so give the device too "
+                       "(workbench.run(name, device=...) or examples.build(name, device))")
     path = _existing_path(source)
     if path is not None:
         return _load_file(path)
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError, JobError):
-        shown = source if len(source) <= 80 else source[:77] + "..."
-        raise JobError(f"no such file: {shown!r} (and not JSON or OpenQASM text either)") from None
-    return PulseJob.from_data(data, source)
+    shown = source if len(source) <= 80 else source[:77] + "..."
+    raise JobError(f"no such file: {shown!r} (and not JSON, OpenQASM or a built-in example either)")
 
 
 def _existing_path(text: str) -> Path | None:

@@ -3,7 +3,8 @@
 ``workbench.run(job, parallel=True)`` (or ``workbench run --parallel``) cuts a job into tasks of
 experiments, runs them on a Dask cluster (a ``LocalCluster`` of worker processes on this machine, or an
 existing cluster by scheduler address) and merges the parts into one Dataset in experiment order.
-:func:`run_batch` / :func:`execute_batch` do the same for several jobs at once.
+``workbench.run_batch`` / ``workbench.execute_batch`` (:mod:`workbench.api`, which decides between a
+serial run and this package) do the same for several jobs at once.
 
 Why the results are identical to a serial run: every executor draws the random numbers of experiment
 ``e`` from ``(seed, e)`` with ``e`` the experiment's place in the job (executors get it as
@@ -23,16 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.parallel.spec import ENV_SCHEDULER, Parallel, ParallelSpec, resolve
 
-__all__ = ["ENV_SCHEDULER", "Parallel", "ParallelSpec", "close_local_cluster", "execute_batch", "resolve",
-           "run_batch"]
+__all__ = ["ENV_SCHEDULER", "Parallel", "ParallelSpec", "close_local_cluster", "execute_parallel", "resolve"]
 
 if TYPE_CHECKING:
     from workbench.parallel.cluster import close_local_cluster
-    from workbench.parallel.runner import execute_batch, run_batch
+    from workbench.parallel.runner import execute_parallel
 
 _LAZY = {
-    "execute_batch": "workbench.parallel.runner",
-    "run_batch": "workbench.parallel.runner",
+    "execute_parallel": "workbench.parallel.runner",
     "close_local_cluster": "workbench.parallel.cluster",
 }
 

@@ -70,9 +70,9 @@ def worker_facts() -> dict[str, str]:
     """Runs on every worker of a remote cluster: what decides whether its results match this machine's."""
     import numpy
 
-    import workbench
+    from workbench._version import __version__
 
-    return {"workbench": workbench.__version__, "python": platform.python_version(), "numpy": numpy.__version__}
+    return {"workbench": __version__, "python": platform.python_version(), "numpy": numpy.__version__}
 
 
 def connect(scheduler: str | None, workers: int | None, timeout: float, client: Any = None) -> Connection:

@@ -20,7 +20,6 @@ jobs run here on a helper thread), so ``progress`` is always called from the cal
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import itertools
 import logging
 import math
@@ -33,12 +32,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from workbench.core import Prepared, build_result, execute, prepare, run_secrets
+from workbench.core import Prepared, build_result, run_secrets
 from workbench.errors import CancelledError, ExecutionError, WorkbenchError
-from workbench.executors.base import ExecutionData, Progress
+from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.parallel.cluster import Connection, connect
 from workbench.parallel.merge import merge
-from workbench.parallel.spec import Parallel, ParallelSpec, resolve
+from workbench.parallel.spec import Parallel
 from workbench.parallel.tasks import TaskResult, run_task
 from workbench.results.result import Result
 
@@ -50,14 +49,6 @@ TASKS_PER_SLOT = 4  # chunks per worker thread for freely split executors: balan
 
 WORKERS, CLIENT, TWIN = "workers", "client", "twin"
 _run_ids = itertools.count(1)
-
-
-def accepts_experiment_ids(executor: type) -> bool:
-    """Whether an executor can run a part of a job with the experiments' places in the job."""
-    try:
-        return "experiment_ids" in inspect.signature(executor.run).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def ranges(ids: Sequence[int]) -> str:
@@ -82,7 +73,7 @@ class _Job:
     secrets: dict[str, Any]
     where: str = WORKERS
     reason: str = ""
-    task_executor: type | None = None  # what the worker tasks run: the job's executor or its twin's
+    task_executor: type[QuantumExecutor] | None = None  # what the worker tasks run: the job's executor or its twin's
     task_options: Any = None
     split: bool = False  # tasks get experiment_ids
     units: list[list[int]] = field(default_factory=list)
@@ -116,35 +107,32 @@ def _place(job: _Job) -> None:
         job.where, job.reason = CLIENT, "the run has credentials, which never leave this process"
         return
     if cls.kind == "hardware":
-        stage = None
-        if callable(getattr(cls, "twin_job", None)):
-            stage = cls(job.prepared.device).twin_job(job.prepared.programs, job.prepared.options)  # type: ignore[attr-defined]
-        if stage is None:
+        twin = cls(job.prepared.device).twin_simulation(job.prepared.programs, job.prepared.options)
+        if twin is None:
             job.where, job.reason = CLIENT, "hardware: driven from this process, one hardware job at a time"
             return
         job.where = TWIN
-        job.reason = "dummy cluster: the twin's simulation on the workers, the cluster in this process"
-        job.task_executor, job.task_options = stage
+        job.reason = "dummy instrument: its twin's simulation on the workers, the instrument in this process"
+        job.task_executor, job.task_options = twin.executor, twin.options
         probe = job.task_executor(job.prepared.device)
         probe.check(job.prepared.programs, job.task_options)  # what the twin itself checks in a serial run
         return
     job.where, job.task_executor, job.task_options = WORKERS, cls, job.prepared.options
-    job.reason = ("experiments in tasks" if accepts_experiment_ids(cls)
-                  else "the whole job in one task (its executor takes no experiment_ids)")
+    job.reason = ("experiments in tasks" if cls.runs_experiment_subsets
+                  else "the whole job in one task (its executor does not run experiment subsets)")
 
 
 def _cut(job: _Job, slots: int, chunk_size: int | None) -> None:
     """The tasks of a job that runs (or simulates its twin) on the workers."""
     assert job.task_executor is not None
     n = job.size
-    job.split = accepts_experiment_ids(job.task_executor)
+    job.split = job.task_executor.runs_experiment_subsets
     if not job.split or n <= 1:
         job.units = [list(range(n))]
         return
-    plan = getattr(job.task_executor, "batch_plan", None)
-    if callable(plan):
-        job.units = [list(u) for u in job.task_executor(job.prepared.device).batch_plan(  # type: ignore[attr-defined]
-            job.prepared.programs, job.task_options) if u]
+    plan = job.task_executor(job.prepared.device).batch_plan(job.prepared.programs, job.task_options)
+    if plan is not None:
+        job.units = [list(u) for u in plan if u]
         job.reason += " (the executor's own batches, never cut: bit-identical to a serial run)"
         return
     size = chunk_size or max(1, math.ceil(n / (TASKS_PER_SLOT * slots)))
@@ -152,7 +140,7 @@ def _cut(job: _Job, slots: int, chunk_size: int | None) -> None:
 
 
 class _Run:
-    """One call of :func:`execute_batch` with a Dask cluster."""
+    """One call of :func:`execute_parallel`."""
 
     def __init__(self, prepared: Sequence[Prepared], spec: Parallel, credentials: Mapping[str, Any] | None,
                  progress: Progress | None, cancel: threading.Event | None, errors: str):
@@ -281,8 +269,7 @@ class _Run:
             if job.where == WORKERS:
                 job.done += len(ids)
             if len(job.parts) == len(job.units):
-                rules = getattr(job.task_executor, "info_merge", None)
-                merged = merge([job.parts[u] for u in sorted(job.parts)], job.size, rules)
+                merged = merge([job.parts[u] for u in sorted(job.parts)], job.size, job.task_executor.info_merge)
                 if job.where == TWIN:
                     job.twin_data = merged
                     job.twin_ready.set()
@@ -374,8 +361,7 @@ class _Run:
             try:
                 kwargs: dict[str, Any] = {}
                 if job.where == TWIN:
-                    assert job.twin_data is not None
-                    kwargs["twin_iq"] = job.twin_data.iq
+                    kwargs["twin_data"] = job.twin_data
                 with job.prepared.executor(job.prepared.device, job.secrets) as executor:
                     data = executor.run(job.prepared.programs, job.prepared.options,
                                         lambda done, total, job=job: self.events.put(("progress", job, done)),
@@ -436,73 +422,14 @@ class _Run:
                             run_seconds=max(0.0, finished - t_ready), trace_extra={"parallel": trace})
 
 
-def execute_batch(
+def execute_parallel(
     prepared: Sequence[Prepared],
+    spec: Parallel,
     *,
     credentials: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
-    parallel: ParallelSpec = True,
     errors: Literal["raise", "return"] = "raise",
-) -> list[Any]:
-    """Run prepared jobs, in parallel over Dask workers unless ``parallel`` is None/False.
-
-    ``progress(done, total)`` counts experiments over all jobs. ``errors="raise"`` stops at the first
-    failing job (cancelling the rest) and raises its error; ``"return"`` runs every job and puts a
-    failed job's exception in its place in the list. A cancel always raises
-    :class:`~workbench.errors.CancelledError`.
-    """
-    if errors not in ("raise", "return"):
-        raise ValueError(f"errors must be 'raise' or 'return', got {errors!r}")
-    spec = resolve(parallel)
-    if spec is None:
-        return _serial(prepared, credentials, progress, cancel, errors)
+) -> list[Result | BaseException]:
+    """Run prepared jobs on the Dask cluster ``spec`` describes (see :func:`workbench.api.execute_batch`)."""
     return _Run(prepared, spec, credentials, progress, cancel, errors).run()
-
-
-def _serial(prepared: Sequence[Prepared], credentials: Mapping[str, Any] | None, progress: Progress | None,
-            cancel: threading.Event | None, errors: str) -> list[Any]:
-    total = sum(len(p.programs) for p in prepared)
-    out: list[Any] = []
-    base = 0
-    for p in prepared:
-        step = None
-        if progress is not None:
-            def step(done: int, _total: int, base: int = base) -> None:
-                progress(base + done, total)
-        try:
-            out.append(execute(p, credentials=credentials, progress=step, cancel=cancel))
-        except CancelledError:
-            raise
-        except Exception as exc:
-            if errors == "raise":
-                raise
-            out.append(exc)
-        base += len(p.programs)
-        if progress is not None:
-            progress(base, total)
-    return out
-
-
-def run_batch(
-    jobs: Sequence[Any],
-    device: str | Any | None = None,
-    *,
-    shots: int | None = None,
-    seed: int | None = None,
-    options: Mapping[str, Any] | None = None,
-    config: str | os.PathLike[str] | None = None,
-    credentials: Mapping[str, Any] | None = None,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
-    parallel: ParallelSpec = True,
-    errors: Literal["raise", "return"] = "raise",
-) -> list[Any]:
-    """Several jobs on one device with the same options, like ``workbench run A B C``.
-
-    Every job is validated before any runs (bad input raises at once). Each job draws its own seed
-    when none is given. Returns one Result per job, in order (or exceptions, with ``errors="return"``).
-    """
-    prepared = [prepare(job, device, shots=shots, seed=seed, options=options, config=config) for job in jobs]
-    return execute_batch(prepared, credentials=credentials, progress=progress, cancel=cancel, parallel=parallel,
-                         errors=errors)

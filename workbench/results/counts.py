@@ -11,16 +11,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from workbench.circuits.program import split_registers
 
-def split_registers(key: str, creg_sizes: Sequence[tuple[str, int]]) -> str:
-    """``"101"`` with registers ``[("c", 2), ("d", 1)]`` -> ``"1 01"`` (last register leftmost)."""
-    if len(creg_sizes) < 2 or sum(size for _, size in creg_sizes) != len(key):
-        return key
-    parts, end = [], len(key)
-    for _, size in creg_sizes:
-        parts.append(key[end - size : end])
-        end -= size
-    return " ".join(reversed(parts))
+__all__ = ["bitstring_counts", "distribution", "split_registers"]
 
 
 def bitstring_counts(

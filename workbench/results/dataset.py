@@ -110,13 +110,22 @@ def build_dataset(
 
 def _attr(key: str, value: Any) -> str | int | float:
     if key in JSON_ATTRS or isinstance(value, dict | list | tuple | bool) or value is None:
-        return json.dumps(value, default=_json_default, allow_nan=True)
+        return json_text(value)
     return value
+
+
+def json_text(value: Any) -> str:
+    """A value as a JSON attribute (netCDF attributes cannot hold mappings, lists of mixed types,
+    booleans or None): numpy scalars and arrays as numbers, complex as ``[re, im]``, anything else as
+    its string."""
+    return json.dumps(value, default=_json_default, allow_nan=True)
 
 
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
     if isinstance(obj, complex):
         return [obj.real, obj.imag]
     return str(obj)

@@ -2,7 +2,7 @@
 
 A routine measures like an experimentalist: it builds ordinary schedules (IR) from the device's
 *current* calibration, exports them as one PulseQobj and runs that through
-:func:`workbench.core.run` on the device's own executor, so the jobs are ordinary runs (they can
+:func:`workbench.api.run` on the device's own executor, so the jobs are ordinary runs (they can
 be viewed, exported and rerun like any other). It reads integrated IQ (``meas_level 1``, one point
 per shot), because a device being tuned up may have no trustworthy discriminator yet, fits the
 data, and returns a :class:`CalibrationResult`: the data, the fit and its uncertainty in one
@@ -13,9 +13,7 @@ quality passed.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import json
 import logging
 import math
 import os
@@ -27,15 +25,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from workbench.devices.catalogue import Catalogue
 from workbench.devices.model import Device, PulseCalibration, Qubit
 from workbench.errors import UnsupportedError
 from workbench.executors.base import Progress
+from workbench.executors.registry import load_catalogue
+from workbench.jobs.to_qobj import schedules_to_qobj
 from workbench.pulses.shapes import calibrated, sample
+from workbench.results.dataset import json_text
 from workbench.schedule.builder import ScheduleBuilder
 from workbench.schedule.ir import Schedule
-from workbench.schedule.to_qobj import schedules_to_qobj
 from workbench.tuneup.fitting import Param, Quality
+from workbench.tuneup.updates import Update, with_updates
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -58,7 +58,7 @@ def resolve_device(device: str | Device | None,
     """The device to tune and the config file it came from (None: built-in or given as an object)."""
     if isinstance(device, Device):
         return device, str(config) if config is not None else None
-    catalogue = Catalogue.load(config)
+    catalogue = load_catalogue(config)
     return catalogue.get(device), catalogue.config_path
 
 
@@ -71,20 +71,6 @@ def pulse_qubit(device: Device, qubit: int) -> Qubit:
     except KeyError:
         known = sorted(q.index for q in device.qubits)
         raise UnsupportedError(f"device '{device.name}' has no qubit {qubit}; it has {known}") from None
-
-
-def with_updates(device: Device, updates: Sequence[Update]) -> Device:
-    """The device with the updates applied in memory (to chain routines without writing)."""
-    data = device.model_dump(mode="python")
-    for u in updates:
-        qubit = next(q for q in data["qubits"] if q["index"] == u.qubit)
-        target = qubit
-        for key in u.path[:-1]:
-            if target.get(key) is None:
-                target[key] = {}
-            target = target[key]
-        target[u.path[-1]] = copy.deepcopy(u.new)
-    return Device.model_validate(data)
 
 
 # ----------------------------------------------------------------------------------------- schedules
@@ -120,7 +106,7 @@ def run_schedules(device: Device, schedules: Sequence[Schedule], *, name: str, s
                   options: Mapping[str, Any] | None = None, progress: Progress | None = None,
                   cancel: threading.Event | None = None) -> Result:
     """Run tune-up schedules as one ordinary job (PulseQobj) through the core, reading per-shot IQ."""
-    from workbench.core import run
+    from workbench.api import run
 
     qobj = schedules_to_qobj(schedules, shots=shots, meas_level=1, meas_return="single", qobj_id=name,
                              backend_name=device.name)
@@ -175,25 +161,6 @@ class IQStats:
 
 
 # -------------------------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class Update:
-    """One calibration value a routine proposes: ``qubits[qubit].<path>`` from ``old`` to ``new``."""
-
-    qubit: int
-    path: tuple[str, ...]
-    old: Any
-    new: Any
-    stderr: float | None = None
-
-    @property
-    def key(self) -> str:
-        return f"qubits[{self.qubit}]." + ".".join(self.path)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"qubit": self.qubit, "path": ".".join(self.path), "old": self.old, "new": self.new,
-                "stderr": self.stderr}
 
 
 @dataclass(frozen=True)
@@ -261,23 +228,6 @@ class CalibrationResult:
         import html
 
         return "<pre>" + html.escape(self.summary()) + "</pre>"
-
-
-def _json(value: Any) -> str:
-    def default(obj: Any) -> Any:
-        if isinstance(obj, np.generic):
-            return obj.item()
-        if isinstance(obj, complex):
-            return [obj.real, obj.imag]
-        if isinstance(obj, np.ndarray):
-            return obj.tolist()
-        return str(obj)
-
-    return json.dumps(value, default=default)
-
-
-def _plain(value: Any) -> Any:
-    return json.loads(_json(value))
 
 
 def format_summary(routine: str, device: Device, qubit: int, lines: Sequence[str], updates: Sequence[Update],
@@ -375,15 +325,15 @@ def finish(
         "x_label": x_label,
         "signal_label": signal_label,
         "summary": summary,
-        "fits": _json(fits),
-        "quality": _json(quality.as_dict()),
-        "updates": _json([u.as_dict() for u in updates]),
-        "measured": _json({k: v.as_dict() for k, v in measured.items()}),
-        "markers": _json(list(markers)),
-        "parameters": _json(dict(parameters or {})),
-        "runs": _json([{"tuid": r.tuid, "seed": r.options.get("seed"), "shots": r.options.get("shots"),
+        "fits": json_text(fits),
+        "quality": json_text(quality.as_dict()),
+        "updates": json_text([u.as_dict() for u in updates]),
+        "measured": json_text({k: v.as_dict() for k, v in measured.items()}),
+        "markers": json_text(list(markers)),
+        "parameters": json_text(dict(parameters or {})),
+        "runs": json_text([{"tuid": r.tuid, "seed": r.options.get("seed"), "shots": r.options.get("shots"),
                         "executor": r.executor, "experiments": len(r.experiment_names)} for r in runs]),
-        "device_config": _json(device.model_dump(mode="json")),
+        "device_config": json_text(device.model_dump(mode="json")),
     }
     for name, text in (("x", x_label), ("signal", signal_label), ("signal_err", "standard error of signal"),
                        ("iq_mean", "mean integrated IQ over the shots")):
@@ -392,11 +342,6 @@ def finish(
     log.info("%s", summary)
     return CalibrationResult(routine, device, int(qubit), ds, list(updates), quality, dict(measured), list(runs),
                              config)
-
-
-def json_attr(ds: xr.Dataset, key: str, default: Any = None) -> Any:
-    raw = ds.attrs.get(key)
-    return json.loads(raw) if isinstance(raw, str) else default
 
 
 def round_sig(value: float, digits: int = 6) -> float:

@@ -47,13 +47,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench import __version__
+from workbench._version import __version__
 from workbench.devices.catalogue import CONFIG_ENV, Catalogue
 from workbench.devices.model import Device
 from workbench.errors import ConfigError, WorkbenchError
+from workbench.executors.registry import load_catalogue
+from workbench.tuneup.updates import with_updates
 
 if TYPE_CHECKING:
-    from workbench.tuneup.base import CalibrationResult, Update
+    from workbench.tuneup.base import CalibrationResult
+    from workbench.tuneup.updates import Update
 
 log = logging.getLogger("workbench.tuneup")
 
@@ -141,7 +144,7 @@ def write_back(result: CalibrationResult, config: str | os.PathLike[str] | None,
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    device = Catalogue.load(path).get(result.device.name)
+    device = load_catalogue(path).get(result.device.name)
     log.info("tune-up %s written to %s as version %d", result.routine, path, version)
     return WriteOutcome(True, False, path, diff, list(result.updates), version, final, [], device)
 
@@ -256,7 +259,6 @@ def _node(value: Any) -> Any:
 def check_edit(old_text: str, new_text: str, result: CalibrationResult, path: Path | None) -> list[str]:
     """Why the edited file must not be written (empty when it may): stale start values, a file that does
     not load, a device without exactly the new values, or any other device whose meaning changed."""
-    from workbench.tuneup.base import with_updates
 
     name = result.device.name
     try:
@@ -313,7 +315,7 @@ def _catalogue(text: str, path: Path | None) -> Catalogue:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         try:
-            return Catalogue.load(name)
+            return load_catalogue(name)
         except ConfigError as exc:  # name the real file, not the private copy
             raise ConfigError(exc.message, exc.location, str(path) if path is not None else None) from None
     finally:
@@ -376,8 +378,7 @@ def _write_history(folder: Path, result: CalibrationResult, path: Path, old_text
                    stamp: dt.datetime) -> None:
     import yaml
 
-    from workbench.results.dataset import save_dataset
-    from workbench.tuneup.base import json_attr
+    from workbench.results.dataset import json_attr, save_dataset
 
     ds = result.dataset
     record = {

@@ -24,7 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.core import Prepared, execute
+from workbench.api import execute
+from workbench.core import Prepared
 from workbench.errors import CancelledError, WorkbenchError
 from workbench.options import Secret
 from workbench.results.result import Result
@@ -57,7 +58,7 @@ class RunRecord:
     seconds: float | None = None  # duration of the run, for the status line only
     _prepared: Prepared | None = field(default=None, repr=False)
     _credentials: dict[str, Secret] | None = field(default=None, repr=False)
-    _parallel: Any = field(default=None, repr=False)  # passed to core.execute: None (serial), True, an address
+    _parallel: Any = field(default=None, repr=False)  # passed to api.execute: None (serial), True, an address
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def __reduce__(self):  # may hold credentials until it has run
@@ -108,7 +109,7 @@ class Runner:
     def submit(self, prepared: Prepared, *, credentials: Mapping[str, Any] | None = None,
                label: str | None = None, parallel: Any = None) -> RunRecord:
         """Queue a run; it starts when the runs before it have finished. ``parallel`` is
-        :func:`workbench.core.execute`'s: the run's experiments spread over Dask workers."""
+        :func:`workbench.api.execute`'s: the run's experiments spread over Dask workers."""
         if self._closing:
             raise WorkbenchError("the runner is closed")
         secrets_ = {k: v if isinstance(v, Secret) else Secret(v) for k, v in (credentials or {}).items()}

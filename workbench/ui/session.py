@@ -38,7 +38,7 @@ from workbench.errors import (
     UnsupportedError,
     WorkbenchError,
 )
-from workbench.executors.registry import describe_device, executor_class
+from workbench.executors.registry import describe_device, executor_class, load_catalogue
 from workbench.jobs import Job, load_job
 from workbench.options import COMMON_OPTIONS, OptionSpec, Secret, resolve_options
 from workbench.results.result import Result
@@ -167,7 +167,7 @@ class Session:
 
     def __init__(self, catalogue: Catalogue | None = None, *, config: str | os.PathLike[str] | None = None,
                  device: str | None = None):
-        self.catalogue = catalogue if catalogue is not None else Catalogue.load(config)
+        self.catalogue = catalogue if catalogue is not None else load_catalogue(config)
         self.observers: list[Callable[[str], None]] = []
         self._imported: dict[str, Device] = {}
         self._imported_from: dict[str, str] = {}

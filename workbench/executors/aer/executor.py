@@ -25,12 +25,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from workbench.circuits.program import CircuitProgram
+from workbench.circuits.program import CircuitProgram, split_registers
 from workbench.devices.model import Device
 from workbench.errors import CancelledError, ExecutionError, UnsupportedError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.options import OptionSpec, ResolvedOptions, Secret
-from workbench.results.counts import split_registers
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +183,7 @@ def _library_versions() -> tuple[tuple[str, str], ...]:
 class AerExecutor(QuantumExecutor):
     """Gate-level simulation of OpenQASM 2/3 circuits with qiskit-aer's AerSimulator."""
 
-    type: ClassVar[str] = "aer"
+    name: ClassVar[str] = "aer"
     title: ClassVar[str] = "Qiskit Aer circuit simulator (OpenQASM 2/3 circuits run as given)"
     kind: ClassVar[str] = "simulator"
     consumes: ClassVar[str] = "circuit"
@@ -199,7 +198,8 @@ class AerExecutor(QuantumExecutor):
                    choices=METHODS),
     )
     # how a run split over Dask workers combines the parts' executorInfo (workbench/parallel/merge.py)
-    info_merge: ClassVar[dict[str, str]] = {"seeds": "experiments", "transpiled": "experiments",
+    runs_experiment_subsets: ClassVar[bool] = True
+    info_merge: ClassVar[Mapping[str, str]] = {"seeds": "experiments", "transpiled": "experiments",
                                             "statevectorSeeds": "experiments", "statevectorOutcomes": "experiments",
                                             "aerSeconds": "sum"}
 
@@ -249,7 +249,9 @@ class AerExecutor(QuantumExecutor):
         options: ResolvedOptions,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        *,
         experiment_ids: Sequence[int] | None = None,
+        twin_data: ExecutionData | None = None,
     ) -> ExecutionData:
         """``experiment_ids``: the programs' indices in their job when this is a part of it (a parallel run's
         task); seeds follow the experiment's place in the job, so a part gives the rows the whole job would."""

@@ -23,7 +23,7 @@ import numpy as np
 
 from workbench.devices.model import Device
 from workbench.errors import CancelledError, ExecutionError, UnsupportedError, WorkbenchError
-from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
+from workbench.executors.base import ExecutionData, Progress, QuantumExecutor, TwinSimulation
 from workbench.executors.quantify import config as qconfig
 from workbench.executors.quantify.plan import MAX_BINS, Program, build_program, check_schedule
 from workbench.options import OptionSpec, ResolvedOptions, Secret
@@ -39,7 +39,7 @@ ARTIFACTS_HELP = ("q1asm/<module>_<seq>.q1asm (the Q1ASM program of each sequenc
 class QuantifyExecutor(QuantumExecutor):
     """Qblox cluster (real, or a dummy with a digital twin) through quantify-scheduler."""
 
-    type: ClassVar[str] = "quantify"
+    name: ClassVar[str] = "quantify"
     title: ClassVar[str] = "Qblox cluster through quantify-scheduler (dummy clusters run a digital twin)"
     kind: ClassVar[str] = "hardware"
     options: ClassVar[tuple[OptionSpec, ...]] = (
@@ -79,16 +79,15 @@ class QuantifyExecutor(QuantumExecutor):
             return {"connect_timeout": self.config.cluster.connect_timeout}
         return {}
 
-    def twin_job(self, schedules: Sequence[Schedule],
-                 options: ResolvedOptions) -> tuple[type[QuantumExecutor], ResolvedOptions] | None:
-        """The digital twin's simulation as a job of its own (executor class and options, on this device),
-        or None when the cluster is real or nothing is acquired.
+    def twin_simulation(self, programs: Sequence[Any], options: ResolvedOptions) -> TwinSimulation | None:
+        """The digital twin's simulation (the pulse simulator on this device, with the options
+        :func:`.twin.simulate` uses), or None when the cluster is real or nothing is acquired.
 
         A parallel run spreads this simulation, the expensive part of a dummy run, over its workers and
-        hands the per-shot IQ back to :meth:`run` as ``twin_iq``; the cluster itself (one per process, one
-        run at a time) stays in the calling process. The options are those :func:`.twin.simulate` uses.
+        hands its data back to :meth:`run` as ``twin_data``; the cluster itself (one per process, one
+        run at a time) stays in the calling process.
         """
-        if not self.config.cluster.is_dummy or not any(s.acquires for s in schedules):
+        if not self.config.cluster.is_dummy or not any(s.acquires for s in programs):
             return None
         from workbench.executors.qutip import QutipExecutor
         from workbench.options import COMMON_OPTIONS, resolve_options
@@ -98,7 +97,7 @@ class QuantifyExecutor(QuantumExecutor):
             ("twin", {"shots": int(options["shots"]), "seed": int(options["seed"]), "meas_level": 1,
                       "meas_return": "single"}),
         ])
-        return QutipExecutor, twin_options
+        return TwinSimulation(QutipExecutor, twin_options)
 
     # ------------------------------------------------------------------------------------------------- run
 
@@ -108,10 +107,12 @@ class QuantifyExecutor(QuantumExecutor):
         options: ResolvedOptions,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
-        twin_iq: np.ndarray | None = None,
+        *,
+        experiment_ids: Sequence[int] | None = None,
+        twin_data: ExecutionData | None = None,
     ) -> ExecutionData:
-        """``twin_iq``: the twin's per-shot IQ (experiment, shot, slot) when it was simulated elsewhere (see
-        :meth:`twin_job`); a dummy cluster then loads it instead of simulating again."""
+        """``twin_data``: the twin's simulation when it ran elsewhere (see :meth:`twin_simulation`); a dummy
+        cluster then loads its per-shot IQ instead of simulating again."""
         from workbench.executors.quantify import twin
         from workbench.executors.quantify.adapter import ClusterSession
         from workbench.executors.quantify.connection import ClusterLock, probe
@@ -162,8 +163,8 @@ class QuantifyExecutor(QuantumExecutor):
                 raise ExecutionError(f"cannot set up cluster '{cluster.name}': {type(exc).__name__}: {first}") from None
             timings["connect"] = time.perf_counter() - t
             expected: np.ndarray | None = None
-            if cluster.is_dummy and twin_iq is not None:
-                expected = twin_iq
+            if cluster.is_dummy and twin_data is not None:
+                expected = twin_data.iq
             elif cluster.is_dummy and any(s.acquires for s in schedules):
                 t = time.perf_counter()
                 expected = twin.simulate(self.device, schedules, shots, seed, cancel)

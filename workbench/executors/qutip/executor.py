@@ -52,7 +52,7 @@ def state_dim(qubits: int, levels: int, noise: bool) -> int:
 class QutipExecutor(QuantumExecutor):
     """Lindblad simulation of 3-level transmons in their rotating frames, measured projectively."""
 
-    type: ClassVar[str] = "qutip"
+    name: ClassVar[str] = "qutip"
     title: ClassVar[str] = "Pulse-level transmon simulator (chalmers-qubit model, exact propagators)"
     kind: ClassVar[str] = "simulator"
     options: ClassVar[tuple[OptionSpec, ...]] = (
@@ -63,9 +63,10 @@ class QutipExecutor(QuantumExecutor):
     measure_levels: ClassVar[tuple[int, ...]] = (1, 2)
     job_kinds: ClassVar[tuple[str, ...]] = ("pulse", "circuit")
     tags: ClassVar[tuple[str, ...]] = ("pulse-simulator", "lindblad")
+    runs_experiment_subsets: ClassVar[bool] = True
     batch_experiments: int = CHUNK_EXPERIMENTS  # per instance: results depend on it only in rounding (1e-15)
     # how a run split over Dask workers combines the parts' executorInfo (workbench/parallel/merge.py)
-    info_merge: ClassVar[dict[str, str]] = {"propagators": "sum", "series_steps": "sum", "steps": "sum",
+    info_merge: ClassVar[Mapping[str, str]] = {"propagators": "sum", "series_steps": "sum", "steps": "sum",
                                             "batches": "sum", "max_branches": "max", "max_substeps": "max",
                                             "representations": "union"}
 
@@ -119,7 +120,9 @@ class QutipExecutor(QuantumExecutor):
         options: ResolvedOptions,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        *,
         experiment_ids: Sequence[int] | None = None,
+        twin_data: ExecutionData | None = None,
     ) -> ExecutionData:
         """``experiment_ids`` are the schedules' indices in their job when this is a part of it (a parallel
         run's task): shots are drawn from the RNG of the experiment's place in the job, never of its place

@@ -19,7 +19,7 @@ import threading
 
 import ipywidgets as widgets
 
-from workbench.devices.catalogue import Catalogue
+from workbench.executors.registry import load_catalogue
 from workbench.ui.session import Problem, Session
 from workbench.ui.widgets._common import FigureView, error_html, note_html, styled
 
@@ -172,4 +172,4 @@ class CalibrationPanel(widgets.VBox):
             return
         self.write_button.disabled = True
         self.message.value = note_html(outcome.message)
-        self.session.reload_catalogue(Catalogue.load(self.config))
+        self.session.reload_catalogue(load_catalogue(self.config))
