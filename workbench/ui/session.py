@@ -40,6 +40,7 @@ from workbench.errors import (
 )
 from workbench.executors.registry import describe_device, executor_class, load_catalogue
 from workbench.jobs import Job, load_job
+from workbench.jobs.loader import source_kind
 from workbench.options import COMMON_OPTIONS, OptionSpec, Secret, resolve_options
 from workbench.results.result import Result
 from workbench.ui import transfer
@@ -702,8 +703,7 @@ def _job_from_source(source: JobSource, device: Device) -> Job:
         raise JobError("the job is empty: paste PulseQobj JSON or OpenQASM, load a file or choose an example",
                        None, source.origin)
     origin = source.origin
-    if not text.removeprefix("\ufeff").lstrip().startswith(("{", "[")):
-        # Not JSON: OpenQASM (the parser explains a missing header). Never a path: pasted text is text.
+    if source_kind(text, pasted=True) == "qasm":  # pasted text is never a path; the QASM parser explains
         from workbench.jobs.circuit_job import CircuitJob
 
         return CircuitJob(text, origin)
