@@ -286,7 +286,8 @@ def _options_from_csv(text: str, path: str) -> dict[str, Any]:
         raise OptionsError("a CSV options file needs a header row and a row of values", "line 2", path)
     values = rows[1]
     if len(values) != len(header):
-        raise OptionsError(f"has {len(values)} values for {len(header)} columns", "line 2", path)
+        raise OptionsError(f"has {len(values)} value{'s' if len(values) != 1 else ''} for {len(header)} columns",
+                           "line 2", path)
     names = [name.strip() for name in header]
     for i, name in enumerate(names):
         if not name:
