@@ -183,6 +183,19 @@ def test_invalid_tergite_jobs_are_refused_in_one_line_writing_nothing(entry, loc
         load_job(path)
 
 
+@pytest.mark.parametrize("args, location, words", [
+    (["--device", "qutip-2q", "--set", "levels=2"], "experiments[0]", "coupler u0 drives |11> <-> |2x>"),
+    (["--device", "qutip-1q"], "experiments[0].instructions[4].ch", "channel 'u0' does not exist"),
+    (["--device", "qblox-dummy-2q"], "experiments[0]", "the NCO reaches +-500 MHz"),
+])
+def test_errors_found_by_devices_and_executors_start_with_the_file_name(args, location, words, tmp_path, capsys):
+    path = DATA / "backend/69a9ae9/two-qubit_cz_qobj.json"
+    assert main(["run", str(path), *args, "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"error: {path}: {location}") and words in line, line
+    assert not (tmp_path / "out").exists()
+
+
 def test_lo_frequencies_of_zero_leave_the_devices_frames_and_extra_entries_are_ignored(catalogue):
     # 4dd4ac9[0]: qubit_lo_freq [0.0], meas_lo_freq [0.0], setp only; 69a9ae9 jobs: [0.0] * 5 on a 1-qubit device
     device = catalogue.get("qutip-2q")
