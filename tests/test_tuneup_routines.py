@@ -13,6 +13,7 @@ import yaml
 from workbench import run, tuneup
 from workbench.executors.registry import load_catalogue
 from workbench.readout import assignment_fidelity
+from workbench.results.dataset import json_attr
 
 BUILTIN = load_catalogue(None).get("qutip-1q")
 TRUE_PI_AMP = BUILTIN.qubit(0).drive.x.amp  # the simulator-derived calibration (docs/simulator.md)
@@ -212,7 +213,7 @@ def test_routine_datasets_are_self_describing():
     runs = result.runs
     assert len(runs) == 1 and runs[0].options["meas_level"] == 1
     assert runs[0].dataset.sizes["experiment"] == 22  # an ordinary run: exportable, viewable
-    fits = tuneup.base.json_attr(ds, "fits")
+    fits = tuneup.json_attr(ds, "fits")
     assert set(fits["x"]["parameters"]) == {"period", "A", "B"}
     fig = result.figure
     assert {t.name for t in fig.data} >= {"x", "x fit", "sx", "sx fit"}
