@@ -213,7 +213,7 @@ def test_routine_datasets_are_self_describing():
     runs = result.runs
     assert len(runs) == 1 and runs[0].options["meas_level"] == 1
     assert runs[0].dataset.sizes["experiment"] == 22  # an ordinary run: exportable, viewable
-    fits = tuneup.json_attr(ds, "fits")
+    fits = json_attr(ds, "fits")
     assert set(fits["x"]["parameters"]) == {"period", "A", "B"}
     fig = result.figure
     assert {t.name for t in fig.data} >= {"x", "x fit", "sx", "sx fit"}
