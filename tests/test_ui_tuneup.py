@@ -80,6 +80,8 @@ def test_a_tuneup_cancelled_mid_run_changes_nothing_and_a_cancelled_write_writes
     assert "version 1" in tuneup.message.plain and not tuneup.can_write
     assert session.device.qubit(0).drive.x.amp == earlier.updates[0].new  # the catalogue was reloaded
     assert "{amp: 0.39}" not in config.read_text() and len(list(history.glob("0001-*"))) == 1
+    (again,) = tuneup.write()  # the file has moved on: this measurement justified one change only
+    assert "already written" in again.text and "Not written" in tuneup.message.plain
 
 
 def test_tuneup_tasks_queue_behind_runs_in_order(lab):
@@ -97,6 +99,7 @@ def test_tuneup_tasks_queue_behind_runs_in_order(lab):
     assert started == [run.label, task.label] and run.state == task.state == DONE
     assert tuneup.result.routine == "t1" and "done" in tuneup.status.plain
     assert session.results[0] is run.result and session.results[1:] == tuple(tuneup.result.runs)
+    assert [p.text for p in tuneup.write()] == ["t1 proposes no calibration change (it measures physics)"]
 
 
 @pytest.mark.parametrize("seed", ["abc", "-1", "1.5", str(2**32)])

@@ -182,9 +182,27 @@ class Tuneup:
     @property
     def can_write(self) -> bool:
         """True when the last measurement passed, its dry run found nothing against it, and there is a file."""
-        preview = self.preview
-        return (not self.busy and self.result is not None and self.result.ok and preview is not None
-                and not preview.reasons and self.config is not None and self.written is None)
+        return not self.write_problems()
+
+    def write_problems(self) -> list[Problem]:
+        """Why Write would be refused now (empty: it may be queued)."""
+        result, preview = self.result, self.preview
+        if result is None:
+            return [Problem("run", "measure first")]
+        if self.busy:
+            return [Problem("run", f"a tune-up task is already queued or running ({self.pending.label})")]
+        if not result.updates:
+            return [Problem("run", f"{result.routine} proposes no calibration change (it measures physics)")]
+        if self.preview_problem is not None:
+            return [self.preview_problem]
+        reasons = (preview.reasons if preview is not None else []) or list(result.quality.reasons)
+        if reasons or not result.ok:
+            return [Problem("run", r) for r in reasons] or [Problem("run", f"the {result.routine} fit was rejected")]
+        if self.config is None:
+            return [Problem("run", NO_CONFIG_NOTE)]
+        if self.written is not None:
+            return [Problem("run", f"already written ({self.written.message}); measure again for another change")]
+        return []
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the queued tune-up task has finished (bounded by ``timeout``); False on timeout."""
@@ -223,15 +241,7 @@ class Tuneup:
     def write(self) -> RunRecord | list[Problem]:
         """Queue the write of the last measurement into the config file (then reload the catalogue)."""
         result, config = self.result, self.config
-        problems = []
-        if result is None:
-            problems.append(Problem("run", "measure first"))
-        elif self.busy:
-            problems.append(Problem("run", f"a tune-up task is already queued or running ({self.pending.label})"))
-        elif not self.can_write:
-            reasons = (self.preview.reasons if self.preview is not None else []) or list(result.quality.reasons)
-            problems += [Problem("run", r) for r in reasons] or [Problem("run", NO_CONFIG_NOTE if config is None
-                                                                         else "nothing to write")]
+        problems = self.write_problems()
         if problems:
             self.message = Notice("Not written:", tuple(problems))
             self._emit("state")

@@ -123,6 +123,8 @@ class CalibrationPanel(widgets.VBox):
             self.qubit.options = [(str(i), i) for i in t.qubits()]
             self.qubit.value = t.qubit
             self.routine.value = t.routine
+            self.shots.value = "" if t.shots is None else str(t.shots)
+            self.seed.value = "" if t.seed is None else str(t.seed)
         self.measure_button.disabled = bool(t.device_note)
 
     def _refresh_state(self) -> None:
