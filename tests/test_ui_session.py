@@ -509,7 +509,7 @@ def test_problem_text_matches_the_cli_error_line():
 def test_session_and_runner_import_no_widget_library():
     import subprocess
 
-    code = ("import sys, workbench.ui.session, workbench.ui.runner, workbench.ui.transfer; "
+    code = ("import sys, workbench.ui.session, workbench.ui.runner, workbench.ui.transfer, workbench.ui.tuneup; "
             "print(sorted(m for m in ('ipywidgets', 'plotly', 'anywidget') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
