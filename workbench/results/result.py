@@ -15,7 +15,7 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.results.counts import distribution
-from workbench.results.dataset import json_attr, load_dataset, save_dataset
+from workbench.results.dataset import check_result_dataset, json_attr, load_dataset, save_dataset
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -126,8 +126,7 @@ class Result:
             ds = load_dataset(file)
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot read dataset ({exc})", None, str(file)) from None
-        if not str(ds.attrs.get("schema", "")).startswith("workbench-result/"):
-            raise InputError("not a workbench result dataset (attribute 'schema' missing)", None, str(file))
+        check_result_dataset(ds, str(file))
         return cls(ds)
 
     # -- display --------------------------------------------------------------------------------
