@@ -154,8 +154,8 @@ def test_a_writer_waits_for_another_process_then_gives_up_in_one_line(tmp_path, 
         monkeypatch.setattr(writeback, "LOCK_TIMEOUT", 0.3)
         with pytest.raises(WorkbenchError) as info:
             result.write(config)
-        assert str(info.value) == (f"another workbench process is writing this config file (lock {history / '.lock'}, "
-                                   "waited 0.3 s); nothing written")
+        assert str(info.value) == ("another write-back to this config file is in progress "
+                                   f"(lock {history / '.lock'}, waited 0.3 s); nothing written")
         assert config.read_text() == "" and not tuneup.history(config)
     finally:
         _let_go(holder)
@@ -167,7 +167,7 @@ def test_the_write_back_lock_excludes_other_threads(tmp_path):
     lock = tmp_path / ".lock"
     order: list[str] = []
     with writeback._locked(lock):
-        with pytest.raises(WorkbenchError, match="another workbench process is writing"), \
+        with pytest.raises(WorkbenchError, match="another write-back to this config file is in progress"), \
                 writeback._locked(lock, timeout=0.1):
             pass
 

@@ -371,7 +371,7 @@ def _locked(lock: Path, timeout: float | None = None) -> Iterator[None]:
     try:
         file_lock.acquire(timeout=timeout, poll_interval=0.05)
     except Timeout:
-        raise WorkbenchError(f"another workbench process is writing this config file (lock {lock}, waited "
+        raise WorkbenchError(f"another write-back to this config file is in progress (lock {lock}, waited "
                              f"{timeout:g} s); nothing written") from None
     try:
         yield
