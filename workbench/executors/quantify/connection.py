@@ -104,7 +104,7 @@ class ClusterLock:
                 raise ExecutionError(f"cluster '{self.cluster}' is busy with a run of {self._holder()} "
                                      f"(lock {self.path}, waited {self.timeout:g} s)") from None
             try:
-                self.holder_path.write_text(f"pid {os.getpid()}", encoding="utf-8")
+                self._write_holder()
             except BaseException:
                 file_lock.release()
                 raise
@@ -113,6 +113,12 @@ class ClusterLock:
             raise
         self._file_lock = file_lock
         self._thread_lock = lock
+
+    def _write_holder(self) -> None:
+        """``pid N`` into the holder file; never through a link someone planted in the shared folder."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(self.holder_path, flags, 0o644), "w", encoding="utf-8") as handle:
+            handle.write(f"pid {os.getpid()}")
 
     def _holder(self) -> str:
         """Who holds the lock, as its holder wrote it (bounded, one line), or "another process"."""
