@@ -3,13 +3,13 @@
 Dimensions: ``experiment`` x ``shot`` x ``slot`` (memory slot), plus ``outcome`` (bit strings seen)
 and ``level`` (transmon levels) where present. Variables (each only when the run produced it):
 
-========================  ===============================  =====================================
-``iq``                    (experiment, shot, slot) complex  integrated IQ point per shot
-``iq_mean``               (experiment, slot) complex        shot-averaged IQ (meas_return avg)
-``memory``                (experiment, shot, slot) int8     discriminated bit per shot
-``counts``                (experiment, outcome) int64       shots per bit string (slot 0 rightmost)
-``populations``           (experiment, slot, level) float   exact level probabilities (simulators)
-========================  ===============================  =====================================
+===================  =================================  ======================================
+``iq``               (experiment, shot, slot) complex   integrated IQ point per shot
+``iq_mean``          (experiment, slot) complex         shot-averaged IQ (meas_return avg)
+``memory``           (experiment, shot, slot) int8      discriminated bit per shot
+``counts``           (experiment, outcome) int64        shots per bit string (slot 0 rightmost)
+``populations``      (experiment, slot, level) float    exact level probabilities (simulators)
+===================  =================================  ======================================
 
 Coordinates: ``experiment`` (index), ``experiment_name``, ``slot``, ``shot``, ``outcome``,
 ``slot_qubit`` (experiment, slot; -1 where nothing was acquired) and one coordinate per scalar

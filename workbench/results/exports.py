@@ -1,16 +1,16 @@
 """The output folder a colleague receives: QHAna circuit-executor files plus what reproduces the run.
 
-==============================  ============================================================
-``result-counts.json/.csv``     one entity per experiment: ``{"ID": name, "<bits>": n, ...}``
+=================================  =============================================================
+``result-counts.json/.csv``        one entity per experiment: ``{"ID": name, "<bits>": n, ...}``
 ``result-distribution.json/.csv``  the same divided by shots; each entity sums to exactly 1
 ``result-statevector.json/.csv``   where the executor has a statevector (complex literals)
-``result-trace.json``           provenance: job, device, executor, versions, timings, seed
-``execution-options.json``      every effective option; pass it back with ``--options``
-``dataset.nc``                  the full xarray Dataset (NetCDF, h5netcdf)
-``job.json`` / ``circuit.qasm`` the job exactly as given
-``device-config.yml``           the device and calibrations used (``--config`` reproduces)
-``compiled/``                   executor artefacts (e.g. Qblox Q1ASM programs)
-==============================  ============================================================
+``result-trace.json``              provenance: job, device, executor, versions, timings, seed
+``execution-options.json``         every effective option; pass it back with ``--options``
+``dataset.nc``                     the full xarray Dataset (NetCDF, h5netcdf)
+``job.json`` / ``circuit.qasm``    the job exactly as given
+``device-config.yml``              the device and calibrations used (``--config`` reproduces)
+``compiled/``                      executor artefacts (e.g. Qblox Q1ASM programs)
+=================================  =============================================================
 
 The folder is written under a temporary name beside the target and renamed into place at the
 end, so a failure never leaves a half-written folder, and an existing non-empty folder is never

@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 
 
 class Result:
+    """One run's result: counts, distributions and the output folder, all read from ``dataset``.
+
+    :func:`workbench.run` returns one; :meth:`load` (or :func:`workbench.load_result`) reads one back
+    from an output folder or a ``dataset.nc`` file, equal to the original.
+    """
+
     def __init__(self, dataset: xr.Dataset):
         self.dataset = dataset
 
