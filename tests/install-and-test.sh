@@ -16,4 +16,6 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 "$PYTHON" -m ruff check workbench tests benchmarks
+# The API reference and the guides (offline; warnings, broken cross-references included, are errors).
+"$PYTHON" -m sphinx -W --keep-going -n -q -b html docs build/docs
 "$PYTHON" -m pytest "$@"

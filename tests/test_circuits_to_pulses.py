@@ -2,8 +2,8 @@
 
 The physics checks run the compiled schedule through the PulseQobj exporter and the qutip simulator
 (``workbench.run`` on the exported job), which is also the path ``workbench compile`` + ``workbench
-run`` takes. Where the circuit job (OpenQASM loading) is available, running the circuit directly must
-give the same counts, bit for bit.
+run`` takes. Running the circuit directly (an OpenQASM circuit job) must give the same counts, bit for
+bit.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import workbench
 from workbench.circuits.program import CircuitProgram
 from workbench.circuits.to_pulses import circuit_to_schedule
 from workbench.cli.main import main
-from workbench.errors import JobError, UnsupportedError
+from workbench.errors import UnsupportedError
 from workbench.jobs import load_job
 from workbench.jobs.to_qobj import schedules_to_qobj
 from workbench.pulses.shapes import calibrated
@@ -41,19 +41,6 @@ def simulate(circuit: QuantumCircuit, device, *, shots: int = 2000, seed: int = 
 def p_one(result, slot: int = 0) -> float:
     """Exact probability of reading level 1 (no shot noise): the simulator's populations."""
     return float(result.dataset.populations.sel(slot=slot).isel(experiment=0).values[1])
-
-
-def _qasm_loads() -> bool:
-    try:
-        load_job('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nx q[0];\nmeasure q[0] -> c[0];\n')
-    except JobError as exc:
-        if "not supported yet" in str(exc):
-            return False
-        raise
-    return True
-
-
-needs_qasm = pytest.mark.skipif(not _qasm_loads(), reason="OpenQASM circuit jobs are not loadable yet")
 
 
 def bell_circuit() -> QuantumCircuit:
@@ -454,7 +441,6 @@ def _x_gate_json() -> str:
     return json.dumps(build("x-gate", load_catalogue(None).get("qutip-1q")))
 
 
-@needs_qasm
 def test_qasm_circuits_run_directly_on_pulse_devices(device_2q):
     direct = workbench.run(QASM_BELL, device="qutip-2q", shots=1000, seed=21)
     qc = qasm2.loads(QASM_BELL)
@@ -464,7 +450,6 @@ def test_qasm_circuits_run_directly_on_pulse_devices(device_2q):
     assert (counts.get("00", 0) + counts.get("11", 0)) / 1000 >= 0.9
 
 
-@needs_qasm
 def test_compile_then_run_gives_identical_counts(tmp_path, capsys):
     circuit = tmp_path / "bell.qasm"
     circuit.write_text(QASM_BELL)
@@ -482,7 +467,6 @@ def test_compile_then_run_gives_identical_counts(tmp_path, capsys):
     assert from_file == direct.counts(0)
 
 
-@needs_qasm
 def test_qasm_if_is_rejected_with_the_instruction_named(tmp_path, capsys):
     circuit = tmp_path / "feedback.qasm"
     circuit.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nh q[0];\n'

@@ -52,7 +52,7 @@ def test_trace_and_options(x_gate_run):
     for key in ("jobId", "device", "executor", "versions", "timeTaken", "seed", "warnings", "date", "shots"):
         assert key in trace
     assert trace["device"] == "qutip-1q" and trace["seed"] == 11
-    assert "qutip" in trace["versions"]
+    assert "scipy" in trace["versions"] and "qutip" not in trace["versions"]  # the libraries the run used
     options = json.loads((out / "execution-options.json").read_text())
     assert options["shots"] == 300 and options["seed"] == 11
     assert options["meas_level"] == 2 and options["meas_return"] == "single"

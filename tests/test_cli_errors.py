@@ -144,7 +144,7 @@ def test_bad_config_file_content(tmp_path, capsys):
     code = main(["--config", str(config), "run", "x-gate", "--device", "z", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2
-    assert "no executor of type 'scqt' is installed; installed executors: " in err
+    assert "no executor named 'scqt' is installed; installed executors: " in err
     assert "qutip" in err and "aer" in err
 
 

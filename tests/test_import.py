@@ -21,3 +21,12 @@ def test_lazy_attributes_resolve():
     assert callable(workbench.run)
     assert callable(workbench.load_job)
     assert workbench.Result.__name__ == "Result"
+
+
+def test_the_package_imports_without_fcntl():
+    """Windows has no fcntl: the lock users (Qblox cluster locks, config write-back) import without it."""
+    code = ("import sys; sys.modules['fcntl'] = None; import warnings; warnings.simplefilter('ignore'); "
+            "import workbench.executors.quantify.connection, workbench.tuneup.writeback, workbench.cli.main; "
+            "print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

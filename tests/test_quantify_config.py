@@ -196,7 +196,7 @@ def test_dt_must_be_whole_nanoseconds(tmp_path):
 
 
 def test_loading_qblox_devices_imports_no_instrument_library():
-    code = ("import sys, json; from workbench.executors.registry import listing as device_listing, load_catalogue; "
+    code = ("import sys, json; from workbench.executors.registry import listing, load_catalogue; "
             "c = load_catalogue(None); c.get('qblox-dummy-2q'); listing(c); "
             "print(json.dumps([m for m in ('quantify_scheduler', 'qblox_instruments', 'qcodes', 'qutip') "
             "if m in sys.modules]))")

@@ -176,6 +176,7 @@ def test_the_lock_excludes_other_processes():
         holder.wait(timeout=10)
     with ClusterLock(name, timeout=2) as lock:  # free again once the other process let go
         assert lock.held
+    assert not lock.held and not lock.holder_path.exists()  # only the (empty) lock file stays, as before
     lock_path(name).unlink()
 
 

@@ -19,9 +19,6 @@ import pytest
 import workbench
 from workbench.errors import CancelledError, ExecutionError
 
-pytest.importorskip("quantify_scheduler")
-pytest.importorskip("qblox_instruments")
-
 DEVICE = "qblox-dummy-1q"
 
 
@@ -76,16 +73,52 @@ def test_rabi_sweep_oscillates_through_the_cluster(device):
     assert trace["versions"]["quantify-scheduler"] == "0.28.1"
 
 
-@pytest.mark.slow
-def test_hardware_thresholds_agree_with_the_calibrated_discriminator(device):
-    """meas_level 2 bits are the sequencer's (rotation + threshold); the IQ read from the same bins,
-    discriminated in software with the device's discriminator, gives the same bits."""
-    from workbench.readout import discriminate
+def qblox_threshold_rule(integrated: np.ndarray, rotation_deg: float, threshold: float) -> np.ndarray:
+    """The bit a Qblox readout sequencer gives an integrated point, written from qblox-instruments' own
+    description (not from the workbench): ``thresholded_acq_rotation`` rotates the integration result's
+    phase by that many degrees (its rotation matrix is ``a11 = cos(360 - r)``, ``a12 = sin(360 - r)``),
+    and ``thresholded_acq_threshold`` is compared with the rotated path-0 value *before* it is divided
+    by the integration length; the bit is 1 at or above the threshold."""
+    a11 = math.cos(math.radians(360 - rotation_deg))
+    a12 = math.sin(math.radians(360 - rotation_deg))
+    path0 = a11 * integrated.real + a12 * integrated.imag
+    return (path0 >= threshold).astype(int)
 
+
+@pytest.mark.slow
+def test_hardware_thresholds_follow_the_compiled_sequencer_settings(device):
+    """meas_level 2 bits against the sequencer settings quantify-scheduler compiled for this run.
+
+    The rotation and threshold are read from the run's compiled sequencer settings (artifact
+    ``sequencers/module4_seq0.json``: ``thresholded_acq_rotation``, ``thresholded_acq_threshold``, the
+    integration length); the Qblox rule is applied here to the integrated IQ the cluster returned for the
+    same bins, and must give the bits the cluster returned, shot by shot. The compiled rule must also be
+    the device's discriminator: its boundary line is where the rotated value meets the threshold."""
     result = workbench.run("rabi", device=DEVICE, seed=2, shots=256)
     ds = result.dataset
+    compiled = [json.loads(text) for name, text in result.artifacts.items() if name.startswith("sequencers/")]
+    (settings,) = [c for c in compiled if c["threshold"] is not None]  # m0's sequencer; one program, no batches
+    assert settings["type"] == "QRM_RF"
+    rotation, threshold, length = (settings["threshold_rotation_deg"], settings["threshold"],
+                                   settings["integration_length_ns"])
+    assert length == device.qubit(0).readout.acquire_duration  # 1 ns samples: the whole acquisition window
+
+    integrated = ds.iq.values[..., 0] * length  # the cluster normalises by the integration length
+    expected = qblox_threshold_rule(integrated, rotation, threshold)
+    bits = ds.memory.values[..., 0]
+    assert 0.2 < bits.mean() < 0.8  # a Rabi sweep: plenty of both outcomes
+    np.testing.assert_array_equal(bits, expected)
+
     disc = device.qubit(0).readout.discriminator
-    np.testing.assert_array_equal(ds.memory.values[..., 0], discriminate(ds.iq.values[..., 0], disc))
+    (w_i, w_q), offset = disc.weights, disc.offset
+    along = np.linspace(-3, 3, 7)
+    foot = -offset / (w_i**2 + w_q**2) * complex(w_i, w_q)
+    boundary = (foot + along * complex(-w_q, w_i)) * length
+    a11, a12 = math.cos(math.radians(360 - rotation)), math.sin(math.radians(360 - rotation))
+    np.testing.assert_allclose(a11 * boundary.real + a12 * boundary.imag, threshold, rtol=1e-9)
+    centres = device.qubit(0).readout.iq_centers
+    points = np.array([complex(*centres[0]), complex(*centres[1])]) * length
+    assert qblox_threshold_rule(points, rotation, threshold).tolist() == [0, 1]
 
 
 def test_memory_slots_land_where_the_job_says(device):

@@ -406,11 +406,35 @@ def test_rejections_are_clear() -> None:
 
 def test_versions_and_lazy_imports() -> None:
     versions = QutipExecutor.versions()
-    assert {"qutip", "numpy", "scipy"} <= set(versions)
+    assert set(versions) == {"numpy", "scipy"}  # what a run uses; qutip and chalmers-qubit are references only
     code = ("import sys, workbench, workbench.executors.qutip; "
             "heavy = [m for m in ('qutip', 'scipy', 'chalmers_qubit') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_runs_never_import_qutip_or_chalmers_qubit() -> None:
+    """The executor integrates with its own numpy/scipy propagators: qutip and chalmers-qubit are test
+    references (the test extra), so no module of the package imports them and no run loads them."""
+    import ast
+    from pathlib import Path
+
+    import workbench
+
+    for path in Path(workbench.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            assert not any(n.split(".")[0] in ("qutip", "chalmers_qubit") for n in names), path
+    code = ("import sys, workbench\n"
+            "noisy = workbench.run('rabi', device='qutip-1q', shots=50, seed=1)\n"
+            "ket = workbench.run('x-gate', device='qutip-1q', shots=50, seed=1, options={'noise': False})\n"
+            "bell = workbench.run('bell', device='qutip-2q', shots=50, seed=1)\n"
+            "assert noisy.counts(-1) and ket.counts() and bell.counts()\n"
+            "print(sorted(m for m in ('qutip', 'chalmers_qubit') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", out.stdout
 
 
 def test_relaxation_between_two_measurements_is_a_joint_distribution() -> None:

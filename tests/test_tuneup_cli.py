@@ -74,14 +74,15 @@ def test_calibration_panel_measures_then_writes(tmp_path):
         panel = wb.calibration
         panel.routine.value = "rabi"
         panel.seed.value = "5"
-        panel.shots.value = 512
+        panel.shots.value = "512"
         panel.measure(wait=True)
         assert panel.result is not None and panel.result.ok
         assert "x: {amp: 0.39}" in panel.diff.value  # the dry-run diff, before anything is written
         assert config.read_text() == DRIFTED
         assert not panel.write_button.disabled
         assert len(wb.session.results) == 1  # the routine's run joined the results history
-        panel.write_button.click()
+        panel.write_button.click()  # the write goes through the run queue
+        assert wb.tuneup.wait(120)
         assert "version 1" in panel.message.value
         amp = wb.session.device.qubit(0).drive.x.amp  # the session reloaded the written file
         assert amp == panel.result.updates[0].new != 0.39
@@ -97,7 +98,7 @@ def test_calibration_panel_without_config_cannot_write():
     try:
         panel = wb.calibration
         panel.routine.value = "t1"
-        panel.shots.value = 256
+        panel.shots.value = "256"
         panel.measure(wait=True)
         assert panel.result is not None
         assert panel.write_button.disabled

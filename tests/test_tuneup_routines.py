@@ -13,6 +13,7 @@ import yaml
 from workbench import run, tuneup
 from workbench.executors.registry import load_catalogue
 from workbench.readout import assignment_fidelity
+from workbench.results.dataset import json_attr
 
 BUILTIN = load_catalogue(None).get("qutip-1q")
 TRUE_PI_AMP = BUILTIN.qubit(0).drive.x.amp  # the simulator-derived calibration (docs/simulator.md)
@@ -212,7 +213,7 @@ def test_routine_datasets_are_self_describing():
     runs = result.runs
     assert len(runs) == 1 and runs[0].options["meas_level"] == 1
     assert runs[0].dataset.sizes["experiment"] == 22  # an ordinary run: exportable, viewable
-    fits = tuneup.base.json_attr(ds, "fits")
+    fits = json_attr(ds, "fits")
     assert set(fits["x"]["parameters"]) == {"period", "A", "B"}
     fig = result.figure
     assert {t.name for t in fig.data} >= {"x", "x fit", "sx", "sx fit"}
@@ -223,23 +224,27 @@ def test_routine_datasets_are_self_describing():
 def test_calibration_panel_measures_previews_writes_and_reloads(bad_config):
     """The Workbench's tune-up panel: Measure runs Rabi off the UI thread, the diff is shown before
     anything is written, Write adds a version to the config file and the session sees the new calibration."""
+    from workbench.ui.runner import Runner
     from workbench.ui.session import Session
+    from workbench.ui.tuneup import Tuneup
     from workbench.ui.widgets.calibration import CalibrationPanel
 
     session = Session(config=bad_config)
     session.select_device("drifted")
-    panel = CalibrationPanel(session)
+    runner = Runner()
+    panel = CalibrationPanel(Tuneup(session, runner))
     before = bad_config.read_text()
     panel.routine.value = "rabi"
     panel.seed.value = "7"
-    thread = panel.measure()
-    thread.join(timeout=120)
-    assert not thread.is_alive()
+    record = panel.measure()
+    assert record.wait(120)
     assert panel.result is not None and panel.result.ok, panel.status.value
     assert "x" in panel.diff.value and not panel.write_button.disabled
     assert bad_config.read_text() == before  # measuring and previewing write nothing
     assert session.results  # the routine's runs are ordinary results
     panel.write_button.click()
+    assert runner.wait(120)
+    runner.close(timeout=120)
     assert "Not written" not in panel.message.value, panel.message.value
     assert bad_config.read_text() != before
     new_amp = session.catalogue.get("drifted").qubit(0).drive.x.amp

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import difflib
 import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from workbench import tuneup
+from workbench.errors import WorkbenchError
 from workbench.executors.registry import load_catalogue
+from workbench.tuneup import writeback
 from workbench.tuneup.base import Update
 from workbench.tuneup.writeback import edit_text
 
@@ -112,3 +119,65 @@ def test_measure_only_routines_write_nothing(tmp_path, routine):
     outcome = result.write(config)
     assert not outcome.written and "measures physics" in outcome.message
     assert config.read_text() == "" and not tuneup.history(config)
+
+
+def _hold_in_another_process(lock: Path) -> subprocess.Popen:
+    code = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from workbench.tuneup.writeback import _locked
+        with _locked(Path({str(lock)!r})):
+            print("held", flush=True)
+            sys.stdin.readline()
+    """)
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _let_go(holder: subprocess.Popen) -> None:
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+    assert holder.wait(timeout=30) == 0
+
+
+def test_a_writer_waits_for_another_process_then_gives_up_in_one_line(tmp_path, monkeypatch):
+    """The write-back lock excludes other processes; a bounded wait ends in one line and writes nothing."""
+    config = tmp_path / "lab.yml"
+    config.write_text("")
+    result = tuneup.rabi("qutip-1q", seed=3, shots=256)
+    assert result.ok
+    history = writeback.history_folder(config)
+    history.mkdir()
+    holder = _hold_in_another_process(history / ".lock")
+    try:
+        monkeypatch.setattr(writeback, "LOCK_TIMEOUT", 0.3)
+        with pytest.raises(WorkbenchError) as info:
+            result.write(config)
+        assert str(info.value) == ("another write-back to this config file is in progress "
+                                   f"(lock {history / '.lock'}, waited 0.3 s); nothing written")
+        assert config.read_text() == "" and not tuneup.history(config)
+    finally:
+        _let_go(holder)
+    outcome = result.write(config)  # free again once the other process let go
+    assert outcome.written and outcome.version == 1, outcome.message
+
+
+def test_the_write_back_lock_excludes_other_threads(tmp_path):
+    lock = tmp_path / ".lock"
+    order: list[str] = []
+    with writeback._locked(lock):
+        with pytest.raises(WorkbenchError, match="another write-back to this config file is in progress"), \
+                writeback._locked(lock, timeout=0.1):
+            pass
+
+        def second() -> None:
+            with writeback._locked(lock, timeout=10):
+                order.append("second")
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.2)
+        order.append("first done")
+    thread.join(timeout=10)
+    assert order == ["first done", "second"]

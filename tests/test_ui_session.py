@@ -381,6 +381,32 @@ def test_credentials_are_held_as_secrets_for_one_run_only(vault_catalogue, runne
             assert SECRET_TOKEN.encode() not in path.read_bytes(), path
 
 
+def test_submit_run_validates_then_checks_credentials_then_queues(vault_catalogue, runner):
+    """What the Run button calls: every refusal is a list of problems and queues nothing."""
+    session = Session(vault_catalogue, device="vault")
+    session.follow(runner)
+    session.set_example("x-gate")
+    session.set_credential("api-token", SECRET_TOKEN)
+    session.set_option("shots", "0")
+    refused = session.submit_run(runner)
+    assert [p.text for p in refused] == ["workbench form: option 'shots': must be >= 1, got 0"]
+    assert session.pending_credentials == ("api-token",)  # held for the next attempt
+    session.set_option("shots", "64")
+    session.drop_credentials()
+    missing = session.submit_run(runner)
+    assert [p.text for p in missing] == ["the executor needs credentials: api-token"]
+    assert runner.records == []
+    session.set_credential("api-token", SECRET_TOKEN)
+    record = session.submit_run(runner)
+    assert session.pending_credentials == ()  # taken by the run
+    assert record.wait(JOIN) and record.state == DONE, record.error
+    assert session.results == (record.result,) and record.result.options["shots"] == 64
+    runner.close(timeout=JOIN)
+    session.set_credential("api-token", SECRET_TOKEN)
+    closed = session.submit_run(runner)
+    assert [p.text for p in closed] == ["the runner is closed"]
+
+
 def test_changing_device_drops_pending_credentials(vault_catalogue):
     session = Session(vault_catalogue, device="vault")
     session.set_credential("api-token", SECRET_TOKEN)
@@ -483,7 +509,7 @@ def test_problem_text_matches_the_cli_error_line():
 def test_session_and_runner_import_no_widget_library():
     import subprocess
 
-    code = ("import sys, workbench.ui.session, workbench.ui.runner, workbench.ui.transfer; "
+    code = ("import sys, workbench.ui.session, workbench.ui.runner, workbench.ui.transfer, workbench.ui.tuneup; "
             "print(sorted(m for m in ('ipywidgets', 'plotly', 'anywidget') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -7,6 +7,7 @@ sleep. What a browser would draw is checked on the figure objects the views keep
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 
 import ipywidgets as widgets
@@ -19,6 +20,7 @@ from workbench.examples import rabi
 from workbench.executors.registry import load_catalogue
 from workbench.ui.app import Workbench
 from workbench.ui.runner import CANCELLED, DONE, FAILED
+from workbench.ui.session import Session
 
 JOIN = 120  # seconds: a bound on waiting for the runner, not a speed expectation
 
@@ -387,3 +389,71 @@ def test_parallel_checkbox_runs_on_dask_with_the_serial_result(make_app):
     assert parallel is not serial and "parallel" in parallel.trace
     for name in ("iq", "memory", "counts", "populations"):
         xr.testing.assert_identical(parallel.dataset[name], serial.dataset[name])
+
+
+# ------------------------------------------------------------------------------- panels over plain methods
+
+
+class _CountingSession(Session):
+    """A real Session that counts how often the Run button reached :meth:`Session.submit_run`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.submitted: list[object] = []
+
+    def submit_run(self, runner, *, parallel=None):
+        outcome = super().submit_run(runner, parallel=parallel)
+        self.submitted.append(outcome)
+        return outcome
+
+
+def test_the_run_button_is_session_submit_run(make_app, catalogue):
+    session = _CountingSession(catalogue)
+    app = make_app(session=session)
+    app.options.rows["shots"].control.value = "64"
+    app.run_panel.run_button.click()
+    assert app.wait(JOIN)
+    (record,) = session.submitted
+    assert app.runner.records == [record] and record.state == DONE
+    assert session.selected_result is record.result and record.result.options["shots"] == 64
+
+    app.job.text.value = '{"qobj_id": 1}'  # a broken job: the panel shows what the method returned
+    app.run_panel.run_button.click()
+    problems = session.submitted[-1]
+    assert isinstance(problems, list) and app.runner.records == [record]
+    assert "Run blocked" in app.run_panel.validation.value
+    assert all(html.escape(p.message) in app.run_panel.validation.value for p in problems)
+
+
+def test_tuneup_panel_refuses_a_bad_seed_with_the_run_forms_message(make_app):
+    app = make_app()
+    app.options.rows["seed"].control.value = "abc"
+    run_message = app.options.rows["seed"].feedback.value  # the run form's inline error
+    assert 'expected int, got &quot;abc&quot;' in run_message and "Run blocked" in app.run_panel.validation.value
+    app.calibration.seed.value = "abc"
+    app.calibration.measure_button.click()
+    status = app.calibration.status.value
+    assert "Measure blocked" in status and "option &#x27;seed&#x27;:</b> expected int, got &quot;abc&quot;" in status
+    assert app.runner.records == []
+    (problem,) = app.tuneup.problems()
+    assert problem.text == next(p.text for p in app.session.validate() if p.option == "seed")
+
+
+def test_tuneup_panel_cancel_button_and_the_run_queue(make_app, tmp_path):
+    config = tmp_path / "lab.yml"
+    config.write_text("devices:\n  - name: drifted\n    base: qutip-1q\n    qubits:\n      0:\n"
+                      "        drive:\n          x: {amp: 0.39}\n")
+    before = config.read_text()
+    app = make_app(config=config, device="drifted")
+    panel = app.calibration
+    panel.shots.value, panel.seed.value = "128", "4"
+    app.runner.pause()
+    record = panel.measure()
+    assert app.runner.queued == [record] and "1 queued" in app.run_panel.queue.value  # one queue for both
+    panel.cancel_button.click()
+    assert record.state == CANCELLED and "cancelled" in panel.status.value
+    assert app.run_panel.rows[record.id].bar.bar_style == "warning"
+    app.runner.resume()
+    assert panel.measure(wait=True).state == DONE
+    assert panel.figure.figure is not None and "x: {amp: 0.39}" in panel.diff.value
+    assert not panel.write_button.disabled and config.read_text() == before

@@ -72,3 +72,15 @@ def list_devices(config: str | None = None) -> list[dict[str, Any]]:
     from workbench.executors.registry import listing, load_catalogue
 
     return listing(load_catalogue(config))
+
+
+def _register_xarray_accessor() -> None:
+    """``ds.wb`` on xarray Datasets (:mod:`workbench.xarray_plugin`), only when xarray is already loaded:
+    importing the workbench must not import xarray (the plugin's entry point covers the other order)."""
+    import sys
+
+    if "xarray" in sys.modules:
+        from workbench import xarray_plugin  # noqa: F401  (registers on import)
+
+
+_register_xarray_accessor()

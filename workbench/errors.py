@@ -4,6 +4,11 @@ User-facing layers (CLI, widgets) print ``str(error)`` as a single line; anythin
 :class:`WorkbenchError` is a bug in the workbench, not in the user's input. Input errors carry the
 place they point at (a JSON path, a QASM line, a config key) so that the message alone is enough to
 fix the input.
+
+Each error also subclasses the builtin a Python user would reach for (as xarray's ``MergeError`` is a
+``ValueError``): bad input is a :class:`ValueError`, an unknown device or executor also a
+:class:`LookupError`, a failed run a :class:`RuntimeError`. Code around the API can then catch them
+without knowing the workbench's own types; ``str()`` and ``exit_code`` do not depend on it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ class WorkbenchError(Exception):
     exit_code = 1
 
 
-class InputError(WorkbenchError):
+class InputError(WorkbenchError, ValueError):
     """Something the user supplied is wrong; the CLI exits with code 2.
 
     ``location`` is where the problem is (``experiments[3].instructions[7].pulse_shape``,
@@ -48,11 +53,11 @@ class OptionsError(InputError):
     """An execution option with a wrong type or value."""
 
 
-class DeviceNotFoundError(InputError):
+class DeviceNotFoundError(InputError, LookupError):
     """The requested device is not in the catalogue."""
 
 
-class ExecutorNotFoundError(InputError):
+class ExecutorNotFoundError(InputError, LookupError):
     """No installed executor has the requested type."""
 
 
@@ -64,7 +69,7 @@ class OutputError(InputError):
     """The output folder cannot be written without destroying earlier results."""
 
 
-class ExecutionError(WorkbenchError):
+class ExecutionError(WorkbenchError, RuntimeError):
     """The executor failed while running a valid job (instrument, solver, ...)."""
 
 

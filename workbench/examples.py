@@ -312,7 +312,7 @@ def bell(device: Device, shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
 
 
 def chevron(device: Device, n_amp: int = 8, n_width: int = 6, shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
-    """A CZ chevron on the first coupled pair: |11>, then the coupler pulse with swept amplitude (0.1 to
+    """A CZ chevron on the first coupled pair: ``|11>``, then the coupler pulse with swept amplitude (0.1 to
     0.8) and flat-top width (40 to 240 samples), then both qubits measured; ``n_amp * n_width``
     experiments with metadata ``amp`` and ``width``. Big two-qubit sweeps like this are what
     ``--parallel`` is for."""

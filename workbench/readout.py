@@ -19,7 +19,7 @@ def iq_centres_at(readout: ReadoutCalibration, frequency: float | None = None) -
 
     Without a resonator (or without a frequency) these are the ``iq_centers`` as given. With one, each
     level follows its own Lorentzian transmission ``S_k(f) = 1 / (1 + 2i (f - f_k) / linewidth)``
-    around a background ``z_bg`` solved from ``c_k = G S_k(f_r) + z_bg`` for |0> and |1> (one
+    around a background ``z_bg`` solved from ``c_k = G S_k(f_r) + z_bg`` for ``|0>`` and ``|1>`` (one
     resonator, one complex gain ``G``), scaled so that the centres are exactly the ``iq_centers`` at
     the resonator's ``frequency`` ``f_r``: a device calibrated there reads as it did before the model
     had a frequency response. See :class:`workbench.devices.model.Resonator`.
@@ -69,7 +69,7 @@ def iq_points(levels: np.ndarray, readout: ReadoutCalibration, rng: np.random.Ge
     """Integrated IQ per shot for an array of transmon levels (Gaussian blobs around each centre).
 
     Levels above the highest centre given read out like the highest one (a 3-level transmon without a
-    |2> centre looks like |1>, as it does on a two-state discriminator). ``frequency`` is the readout
+    ``|2>`` centre looks like ``|1>``, as it does on a two-state discriminator). ``frequency`` is the readout
     tone's; it matters only for a readout with a ``resonator`` (see :func:`iq_centres_at`).
     """
     given = iq_centres_at(readout, frequency)
@@ -109,7 +109,7 @@ def discriminate_slots(iq: np.ndarray, slot_qubit: np.ndarray, device: Device) -
 
 
 def midpoint_discriminator(readout: ReadoutCalibration) -> Discriminator:
-    """The perpendicular bisector of the |0> and |1> centres: the ideal linear discriminator."""
+    """The perpendicular bisector of the ``|0>`` and ``|1>`` centres: the ideal linear discriminator."""
     c0 = np.array(readout.iq_centers[0], dtype=float)
     c1 = np.array(readout.iq_centers[1], dtype=float)
     w = c1 - c0
@@ -120,7 +120,7 @@ def midpoint_discriminator(readout: ReadoutCalibration) -> Discriminator:
 def assignment_fidelity(readout: ReadoutCalibration, frequency: float | None = None) -> float:
     """The readout model's best assignment fidelity ``1 - (P(1|0) + P(0|1)) / 2`` for perfectly prepared states.
 
-    With isotropic Gaussian noise ``iq_noise`` around the |0> and |1> centres a distance ``d`` apart,
+    With isotropic Gaussian noise ``iq_noise`` around the ``|0>`` and ``|1>`` centres a distance ``d`` apart,
     the best linear boundary is their perpendicular bisector and each state is misread with
     probability ``Phi(-d / (2 sigma))``, so the fidelity is ``Phi(d / (2 sigma))``. A trained
     discriminator can only approach it (state preparation adds its own errors).

@@ -68,12 +68,12 @@ class Resonator(_Model):
 
     Without it the readout has no frequency response (the IQ centres hold at any frequency), which is
     what devices written before it expect. With it, level ``k`` of the transmon pulls the resonator
-    to ``f_k`` (``frequency - dispersive_shift`` for |0>, ``frequency + dispersive_shift`` for the
+    to ``f_k`` (``frequency - dispersive_shift`` for ``|0>``, ``frequency + dispersive_shift`` for the
     excited levels) and a tone at ``f`` on ``m<i>`` is transmitted as the Lorentzian
     ``S_k(f) = 1 / (1 + 2i (f - f_k) / linewidth)``. The IQ point of level ``k`` is
     ``z_bg + (c_k - z_bg) S_k(f) / S_k(frequency)`` with ``c_k`` the ``iq_centers``: the centres are
-    the points at ``frequency``, where |0> and |1> are furthest apart, and far off resonance every
-    level reads ``z_bg``, the common background solved from the |0> and |1> centres (so that those
+    the points at ``frequency``, where ``|0>`` and ``|1>`` are furthest apart, and far off resonance every
+    level reads ``z_bg``, the common background solved from the ``|0>`` and ``|1>`` centres (so that those
     two are one resonator seen through one complex gain). See :func:`workbench.readout.iq_centres_at`.
     """
 
@@ -134,9 +134,9 @@ class Qubit(_Model):
 class Coupling(_Model):
     """A pair of qubits with a parametric coupler driven from control channel ``channel``.
 
-    The coupler's drive, in the frame at ``frequency``, exchanges |11> and |20> (``transition: "11-20"``:
+    The coupler's drive, in the frame at ``frequency``, exchanges ``|11>`` and ``|20>`` (``transition: "11-20"``:
     the first qubit of ``qubits`` is excited twice) at ``sqrt(2) * rate`` per unit amplitude; a full
-    cycle returns |11> with a sign flip: a CZ.
+    cycle returns ``|11>`` with a sign flip: a CZ.
     """
 
     qubits: tuple[int, int]
@@ -229,7 +229,7 @@ class Device(_Model):
         raise KeyError(channel)
 
     def transition_frequency(self, coupling: Coupling) -> float:
-        """Frequency of the |11> <-> |20> (or |02>) transition the coupler drives."""
+        """Frequency of the ``|11>`` <-> ``|20>`` (or ``|02>``) transition the coupler drives."""
         a, b = (self.qubit(i) for i in coupling.qubits)
         if coupling.transition == "11-02":
             a, b = b, a

@@ -3,13 +3,13 @@
 Dimensions: ``experiment`` x ``shot`` x ``slot`` (memory slot), plus ``outcome`` (bit strings seen)
 and ``level`` (transmon levels) where present. Variables (each only when the run produced it):
 
-========================  ===============================  =====================================
-``iq``                    (experiment, shot, slot) complex  integrated IQ point per shot
-``iq_mean``               (experiment, slot) complex        shot-averaged IQ (meas_return avg)
-``memory``                (experiment, shot, slot) int8     discriminated bit per shot
-``counts``                (experiment, outcome) int64       shots per bit string (slot 0 rightmost)
-``populations``           (experiment, slot, level) float   exact level probabilities (simulators)
-========================  ===============================  =====================================
+===================  =================================  ======================================
+``iq``               (experiment, shot, slot) complex   integrated IQ point per shot
+``iq_mean``          (experiment, slot) complex         shot-averaged IQ (meas_return avg)
+``memory``           (experiment, shot, slot) int8      discriminated bit per shot
+``counts``           (experiment, outcome) int64        shots per bit string (slot 0 rightmost)
+``populations``      (experiment, slot, level) float    exact level probabilities (simulators)
+===================  =================================  ======================================
 
 Coordinates: ``experiment`` (index), ``experiment_name``, ``slot``, ``shot``, ``outcome``,
 ``slot_qubit`` (experiment, slot; -1 where nothing was acquired) and one coordinate per scalar
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.errors import InputError
 from workbench.results.counts import bitstring_counts
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def build_dataset(
     attrs: dict[str, Any],
 ) -> xr.Dataset:
     """Assemble the Dataset from what an executor returned (already discriminated by the core)."""
-    import xarray as xr
+    xr = _xarray()
 
     n_exp, n_slot = data.slot_qubit.shape
     variables: dict[str, Any] = {}
@@ -139,6 +140,42 @@ def json_attr(ds: xr.Dataset, key: str, default: Any = None) -> Any:
     return json.loads(raw) if isinstance(raw, str) else raw
 
 
+def _xarray() -> Any:
+    """xarray, with its backend plugins loaded: loading them imports the workbench's own
+    (:mod:`workbench.xarray_plugin`, an entry point), which gives every Dataset the ``wb`` accessor,
+    so the Datasets built and loaded here have it too. xarray loads them once per process."""
+    import xarray as xr
+
+    xr.backends.list_engines()
+    return xr
+
+
+def check_result_dataset(ds: xr.Dataset, source: str | None = None) -> None:
+    """Refuse a Dataset that is not a workbench result (another tool's netCDF file, a tune-up Dataset)."""
+    if not str(ds.attrs.get("schema", "")).startswith("workbench-result/"):
+        raise InputError("not a workbench result dataset (attribute 'schema' missing)", None, source)
+
+
+def decoded(ds: xr.Dataset) -> xr.Dataset:
+    """A result Dataset as any netCDF engine returns it, with the workbench's types back.
+
+    h5netcdf stores complex values as a compound type of two floats, which h5netcdf reads back as
+    complex but netCDF4 (xarray's first choice for ``open_dataset``) as records ``(r, i)``; text
+    coordinates may come back as objects. The Dataset given is not changed."""
+    out = ds.copy()
+    for name, var in ds.variables.items():
+        fields = var.dtype.names
+        if fields is not None and len(fields) == 2 and fields[0] in ("r", "real") and fields[1] in ("i", "imag"):
+            values = np.asarray(var.values)
+            complex_var = var.copy(data=values[fields[0]] + 1j * values[fields[1]])
+            complex_var.encoding = {}  # the engine's compound dtype is not how it is written again
+            out[name] = complex_var
+    for name in ("experiment_name", "outcome"):
+        if name in out.coords and out[name].dtype == object:
+            out[name] = out[name].astype(str)
+    return out
+
+
 def save_dataset(ds: xr.Dataset, path: str | Path) -> None:
     """NetCDF through h5netcdf, which stores complex IQ as a valid netCDF-4 compound type
     (netCDF4-python reads it back with ``auto_complex=True``)."""
@@ -147,11 +184,8 @@ def save_dataset(ds: xr.Dataset, path: str | Path) -> None:
 
 def load_dataset(path: str | Path) -> xr.Dataset:
     """Read a saved result fully into memory (the file is closed afterwards, so it can be moved)."""
-    import xarray as xr
+    xr = _xarray()
 
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         loaded = ds.load()
-    for name in ("experiment_name", "outcome"):
-        if name in loaded.coords and loaded[name].dtype == object:
-            loaded[name] = loaded[name].astype(str)
-    return loaded
+    return decoded(loaded)

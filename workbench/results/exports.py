@@ -3,18 +3,18 @@
 The QHAna files follow :mod:`workbench.results.qhana`: one object per file for one experiment (a list
 for several), one run ``ID`` shared by every file, written with ``json.dumps`` as QHAna writes them.
 
-==============================  ============================================================
-``result-counts.json/.csv``     one entity per experiment: ``{"<bits>": n, ..., "ID": run id}``
+=================================  =============================================================
+``result-counts.json/.csv``        one entity per experiment: ``{"<bits>": n, ..., "ID": run id}``
 ``result-distribution.json/.csv``  the same divided by shots; each entity sums to exactly 1
 ``result-statevector.json/.csv``   where the executor has a statevector (complex literals)
-``result-trace.json``           provenance: job, device, executor, versions, timings, seed
-``execution-options.json``      every effective option; pass it back with ``--options``
-``tergite-result.json``         the job document Tergite's backend returns (``result.memory``)
-``dataset.nc``                  the full xarray Dataset (NetCDF, h5netcdf)
-``job.json`` / ``circuit.qasm`` the job exactly as given
-``device-config.yml``           the device and calibrations used (``--config`` reproduces)
-``compiled/``                   executor artefacts (e.g. Qblox Q1ASM programs)
-==============================  ============================================================
+``result-trace.json``              provenance: job, device, executor, versions, timings, seed
+``execution-options.json``         every effective option; pass it back with ``--options``
+``tergite-result.json``            the job document Tergite's backend returns (``result.memory``)
+``dataset.nc``                     the full xarray Dataset (NetCDF, h5netcdf)
+``job.json`` / ``circuit.qasm``    the job exactly as given
+``device-config.yml``              the device and calibrations used (``--config`` reproduces)
+``compiled/``                      executor artefacts (e.g. Qblox Q1ASM programs)
+=================================  =============================================================
 
 The folder is written under a temporary name beside the target and renamed into place at the
 end, so a failure never leaves a half-written folder, and an existing non-empty folder is never

@@ -15,13 +15,19 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.results.counts import distribution
-from workbench.results.dataset import json_attr, json_text, load_dataset, save_dataset
+from workbench.results.dataset import check_result_dataset, json_attr, json_text, load_dataset, save_dataset
 
 if TYPE_CHECKING:
     import xarray as xr
 
 
 class Result:
+    """One run's result: counts, distributions and the output folder, all read from ``dataset``.
+
+    :func:`workbench.run` returns one; :meth:`load` (or :func:`workbench.load_result`) reads one back
+    from an output folder or a ``dataset.nc`` file, equal to the original.
+    """
+
     def __init__(self, dataset: xr.Dataset):
         self.dataset = dataset
 
@@ -144,8 +150,7 @@ class Result:
             ds = load_dataset(file)
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot read dataset ({exc})", None, str(file)) from None
-        if not str(ds.attrs.get("schema", "")).startswith("workbench-result/"):
-            raise InputError("not a workbench result dataset (attribute 'schema' missing)", None, str(file))
+        check_result_dataset(ds, str(file))
         return cls(ds)
 
     # -- display --------------------------------------------------------------------------------

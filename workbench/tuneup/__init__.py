@@ -30,11 +30,14 @@ from workbench.tuneup.writeback import WriteOutcome, history, write_back
 
 
 class Routine(NamedTuple):
+    """A tune-up routine as the CLI and the calibration panel list it."""
+
     function: Callable[..., CalibrationResult]
     measures: str
     writes: str
 
 
+#: Every routine by the name ``workbench calibrate`` takes: the function, what it measures, what it writes.
 ROUTINES: dict[str, Routine] = {
     "resonator-spectroscopy": Routine(resonator_spectroscopy, "readout frequency sweep, qubit in |0> and |1>",
                                       "readout.frequency"),

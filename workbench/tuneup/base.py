@@ -140,7 +140,7 @@ class IQStats:
         """The means projected on one axis of the IQ plane, with standard errors.
 
         The axis is the principal direction of the means (the line the states' centres lie on) unless
-        given. Its sign is chosen so that experiments known to end in |0> (``ground``) sit low and
+        given. Its sign is chosen so that experiments known to end in ``|0>`` (``ground``) sit low and
         those known to end excited (``excited``) sit high, so plots read like an excited population;
         fits never depend on it (their amplitudes are signed).
         """

@@ -57,7 +57,8 @@ def discriminator(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> CalibrationResult:
-    """``shots`` shots each of |0> (nothing played) and |1> (the pi pulse); proposes ``readout.discriminator``."""
+    """``shots`` shots each of ``|0>`` (nothing played) and ``|1>`` (the pi pulse); proposes
+    ``readout.discriminator``."""
     dev, source = resolve_device(device, config)
     q = pulse_qubit(dev, qubit)
     shots = check_shots(shots)

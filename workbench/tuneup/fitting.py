@@ -38,7 +38,7 @@ class Param:
 
     @property
     def relative(self) -> float:
-        """stderr / |value|: inf for a zero value."""
+        """``stderr / |value|``: inf for a zero value."""
         return abs(self.stderr / self.value) if self.value else math.inf
 
     def as_dict(self) -> dict[str, float]:

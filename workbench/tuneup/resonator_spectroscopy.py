@@ -66,8 +66,8 @@ def resonator_spectroscopy(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> CalibrationResult:
-    """Step the readout frequency over ``span`` Hz around ``readout.frequency`` with the qubit in |0> and
-    in |1>; fit the two resonances' difference and propose ``readout.frequency`` midway between them."""
+    """Step the readout frequency over ``span`` Hz around ``readout.frequency`` with the qubit in ``|0>`` and
+    in ``|1>``; fit the two resonances' difference and propose ``readout.frequency`` midway between them."""
     dev, source = resolve_device(device, config)
     q = pulse_qubit(dev, qubit)
     shots = check_shots(shots)

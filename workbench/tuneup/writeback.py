@@ -67,6 +67,7 @@ NO_CONFIG = (f"no device config file to write to: give one with --config FILE or
 # (mapping, sequence, offset) styles tried, the usual ones first: "- name" under "devices:" at 2, 0 or 4 spaces
 _INDENTS = ((2, 4, 2), (2, 2, 0), *((m, o + d, o) for m in (2, 4, 3) for o in (0, 2, 4) for d in (2, 4)))
 _VERSION = re.compile(r"^(\d{4,})-")
+LOCK_TIMEOUT = 60.0  # s a writer waits for another one writing the same config file
 
 
 @dataclass
@@ -357,16 +358,25 @@ def _replace(path: Path, text: str, expected: str) -> None:
 
 
 @contextlib.contextmanager
-def _locked(lock: Path) -> Iterator[None]:
-    """An exclusive lock shared by every workbench process that writes this config file."""
-    import fcntl
+def _locked(lock: Path, timeout: float | None = None) -> Iterator[None]:
+    """An exclusive lock shared by every workbench writer of this config file, in any thread or process.
 
-    with open(lock, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    A writer holds it for the few file operations of one version, so waiting ``timeout`` seconds in vain
+    means a stuck writer: say so instead of hanging.
+    """
+    from filelock import FileLock, Timeout
+
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
+    file_lock = FileLock(str(lock))
+    try:
+        file_lock.acquire(timeout=timeout, poll_interval=0.05)
+    except Timeout:
+        raise WorkbenchError(f"another write-back to this config file is in progress (lock {lock}, waited "
+                             f"{timeout:g} s); nothing written") from None
+    try:
+        yield
+    finally:
+        file_lock.release()
 
 
 def _next_version(history: Path) -> int:

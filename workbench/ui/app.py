@@ -4,7 +4,7 @@
 
     from workbench import Workbench
     wb = Workbench()                 # shows itself as the cell's output
-    wb.session, wb.runner            # the plain-Python state behind it, scriptable
+    wb.session, wb.runner, wb.tuneup # the plain-Python state behind it, scriptable
 
 Widget tree (top to bottom), with the stable CSS classes browser tests select by:
 
@@ -28,7 +28,8 @@ Widget tree (top to bottom), with the stable CSS classes browser tests select by
 ``wb-export``               ``wb-export-path``, ``wb-export-zip``, ``wb-export-button``, ``wb-import-path``,
                             ``wb-import-button``, ``wb-import-upload``, ``wb-export-status``
 ``wb-calibration``          tune-up: ``wb-calibration-routine``, ``wb-calibration-qubit``, ``wb-calibration-measure``,
-                            ``wb-calibration-figure``, ``wb-calibration-diff``, ``wb-calibration-write`` (see
+                            ``wb-calibration-cancel``, ``wb-calibration-figure``, ``wb-calibration-diff``,
+                            ``wb-calibration-write`` (see
                             :mod:`workbench.ui.widgets.calibration`)
 ==========================  ==================================================================================
 
@@ -50,6 +51,7 @@ import ipywidgets as widgets
 from workbench.devices.catalogue import Catalogue
 from workbench.ui.runner import Runner
 from workbench.ui.session import Session
+from workbench.ui.tuneup import Tuneup
 from workbench.ui.widgets import (
     DevicePicker,
     ExportPanel,
@@ -98,7 +100,8 @@ class Workbench(widgets.VBox):
         self.schedule = ScheduleView(self.session)
         self.results = ResultsPanel(self.session)
         self.transfer = ExportPanel(self.session)
-        self.calibration = CalibrationPanel(self.session)
+        self.tuneup = Tuneup(self.session, self.runner)
+        self.calibration = CalibrationPanel(self.tuneup)
         top = widgets.HBox([
             widgets.VBox([_section("Device", "wb-device-heading"), self.devices],
                          layout=widgets.Layout(width="50%", padding="0 12px 0 0")),

@@ -11,6 +11,10 @@ They run on the worker thread, before :meth:`Runner.wait` returns.
 
 Credentials are handed to :meth:`Runner.submit` as :class:`~workbench.options.Secret` values, kept in
 the record only until its run ends (or is cancelled) and then dropped.
+
+Other work that uses the instrument (a tune-up routine, writing its calibration) joins the same queue
+through :meth:`Runner.submit_task`: a task is a callable ``task(progress, cancel)`` whose return value
+lands in ``record.value``, with the same progress, cancel and one-line error handling as a run.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 from workbench.api import execute
 from workbench.core import Prepared
 from workbench.errors import CancelledError, WorkbenchError
+from workbench.executors.base import Progress
 from workbench.options import Secret
 from workbench.results.result import Result
 
@@ -34,6 +39,8 @@ log = logging.getLogger("workbench.ui")
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED_STATES = (DONE, FAILED, CANCELLED)
+
+Task = Callable[[Progress, threading.Event], Any]  # runs on the worker thread; raises CancelledError when told
 
 
 def one_line_error(exc: BaseException) -> str:
@@ -46,20 +53,23 @@ def one_line_error(exc: BaseException) -> str:
 
 @dataclass(eq=False)
 class RunRecord:
-    """One submitted run: its state, progress over experiments, and its result or error."""
+    """One submitted run (or task): its state, progress over experiments, and its result or error."""
 
     id: int
     label: str
-    total: int  # experiments
+    total: int  # experiments (0 while a task does not know yet)
     state: str = QUEUED
     done: int = 0
-    result: Result | None = None
+    result: Result | None = None  # a run's Result
+    value: Any = None  # what a task returned
     error: str | None = None
     seconds: float | None = None  # duration of the run, for the status line only
     _prepared: Prepared | None = field(default=None, repr=False)
+    _task: Task | None = field(default=None, repr=False)
     _credentials: dict[str, Secret] | None = field(default=None, repr=False)
     _parallel: Any = field(default=None, repr=False)  # passed to api.execute: None (serial), True, an address
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    _settled: threading.Event = field(default_factory=threading.Event, repr=False)  # finished, observers told
 
     def __reduce__(self):  # may hold credentials until it has run
         raise TypeError("a RunRecord cannot be pickled")
@@ -72,13 +82,17 @@ class RunRecord:
     def cancel_requested(self) -> bool:
         return self._cancel.is_set()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until this record has finished and its observers were told; False on timeout."""
+        return self._settled.wait(timeout)
+
     def describe(self) -> str:
         """One line for a status display."""
         head = f"#{self.id} {self.label}"
         if self.state == QUEUED:
             return f"{head}: queued"
         if self.state == RUNNING:
-            return f"{head}: running, {self.done}/{self.total} experiments"
+            return f"{head}: running, {self.done}/{self.total} experiments" if self.total else f"{head}: running"
         if self.state == DONE:
             took = f" in {self.seconds:.1f} s" if self.seconds is not None else ""
             return f"{head}: done{took}"
@@ -116,6 +130,15 @@ class Runner:
         record = RunRecord(next(self._ids), label or f"{prepared.job.name} on {prepared.device.name}",
                            len(prepared.programs), _prepared=prepared, _credentials=secrets_ or None,
                            _parallel=parallel)
+        return self._enqueue(record)
+
+    def submit_task(self, task: Task, *, label: str, total: int = 0) -> RunRecord:
+        """Queue other work that needs the instrument (see the module doc); ``total`` experiments if known."""
+        if self._closing:
+            raise WorkbenchError("the runner is closed")
+        return self._enqueue(RunRecord(next(self._ids), label, total, _task=task))
+
+    def _enqueue(self, record: RunRecord) -> RunRecord:
         with self._condition:
             self._queue.append(record)
             self._records.append(record)
@@ -147,6 +170,7 @@ class Runner:
             self._condition.notify_all()
         if queued_cancel:
             self._notify(target, "finished")
+            target._settled.set()
             with self._condition:
                 self._condition.notify_all()
         return True
@@ -244,6 +268,7 @@ class Runner:
         record.error = error
         record._credentials = None  # dropped whatever happened
         record._prepared = None
+        record._task = None
 
     def _work(self) -> None:
         while True:
@@ -260,13 +285,14 @@ class Runner:
                 self._run(record)
                 self._notify(record, "finished")
             finally:
+                record._settled.set()
                 with self._condition:
                     self._current = None
                     self._condition.notify_all()
 
     def _run(self, record: RunRecord) -> None:
-        prepared, credentials = record._prepared, record._credentials
-        assert prepared is not None
+        prepared, credentials, task = record._prepared, record._credentials, record._task
+        assert prepared is not None or task is not None
         started = time.perf_counter()
 
         def progress(done: int, total: int) -> None:
@@ -276,8 +302,11 @@ class Runner:
         try:
             if record._cancel.is_set():
                 raise CancelledError("run cancelled")
-            result = execute(prepared, credentials=credentials, progress=progress, cancel=record._cancel,
-                             parallel=record._parallel)
+            if task is not None:
+                record.value, result = task(progress, record._cancel), None
+            else:
+                result = execute(prepared, credentials=credentials, progress=progress, cancel=record._cancel,
+                                 parallel=record._parallel)
         except CancelledError:
             self._finish(record, CANCELLED)
             log.info("run #%d cancelled", record.id)

@@ -92,6 +92,19 @@ class Problem:
         message = " ".join(str(exc).split())[:300]
         return cls(area or "run", f"internal error ({type(exc).__name__}: {message})")
 
+    @classmethod
+    def for_option(cls, name: str, message: str) -> Problem:
+        """A form field's error, located at the option (every form of the workbench words it this way)."""
+        return cls("options", message, f"option '{name}'", FORM_SOURCE, name)
+
+
+def form_value(spec: OptionSpec, raw: Any) -> Any:
+    """A value typed into a form, checked with the CLI's rules; raises :class:`OptionsError`.
+
+    The run form and the tune-up form both check their fields here, so the same entry gets the
+    same message wherever it is typed."""
+    return spec.coerce(raw, FORM_SOURCE)
+
 
 def _area_of(exc: InputError) -> str:
     if isinstance(exc, OptionsError):
@@ -369,8 +382,7 @@ class Session:
             effective, source, error = base_values.get(spec.name), base_sources.get(spec.name, "default"), None
             if raw is not None:
                 try:
-                    resolved = resolve_options(all_specs, [(FORM_SOURCE, {spec.name: raw})])
-                    effective, source = resolved.values[spec.name], "set here"
+                    effective, source = form_value(spec, raw), "set here"
                 except OptionsError as exc:
                     error = exc.message
             fields.append(OptionField(spec, raw, effective, source, error))
@@ -579,7 +591,7 @@ class Session:
             problems.append(device_problem)
         for field in self.option_fields():
             if field.error is not None:
-                problems.append(Problem("options", field.error, f"option '{field.name}'", FORM_SOURCE, field.name))
+                problems.append(Problem.for_option(field.name, field.error))
         if self._source is None:
             problems.append(Problem("job", "no job: choose an example, load a file or paste PulseQobj JSON or "
                                     "OpenQASM"))
@@ -592,6 +604,24 @@ class Session:
         except Exception as exc:  # reported, never raised: the views show one line
             if not isinstance(exc, WorkbenchError):
                 log.debug("prepare failed", exc_info=True)
+            return [Problem.from_error(exc)]
+
+    def submit_run(self, runner: Runner, *, parallel: Any = None) -> RunRecord | list[Problem]:
+        """What Run does: validate, check the credentials, queue the run on ``runner``.
+
+        Returns the queued record, or the problems that refused it (never raised: a view lists them).
+        A refused run keeps the credentials held for the next attempt; a queued one takes them along.
+        ``parallel`` is :func:`workbench.api.execute`'s.
+        """
+        outcome = self.validate()
+        if isinstance(outcome, list):
+            return outcome
+        missing = self.missing_credentials()
+        if missing:
+            return [Problem("run", f"the executor needs credentials: {', '.join(missing)}")]
+        try:
+            return runner.submit(outcome, credentials=self.take_credentials(), parallel=parallel)
+        except Exception as exc:  # a closed runner, say: still one line
             return [Problem.from_error(exc)]
 
     # -- results --------------------------------------------------------------------------------

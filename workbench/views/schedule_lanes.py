@@ -23,7 +23,7 @@ DEFAULT_MAX_POINTS = 4000  # per channel: more than a wide screen has pixels, tw
 
 @dataclass
 class Lane:
-    """One channel's drawing data; times in ns, values as played (|v| <= 1)."""
+    """One channel's drawing data; times in ns, values as played (``|v| <= 1``)."""
 
     channel: str
     t: np.ndarray

@@ -3,14 +3,15 @@
 qblox-instruments opens its SCPI connection with a long socket timeout, so an address that drops
 packets or a host that accepts and never answers would freeze a run. :func:`probe` asks the
 instrument's identity itself with a bounded timeout first. :class:`ClusterLock` serialises runs on one
-cluster: a threading lock for runs in this process and an ``fcntl`` lock on a file named after the
-cluster for runs in other processes (the OS releases it if a process dies).
+cluster: a threading lock for runs in this process and an OS file lock (``filelock``: ``flock`` on Unix,
+``msvcrt`` on Windows) on a file named after the cluster for runs in other processes (the OS releases
+it if a process dies). The holder writes its pid next to the lock file, so a run that gives up can say
+whom it waited for.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import socket
@@ -18,7 +19,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO
+
+from filelock import FileLock, Timeout
 
 from workbench.errors import ExecutionError
 
@@ -80,7 +82,8 @@ class ClusterLock:
         self.cluster = cluster
         self.timeout = timeout
         self.path = lock_path(cluster)
-        self._file: IO[str] | None = None
+        self.holder_path = self.path.with_suffix(".holder")
+        self._file_lock: FileLock | None = None
         self._thread_lock: threading.Lock | None = None
 
     def acquire(self) -> None:
@@ -92,44 +95,53 @@ class ClusterLock:
                                  f"(waited {self.timeout:g} s)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        handle.seek(0)
-                        holder = handle.read().strip() or "another process"
-                        handle.close()
-                        raise ExecutionError(f"cluster '{self.cluster}' is busy with a run of {holder} "
-                                             f"(lock {self.path}, waited {self.timeout:g} s)") from None
-                    time.sleep(_POLL)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
+            # thread_local=False: the run that acquired may be released from another thread, as the
+            # threading lock in front of it allows
+            file_lock = FileLock(str(self.path), thread_local=False)
+            try:
+                file_lock.acquire(timeout=max(deadline - time.monotonic(), 0), poll_interval=_POLL)
+            except Timeout:
+                raise ExecutionError(f"cluster '{self.cluster}' is busy with a run of {self._holder()} "
+                                     f"(lock {self.path}, waited {self.timeout:g} s)") from None
+            try:
+                self._write_holder()
+            except BaseException:
+                file_lock.release()
+                raise
         except BaseException:
             lock.release()
             raise
-        self._file = handle
+        self._file_lock = file_lock
         self._thread_lock = lock
 
+    def _write_holder(self) -> None:
+        """``pid N`` into the holder file; never through a link someone planted in the shared folder."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(self.holder_path, flags, 0o644), "w", encoding="utf-8") as handle:
+            handle.write(f"pid {os.getpid()}")
+
+    def _holder(self) -> str:
+        """Who holds the lock, as its holder wrote it (bounded, one line), or "another process"."""
+        try:
+            with open(self.holder_path, encoding="utf-8", errors="replace") as handle:
+                text = " ".join(handle.read(80).split())
+        except OSError:
+            text = ""
+        return text or "another process"
+
     def release(self) -> None:
-        if self._file is not None:
-            with contextlib.suppress(OSError):
-                self._file.seek(0)
-                self._file.truncate()
-                fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
+        if self._file_lock is not None:
+            with contextlib.suppress(OSError):  # removed while still held, so never the next holder's file
+                self.holder_path.unlink()
+            self._file_lock.release()
+            self._file_lock = None
         if self._thread_lock is not None:
             self._thread_lock.release()
             self._thread_lock = None
 
     @property
     def held(self) -> bool:
-        return self._file is not None
+        return self._file_lock is not None
 
     def __enter__(self) -> ClusterLock:
         self.acquire()

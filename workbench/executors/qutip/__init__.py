@@ -1,4 +1,4 @@
-"""Pulse-level transmon simulator (qutip / chalmers-qubit conventions)."""
+"""Pulse-level transmon simulator (qutip / chalmers-qubit conventions, its own numpy/scipy solver)."""
 
 from workbench.executors.qutip.executor import QutipExecutor
 

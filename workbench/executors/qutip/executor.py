@@ -5,6 +5,10 @@ driven by the schedule's plays with their carriers; :mod:`.compile` turns each s
 piecewise-constant steps and :mod:`.propagate` runs many experiments at once and measures them
 projectively at their acquisitions. Here we only pick the qubits to simulate, batch experiments,
 sample shots reproducibly and turn levels into IQ points with the device's readout physics.
+
+The executor is named after the conventions it follows, not after what it runs: it integrates with
+its own numpy/scipy propagators and never imports qutip or chalmers-qubit. Both are test references
+(``tests/test_qutip_physics.py``, ``benchmarks/bench_simulator.py``), installed with the ``test`` extra.
 """
 
 from __future__ import annotations
@@ -53,7 +57,8 @@ class QutipExecutor(QuantumExecutor):
     """Lindblad simulation of 3-level transmons in their rotating frames, measured projectively."""
 
     name: ClassVar[str] = "qutip"
-    title: ClassVar[str] = "Pulse-level transmon simulator (chalmers-qubit model, exact propagators)"
+    title: ClassVar[str] = ("Pulse-level transmon simulator: chalmers-qubit's model integrated by the workbench's "
+                            "own numpy/scipy propagators (qutip and chalmers-qubit are not used)")
     kind: ClassVar[str] = "simulator"
     options: ClassVar[tuple[OptionSpec, ...]] = (
         OptionSpec("noise", bool, True, "include T1/T2 decoherence (Lindblad); false: unitary evolution"),
@@ -77,8 +82,9 @@ class QutipExecutor(QuantumExecutor):
 
     @classmethod
     def versions(cls) -> dict[str, str]:
+        """The libraries a run actually uses; qutip and chalmers-qubit are never imported."""
         out = {}
-        for name in ("qutip", "numpy", "scipy", "chalmers-qubit"):
+        for name in ("numpy", "scipy"):
             try:
                 out[name] = metadata.version(name)
             except metadata.PackageNotFoundError:
@@ -143,7 +149,8 @@ class QutipExecutor(QuantumExecutor):
         iq = np.full((n_exp, shots, slots), np.nan + 1j * np.nan, dtype=complex)
         populations = np.full((n_exp, slots, levels), np.nan)
         info: dict[str, Any] = {
-            "engine": "exact piecewise-constant propagators (numpy/scipy), chalmers-qubit model",
+            "engine": "workbench propagators (numpy/scipy, exact piecewise-constant steps) of chalmers-qubit's "
+                      "SarimnerModel; qutip and chalmers-qubit not used",
             "levels": levels, "noise": noise, "propagators": 0, "series_steps": 0, "steps": 0, "max_branches": 1,
             "max_substeps": 1, "batches": 0, "representations": [],
             "rng": "experiment e draws its shots from numpy default_rng(SeedSequence([seed, e]))",

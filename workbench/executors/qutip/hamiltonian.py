@@ -146,21 +146,14 @@ def build_system(
             continue  # no |2> level: the coupler has nothing to drive
         if c.transition == "11-02":
             pa, pb = pb, pa  # pa is now the qubit excited twice
-        eleven = [0] * n
-        eleven[pa] = eleven[pb] = 1
-        target = [0] * n
-        target[pa] = 2
+        # |11><X| on the pair, times the identity on every other simulated qubit: one element per
+        # state of the spectators, |..1_a..1_b..> <- |..2_a..0_b..> (basis index: first qubit leftmost)
+        j = np.flatnonzero((occupation[pa] == 1) & (occupation[pb] == 1))
+        k = j + levels ** (n - 1 - pa) - levels ** (n - 1 - pb)
         op = np.zeros((dim, dim), dtype=complex)
-        j, k = _index(eleven, levels), _index(target, levels)
         op[j, k] = math.sqrt(2.0)
-        rotation = np.asarray(target) - np.asarray(eleven)
+        rotation = np.zeros(n, dtype=np.int64)
+        rotation[pa], rotation[pb] = 1, -1
         fa, fb = device.qubit(qubits[pa]).frequency, device.qubit(qubits[pb]).frequency
-        controls.append(Control(c.channel, op, TWO_PI * c.rate * NS, fa - fb, rotation.astype(np.int64)))
+        controls.append(Control(c.channel, op, TWO_PI * c.rate * NS, fa - fb, rotation))
     return TransmonSystem(qubits, levels, h0, occupation, tuple(controls), tuple(collapse))
-
-
-def _index(levels_per_qubit: Sequence[int], levels: int) -> int:
-    index = 0
-    for n in levels_per_qubit:
-        index = index * levels + int(n)
-    return index

@@ -1,59 +1,62 @@
 """Calibration panel: run a tune-up routine on the selected device, look at the fit, then write it.
 
-Measuring never writes: it shows the figure, the summary (values, uncertainties, the verdict) and
-the diff the config file would get. Writing is a second, explicit click, enabled only when the fit
-passed its quality rules and the workbench has a config file (``Workbench(config=...)`` or
+A view over :class:`workbench.ui.tuneup.Tuneup`, which does the work through the workbench's run
+queue. Measuring never writes: it shows the figure, the summary (values, uncertainties, the verdict)
+and the diff the config file would get. Writing is a second, explicit click, enabled only when the
+fit passed its quality rules and the workbench has a config file (``Workbench(config=...)`` or
 ``WORKBENCH_CONFIG``). After a write the catalogue is reloaded from the file, so the device picker
 and the next runs use the new calibration. The routine's runs join the results history, where they
-can be viewed and exported like any run.
-
-Routines run on a background thread (a Rabi sweep on the Qblox twin takes a few seconds), and all
+can be viewed and exported like any run. *Cancel* stops a queued or running routine (or write);
 messages go to widgets, never to stdout.
 """
 
 from __future__ import annotations
 
 import html
-import logging
-import threading
 
 import ipywidgets as widgets
 
-from workbench.executors.registry import load_catalogue
-from workbench.ui.session import Problem, Session
-from workbench.ui.widgets._common import FigureView, error_html, note_html, styled
-
-log = logging.getLogger("workbench.ui")
+from workbench.ui.runner import RunRecord
+from workbench.ui.tuneup import Notice, Tuneup
+from workbench.ui.widgets._common import FigureView, Guard, error_html, note_html, styled
 
 
 def _pre(text: str) -> str:
     return f"<pre style='font-size:12px;margin:0.3em 0;white-space:pre-wrap'>{html.escape(text)}</pre>" if text else ""
 
 
+def _notice_html(notice: Notice) -> str:
+    return error_html(notice.problems, prefix=notice.text) if notice.is_error else note_html(notice.text)
+
+
 class CalibrationPanel(widgets.VBox):
     """CSS classes: ``wb-calibration`` (this box), ``wb-calibration-routine``, ``wb-calibration-qubit``,
-    ``wb-calibration-shots``, ``wb-calibration-seed``, ``wb-calibration-measure``, ``wb-calibration-status``,
-    ``wb-calibration-figure`` (also ``wb-figure``), ``wb-calibration-summary``, ``wb-calibration-diff``,
-    ``wb-calibration-write``, ``wb-calibration-message``."""
+    ``wb-calibration-shots``, ``wb-calibration-seed``, ``wb-calibration-measure``, ``wb-calibration-cancel``,
+    ``wb-calibration-status``, ``wb-calibration-figure`` (also ``wb-figure``), ``wb-calibration-summary``,
+    ``wb-calibration-diff``, ``wb-calibration-write``, ``wb-calibration-message``."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, tuneup: Tuneup) -> None:
         from workbench.tuneup import ROUTINES
 
-        self.session = session
-        self.result = None  # the last CalibrationResult
-        self._thread: threading.Thread | None = None
+        self.tuneup = tuneup
+        self._guard = Guard()
+        self._shown = None  # the CalibrationResult on display
         self.routine = styled(widgets.Dropdown(options=[(f"{k}: {r.writes}", k) for k, r in ROUTINES.items()],
-                                               value="rabi", description="Routine",
+                                               value=tuneup.routine, description="Routine",
                                                layout=widgets.Layout(width="460px")), "wb-calibration-routine")
         self.qubit = styled(widgets.Dropdown(description="Qubit", layout=widgets.Layout(width="160px")),
                             "wb-calibration-qubit")
-        self.shots = styled(widgets.IntText(value=0, description="Shots", tooltip="0: the routine's default",
-                                            layout=widgets.Layout(width="180px")), "wb-calibration-shots")
+        self.shots = styled(widgets.Text(description="Shots", placeholder="routine default",
+                                         tooltip="shots per experiment; empty: the routine's default",
+                                         layout=widgets.Layout(width="200px")), "wb-calibration-shots")
         self.seed = styled(widgets.Text(description="Seed", placeholder="random",
                                         layout=widgets.Layout(width="180px")), "wb-calibration-seed")
         self.measure_button = styled(widgets.Button(description="Measure", icon="flask", button_style="primary",
                                                     tooltip="run the routine and fit; writes nothing"),
                                      "wb-calibration-measure")
+        self.cancel_button = styled(widgets.Button(description="Cancel", icon="stop",
+                                                   tooltip="cancel the queued or running routine or write"),
+                                    "wb-calibration-cancel")
         self.write_button = styled(widgets.Button(description="Write to config", icon="save", disabled=True,
                                                   tooltip="write the proposed calibration as a new version"),
                                    "wb-calibration-write")
@@ -64,112 +67,76 @@ class CalibrationPanel(widgets.VBox):
         self.message = styled(widgets.HTML(), "wb-calibration-message")
         super().__init__([
             widgets.HBox([self.routine, self.qubit], layout=widgets.Layout(flex_flow="row wrap")),
-            widgets.HBox([self.shots, self.seed, self.measure_button, self.write_button],
+            widgets.HBox([self.shots, self.seed, self.measure_button, self.cancel_button, self.write_button],
                          layout=widgets.Layout(flex_flow="row wrap")),
             self.status, self.figure, self.summary, self.diff, self.message,
         ])
         styled(self, "wb-calibration")
+        for name in ("routine", "qubit", "shots", "seed"):
+            getattr(self, name).observe(self._on_field(name), names="value")
         self.measure_button.on_click(lambda _: self.measure())
+        self.cancel_button.on_click(lambda _: self.tuneup.cancel())
         self.write_button.on_click(lambda _: self.write())
-        session.observers.append(self._on_session)
-        self._refresh_qubits()
+        tuneup.observers.append(self._on_tuneup)
+        self._refresh_form()
+        self._refresh_state()
 
-    # -- state ----------------------------------------------------------------------------------
     @property
-    def config(self) -> str | None:
-        return self.session.catalogue.config_path
+    def result(self):
+        """The last measurement (a :class:`~workbench.tuneup.base.CalibrationResult`), or None."""
+        return self.tuneup.result
 
-    def _refresh_qubits(self) -> None:
-        device = self.session.device
-        indices = [q.index for q in device.qubits]
-        current = self.qubit.value
-        self.qubit.options = [(str(i), i) for i in indices]
-        self.qubit.value = current if current in indices else (indices[0] if indices else None)
-        self.measure_button.disabled = not device.is_pulse_device
-        self.status.value = "" if device.is_pulse_device else note_html(
-            f"{device.name} is a gate-level device: tune-up needs a pulse device")
+    # -- widgets -> state -----------------------------------------------------------------------
+    def _on_field(self, name: str):
+        def changed(change: dict) -> None:
+            if not self._guard.active:
+                self.tuneup.set(**{name: change["new"]})
+        return changed
 
-    def _on_session(self, event: str) -> None:
-        if event == "device":
-            self._refresh_qubits()
-
-    # -- actions --------------------------------------------------------------------------------
-    def measure(self, wait: bool = False) -> threading.Thread | None:
-        """What Measure does: run the routine on a background thread (``wait``: until it is done)."""
-        if self._thread is not None and self._thread.is_alive():
-            self.status.value = note_html("a routine is already running")
+    def measure(self, wait: bool = False) -> RunRecord | None:
+        """What Measure does: the queued record (``wait``: until it has finished), or None when refused."""
+        outcome = self.tuneup.measure()
+        if isinstance(outcome, list):
             return None
-        seed_text = self.seed.value.strip()
-        try:
-            seed = int(seed_text) if seed_text else None
-        except ValueError:
-            self.status.value = error_html([f"seed must be an integer, got {seed_text!r}"])
-            return None
-        kwargs = {"qubit": self.qubit.value, "seed": seed, "config": self.config}
-        if self.shots.value:
-            kwargs["shots"] = int(self.shots.value)
-        name, device = self.routine.value, self.session.device
-        self.result = None
-        self.write_button.disabled = True
-        self.message.value = ""
-        self.status.value = note_html(f"running {name} on {device.name} ...")
-        self._thread = threading.Thread(target=self._run, args=(name, device, kwargs), daemon=True,
-                                        name="workbench-calibration")
-        self._thread.start()
         if wait:
-            self._thread.join()
-        return self._thread
+            outcome.wait()
+        return outcome
 
-    def _run(self, name: str, device: object, kwargs: dict) -> None:
-        from workbench.tuneup import ROUTINES
+    def write(self, wait: bool = False) -> RunRecord | None:
+        """What Write does: the queued record (``wait``: until it has finished), or None when refused."""
+        outcome = self.tuneup.write()
+        if isinstance(outcome, list):
+            return None
+        if wait:
+            outcome.wait()
+        return outcome
 
-        try:
-            result = ROUTINES[name].function(device, **kwargs)
-        except Exception as exc:  # one line in the panel, never a traceback
-            self.status.value = error_html([Problem.from_error(exc, "run")], prefix=f"{name} failed:")
-            return
-        self.result = result
-        for run in result.runs:
-            self.session.add_result(run)
-        self.figure.show(result.figure)
-        self.summary.value = _pre(result.summary())
-        self._preview()
-        self.status.value = note_html(f"{name} done: " + ("fit ok" if result.ok else "fit rejected, nothing to write"))
+    # -- state -> widgets -----------------------------------------------------------------------
+    def _on_tuneup(self, event: str) -> None:
+        if event == "form":
+            self._refresh_form()
+        self._refresh_state()
 
-    def _preview(self) -> None:
-        """The diff the config file would get (a dry run), and whether Write is possible."""
-        result = self.result
-        if result is None or not result.updates:
-            self.diff.value = ""
-            return
-        try:
-            outcome = result.write(self.config, dry_run=True)
-        except Exception as exc:
-            self.diff.value = error_html([Problem.from_error(exc, "device")], prefix="Cannot prepare the change:")
-            return
-        self.diff.value = _pre(outcome.diff)
-        if not result.ok or outcome.reasons:
-            self.message.value = error_html(outcome.reasons or list(result.quality.reasons), prefix="Not writable:")
-        elif self.config is None:
-            self.message.value = note_html("no config file: start Workbench(config='lab.yml') or set "
-                                           "WORKBENCH_CONFIG to write calibrations")
+    def _refresh_form(self) -> None:
+        t = self.tuneup
+        with self._guard():
+            self.qubit.options = [(str(i), i) for i in t.qubits()]
+            self.qubit.value = t.qubit
+            self.routine.value = t.routine
+            self.shots.value = "" if t.shots is None else str(t.shots)
+            self.seed.value = "" if t.seed is None else str(t.seed)
+        self.measure_button.disabled = bool(t.device_note)
+
+    def _refresh_state(self) -> None:
+        t = self.tuneup
+        self.status.value = note_html(t.device_note) if t.device_note else _notice_html(t.status)
+        self.message.value = _notice_html(t.message)
+        self.write_button.disabled = not t.can_write
+        if t.result is not self._shown:  # a new measurement: its figure, summary and diff
+            self._shown = t.result
+            self.figure.show(t.result.figure if t.result is not None else None)
+            self.summary.value = _pre(t.result.summary()) if t.result is not None else ""
+        if t.preview_problem is not None:
+            self.diff.value = error_html([t.preview_problem], prefix="Cannot prepare the change:")
         else:
-            self.write_button.disabled = False
-
-    def write(self) -> None:
-        """What Write does: a new version of the config file, then the catalogue reloaded from it."""
-        result = self.result
-        if result is None:
-            self.message.value = error_html(["measure first"])
-            return
-        try:
-            outcome = result.write(self.config)
-        except Exception as exc:
-            self.message.value = error_html([Problem.from_error(exc, "device")], prefix="Write failed:")
-            return
-        if not outcome.written:
-            self.message.value = error_html(outcome.reasons, prefix="Not written:")
-            return
-        self.write_button.disabled = True
-        self.message.value = note_html(outcome.message)
-        self.session.reload_catalogue(load_catalogue(self.config))
+            self.diff.value = _pre(t.preview.diff) if t.preview is not None else ""

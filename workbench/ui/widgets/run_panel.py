@@ -1,7 +1,8 @@
 """Run panel: validate and queue runs, follow their progress, cancel them.
 
-Run validates everything first (the core's ``prepare``, as the CLI does) and refuses with the
-problems listed when anything is wrong, so nothing reaches the executor that would fail on input.
+Run is :meth:`Session.submit_run <workbench.ui.session.Session.submit_run>`: it validates everything
+first (the core's ``prepare``, as the CLI does), checks the credentials and queues the run, or returns
+the problems, which this panel lists; nothing reaches the executor that would fail on input.
 Runs queue in order on the session's :class:`~workbench.ui.runner.Runner`; each has a progress bar
 counting its experiments. A failed run shows its one-line error here and changes nothing else:
 the results panel keeps the earlier results.
@@ -85,21 +86,16 @@ class RunPanel(widgets.VBox):
 
     # -- actions --------------------------------------------------------------------------------
     def run(self) -> RunRecord | None:
-        """What the Run button does: the queued record, or None with the reasons shown."""
+        """What the Run button does (:meth:`Session.submit_run`): the queued record, or None with the
+        reasons shown."""
         if self.before_run is not None:
             self.before_run()
-        outcome = self.session.validate()
+        outcome = self.session.submit_run(self.runner, parallel=True if self.parallel.value else None)
         if isinstance(outcome, list):
             self._blocked(outcome)
             return None
-        missing = self.session.missing_credentials()
-        if missing:
-            self._blocked([Problem("run", f"the executor needs credentials: {', '.join(missing)}")])
-            return None
-        record = self.runner.submit(outcome, credentials=self.session.take_credentials(),
-                                    parallel=True if self.parallel.value else None)
         self.validation.value = ""
-        return record
+        return outcome
 
     def _on_run(self, _: widgets.Button) -> None:
         try:
