@@ -241,7 +241,7 @@ def test_statevector_accepts_qhanas_spellings(value, expected, tmp_path):
 
 def test_bad_options_files_are_one_line_errors(tmp_path):
     for text, words in [("shots,seed\n", "header row and a row of values"), ('"a","a"\n1,2', "appears twice"),
-                        ("[1, 2]", "must hold objects"), ('"text"', "header row"), ("{", "not valid JSON"),
+                        ("[1, 2]", "must hold JSON objects"), ('"text"', "header row"), ("{", "not valid JSON"),
                         ("shots,seed\n5\n", "1 value for 2 columns")]:
         path = tmp_path / "options.csv"
         path.write_text(text)

@@ -267,7 +267,7 @@ def _options_from_json(text: str, path: str) -> dict[str, Any]:
         raise OptionsError("not valid JSON: nested too deeply", None, path) from None
     if isinstance(data, list):  # a list of entities, as QHAna's loaders read it: the first one
         if data and not isinstance(data[0], dict):
-            raise OptionsError("a JSON list of options must hold objects of name: value", "[0]", path)
+            raise OptionsError("a JSON list of options must hold JSON objects of name: value", "[0]", path)
         return dict(data[0]) if data else {}
     if not isinstance(data, dict):
         raise OptionsError("must be a JSON object of name: value (or a list of them, or CSV)", None, path)

@@ -12,7 +12,7 @@ what that channel addresses on the device:
 
 * ``d<i>``: qubit i's 0-1 frequency, or its 1-2 frequency (0-1 plus the anharmonicity) when closer;
 * ``m<i>``: qubit i's readout resonator (``readout.resonator.frequency``, else ``readout.frequency``);
-* ``u<k>``: the |11>-|X> transition the coupler drives (``Device.transition_frequency``).
+* ``u<k>``: the ``|11>``-``|X>`` transition the coupler drives (``Device.transition_frequency``).
 
 A channel whose largest distance in an experiment exceeds :data:`FAR_FRAME_HZ` gets one warning line
 for the whole job (how many experiments, how far, at which frequency).
