@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import InputError, OutputError
-from workbench.results.exports import check_output_folder
+from workbench.results.exports import check_output_folder, new_file_mode
 from workbench.results.result import Result
 
 log = logging.getLogger("workbench.ui")
@@ -76,6 +76,7 @@ def _write_zip(folder: Path, target: Path) -> None:
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(handle)
     temporary = Path(name)
+    os.chmod(temporary, new_file_mode())  # mkstemp makes the file private; give it what open() would
     try:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
