@@ -92,30 +92,52 @@ def entities_json(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def entities_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Entities in QHAna's CSV dialect: ``ID`` first, every cell quoted, CRLF line ends."""
-    columns: list[str] = ["ID"]
+    """Entities in QHAna's CSV dialect: ``ID`` first, every cell quoted, CRLF line ends.
+
+    Linear in the number of cells: a 24-qubit run has a million outcome columns, and collecting them
+    in a list (``k not in columns``) took hours. Text cells that a spreadsheet would run as a formula
+    are neutralised (:func:`csv_cell`).
+    """
+    columns: dict[str, None] = {"ID": None}
     for row in rows:
-        columns.extend(k for k in row if k not in columns)
+        columns.update(dict.fromkeys(row))
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, restval=0, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow([csv_cell(c) for c in columns])
+    for row in rows:
+        cells = [row.get(c, 0) for c in columns]
+        writer.writerow([csv_cell(v) if v.__class__ is str else v for v in cells])  # most cells are numbers
     return buffer.getvalue()
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell as written to CSV: text starting like a formula gets a leading ``'`` (shown, never run, by
+    Excel, LibreOffice and Google Sheets); numbers stay numbers. Experiment names and option values come
+    from job files written by others, and a colleague opens the CSV in a spreadsheet."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _entity_ids(result: Result) -> list[str]:
     return entity_ids(result.run_id, result.experiment_names)
 
 
-def count_entities(result: Result) -> list[dict[str, Any]]:
-    """``{"<bits>": n, ..., "ID": ...}`` per experiment: the ID last, as QHAna writes counts."""
-    return [{**counts, "ID": entity_id}
-            for entity_id, counts in zip(_entity_ids(result), result.counts_list(), strict=True)]
+def count_entities(result: Result, counts_list: list[dict[str, int]] | None = None) -> list[dict[str, Any]]:
+    """``{"<bits>": n, ..., "ID": ...}`` per experiment: the ID last, as QHAna writes counts.
+    ``counts_list``: ``result.counts_list()`` when the caller has it already."""
+    counts_list = result.counts_list() if counts_list is None else counts_list
+    return [{**counts, "ID": entity_id} for entity_id, counts in zip(_entity_ids(result), counts_list, strict=True)]
 
 
-def distribution_entities(result: Result) -> list[dict[str, Any]]:
+def distribution_entities(result: Result, counts_list: list[dict[str, int]] | None = None) -> list[dict[str, Any]]:
+    counts_list = result.counts_list() if counts_list is None else counts_list
     return [{**distribution(counts), "ID": entity_id}
-            for entity_id, counts in zip(_entity_ids(result), result.counts_list(), strict=True)]
+            for entity_id, counts in zip(_entity_ids(result), counts_list, strict=True)]
 
 
 def statevector_entities(result: Result) -> list[dict[str, Any]] | None:
@@ -241,10 +263,11 @@ def _write_text(path: Path, text: str) -> None:
 def _write_files(result: Result, folder: Path) -> None:
     result = result.with_run_id()
     if result.has_counts:
-        counts = count_entities(result)
+        counts_list = result.counts_list()
+        counts = count_entities(result, counts_list)
         _write_text(folder / "result-counts.json", entities_json(counts))
         _write_text(folder / "result-counts.csv", entities_csv(counts))
-        dist = distribution_entities(result)
+        dist = distribution_entities(result, counts_list)
         _write_text(folder / "result-distribution.json", entities_json(dist))
         _write_text(folder / "result-distribution.csv", entities_csv(dist))
     vectors = statevector_entities(result)
@@ -257,8 +280,8 @@ def _write_files(result: Result, folder: Path) -> None:
     if memory is not None:
         _write_text(folder / "tergite-result.json", json.dumps(memory))
     result.save(folder / "dataset.nc")
-    job_file = result.dataset.attrs.get("job_filename") or "job.json"
-    _write_text(folder / Path(job_file).name, _readable_job(job_file, result.dataset.attrs.get("job_source", "")))
+    job_file = job_copy_name(result.dataset.attrs.get("job_filename"))
+    _write_text(folder / job_file, _readable_job(job_file, str(result.dataset.attrs.get("job_source", ""))))
     device_config = result.device_config
     if device_config:
         import yaml
@@ -269,11 +292,41 @@ def _write_files(result: Result, folder: Path) -> None:
     if artifacts:
         compiled = folder / "compiled"
         for name, text in artifacts.items():
-            if Path(name).is_absolute() or ".." in Path(name).parts:
-                continue  # artefact names come from executors; never let one escape the folder
-            path = compiled / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_text(path, text)
+            path = _artifact_path(compiled, name)
+            if path is None or not isinstance(text, str):
+                log.warning("compiled artefact %r not written: not text under a plain relative file name", name)
+                continue
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _write_text(path, text)
+            except (FileExistsError, NotADirectoryError, IsADirectoryError):  # "a" and "a/b"
+                log.warning("compiled artefact %r not written: its name clashes with another's", name)
+
+
+#: The names the job's copy may have in an output folder, one per kind of job (``Job.source_filename``).
+JOB_COPY_NAMES = ("job.json", "circuit.qasm")
+
+
+def job_copy_name(stored: Any) -> str:
+    """The file name of the job's copy in an output folder. The Dataset's ``job_filename`` says which kind of
+    job it was, but a Dataset may come from someone else's ``dataset.nc``: a stored name never chooses the
+    file (``dataset.nc`` would overwrite the Dataset), it only picks one of :data:`JOB_COPY_NAMES`."""
+    name = str(stored or "")
+    if name in JOB_COPY_NAMES:
+        return name
+    return "circuit.qasm" if name.lower().endswith(".qasm") else "job.json"
+
+
+def _artifact_path(compiled: Path, name: Any) -> Path | None:
+    """Where a compiled artefact goes inside ``compiled``, or None for a name that could leave it or clash
+    (absolute, ``..``, empty parts, NUL, a name that is not text: artefact names of an imported Dataset
+    are someone else's)."""
+    if not isinstance(name, str) or not name or "\x00" in name or "\\" in name:
+        return None
+    parts = Path(name).parts
+    if Path(name).is_absolute() or any(p in ("", ".", "..") for p in parts) or name.endswith("/"):
+        return None
+    return compiled.joinpath(*parts)
 
 
 def write_new_text(path: str | os.PathLike[str], text: str, what: str = "file") -> Path:
