@@ -32,7 +32,7 @@ from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.executors.registry import executor_class, load_catalogue
 from workbench.jobs import Job, load_job
 from workbench.jobs.loader import source_kind
-from workbench.options import COMMON_OPTIONS, OptionSpec, ResolvedOptions, Secret, resolve_options
+from workbench.options import COMMON_OPTIONS, OptionSpec, ResolvedOptions, Secret, resolve_options, without_credentials
 from workbench.readout import discriminate_slots
 from workbench.results.dataset import build_dataset
 from workbench.results.qhana import new_run_id, output_options, qpu_type
@@ -141,7 +141,7 @@ def prepare(
         ("job file", job.option_defaults()),
         (options_source, options),
         ("flags", top),
-    ])
+    ], credentials=cls.needs_credentials)
     with about_job(job):
         programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
         probe = cls(dev)
@@ -173,6 +173,15 @@ def _postprocess(data: ExecutionData, prepared: Prepared) -> ExecutionData:
     if level == 1:
         data.memory = None
     return data
+
+
+def _shareable_device_config(dev: Device) -> dict[str, Any]:
+    """The device as the result records it: its option defaults without credentials (a config file may hold
+    a token for its executor; the result goes to colleagues)."""
+    config = dev.model_dump(mode="json")
+    if isinstance(config.get("defaults"), dict):
+        config["defaults"] = without_credentials(config["defaults"])
+    return config
 
 
 def run_secrets(prepared: Prepared, credentials: Mapping[str, Any] | None) -> dict[str, Secret]:
@@ -269,7 +278,7 @@ def build_result(
         "job_source": job.source,
         "options": output_options(opts.echo, run_id, prepared.executor.name, qpu),
         "trace": trace,
-        "device_config": dev.model_dump(mode="json"),
+        "device_config": _shareable_device_config(dev),
         "artifacts": {k: v for k, v in data.artifacts.items() if isinstance(v, str)},
     }
     ds = build_dataset(experiment_names=job.experiment_names, schedules=prepared.programs, data=data,
