@@ -147,10 +147,7 @@ class Result:
         file = p / "dataset.nc" if p.is_dir() else p
         if not file.exists():
             raise InputError("no dataset.nc found (expected an output folder or a .nc file)", None, str(p))
-        try:
-            ds = load_dataset(file)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read dataset ({exc})", None, str(file)) from None
+        ds = load_dataset(file)  # bounded, and every failure is an InputError naming the file
         check_result_dataset(ds, str(file))
         return cls(ds)
 

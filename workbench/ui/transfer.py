@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,6 +120,19 @@ def load_result_bytes(filename: str, content: bytes) -> Result:
 
 
 def _load_zip(path: Path) -> Result:
+    """The result in a zip of an output folder. Every way a zip can be broken (truncated, a bad CRC, an
+    unknown compression, encryption) is one :class:`InputError`; the dataset is bounded as any other."""
+    try:
+        return _read_zip(path)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError,
+            OSError, ValueError) as exc:
+        text = " ".join(str(exc).split())[:200]
+        raise InputError(f"cannot read the zip ({type(exc).__name__}: {text})", None, str(path)) from None
+
+
+def _read_zip(path: Path) -> Result:
     with zipfile.ZipFile(path) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         datasets = [m for m in members if Path(m.filename).name == "dataset.nc"]
