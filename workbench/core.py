@@ -16,7 +16,7 @@ import platform
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +34,7 @@ from workbench.jobs import Job, load_job
 from workbench.jobs.loader import source_kind
 from workbench.options import COMMON_OPTIONS, OptionSpec, ResolvedOptions, Secret, resolve_options, without_credentials
 from workbench.readout import discriminate_slots
-from workbench.results.dataset import build_dataset
+from workbench.results.dataset import build_dataset, unstorable
 from workbench.results.qhana import new_run_id, output_options, qpu_type
 from workbench.results.result import Result
 from workbench.schedule.detuning import far_frame_warnings
@@ -144,6 +144,7 @@ def prepare(
     ], credentials=cls.needs_credentials)
     with about_job(job):
         programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
+        _check_storable(job, programs)
         probe = cls(dev)
         probe.check(programs, resolved)
         decided = probe.effective_options(programs, resolved)
@@ -151,6 +152,26 @@ def prepare(
         resolved = resolved.with_values(decided, f"executor {cls.name}")
     warnings = () if cls.consumes == "circuit" else tuple(far_frame_warnings(programs, dev))
     return Prepared(job, dev, cls, resolved, programs, time.perf_counter() - started, warnings)
+
+
+def _check_storable(job: Job, programs: Sequence[Any]) -> None:
+    """Every text of the job the result will hold (its name and ID, experiment names, text metadata that
+    becomes a sweep coordinate) must be storable in dataset.nc: refused here, not after the run."""
+    origin = getattr(job, "origin", None)
+    for where, text in (("job name", job.name), ("qobj_id", job.job_id)):
+        why = unstorable(str(text or ""))
+        if why is not None:
+            raise JobError(f"{where} {why}", where, origin)
+    for i, name in enumerate(job.experiment_names):
+        why = unstorable(str(name))
+        if why is not None:
+            raise JobError(f"experiment name {why}", f"experiments[{i}].header.name")
+    for i, program in enumerate(programs):
+        for key, value in dict(getattr(program, "metadata", None) or {}).items():
+            for text, what in ((key, "key"), (value, "value")):
+                why = unstorable(text) if isinstance(text, str) else None
+                if why is not None:
+                    raise JobError(f"metadata {what} {why}", f"experiments[{i}].header.metadata")
 
 
 def _versions(executor: type[QuantumExecutor]) -> dict[str, str]:

@@ -109,6 +109,19 @@ def build_dataset(
     return ds
 
 
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored in a result file (netCDF text is NUL-terminated UTF-8), or None.
+
+    Checked before a run (:func:`workbench.core.prepare`): found while saving, it cost the whole run."""
+    if "\x00" in text:
+        return f"contains a NUL character (at {text.index(chr(0))})"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"contains a lone surrogate ({text[exc.start]!a} at {exc.start}), which is not text"
+    return None
+
+
 def _attr(key: str, value: Any) -> str | int | float:
     if key in JSON_ATTRS or isinstance(value, dict | list | tuple | bool) or value is None:
         return json_text(value)
