@@ -255,7 +255,11 @@ class Interpreter(Calls):
             scope.declare(name, Waveform(value.samples, value.shape, value.parameters,
                                          json.loads(label) if label else name), here)
             return
-        if name in self.memory and not self.in_defcal and kind in ("BitType", "ComplexType", "ArrayType"):
+        # Results go to registers: those a measurement or capture writes, and every bit register declared
+        # without a value outside defcals (Qiskit's classical bits, measured or not, keep their slots).
+        unset_bits = kind == "BitType" and init is None and scope.kind not in ("defcal", "gate")
+        if (name in self.memory or unset_bits) and not self.in_defcal and kind in ("BitType", "ComplexType",
+                                                                                   "ArrayType"):
             register = self._register(name, type_node, scope, here)
             scope.declare(name, register, here)
             if init is not None:
@@ -318,7 +322,11 @@ class Interpreter(Calls):
             self.block_start = before
 
     def _s_ExpressionStatement(self, node: Any, scope: Scope) -> None:
-        self.evaluate(node.expression, scope, self.where(node))
+        self.timeline.after_play = _annotation(node, "after_play") is not None
+        try:
+            self.evaluate(node.expression, scope, self.where(node))
+        finally:
+            self.timeline.after_play = False
 
     def _s_ClassicalAssignment(self, node: Any, scope: Scope) -> None:
         from openqasm3 import ast

@@ -58,6 +58,7 @@ class Timeline:
     captures: list[Capture] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _starts: list[tuple[str, float]] = field(default_factory=list)  # (channel, frequency) of frames made at t=0
+    after_play: bool = False  # set while a statement annotated @workbench.after_play runs
 
     def __post_init__(self) -> None:
         self._qubit_ports: dict[int, set[str]] = {q.index: {f"d{q.index}", f"m{q.index}", f"a{q.index}"}
@@ -104,11 +105,18 @@ class Timeline:
             samples, shape, params = samples * frame.scale, None, {}
         self._record(frame.clock, "play", frame.channel, where, samples=samples, name=name, shape=shape,
                      parameters=params, frequency=frame.frequency, phase=frame.phase)
+        frame.last_play = frame.clock
         frame.clock += waveform.duration
 
     def frame_change(self, frame: Frame, kind: str, value: float, where: str | None) -> None:
-        """``setf``/``shiftf`` (Hz) or ``setp``/``shiftp`` (rad) at the frame's time."""
+        """``setf``/``shiftf`` (Hz) or ``setp``/``shiftp`` (rad) at the frame's time, or with
+        :attr:`after_play` set, at the start of the frame's last play (after it: the play keeps the old frame)."""
         before = (frame.frequency, frame.phase)
+        t = frame.clock
+        if self.after_play:
+            if frame.last_play is None:
+                raise JobError("@workbench.after_play needs a play on the frame before it", where)
+            t = frame.last_play
         if kind == "setf":
             frame.frequency = float(value)
         elif kind == "shiftf":
@@ -118,7 +126,7 @@ class Timeline:
         else:
             frame.phase = frame.phase + float(value)
         if not frame.channel.startswith("a"):  # acquire ports have no oscillator in the IR
-            self._record(frame.clock, "frame", frame.channel, where, kind=kind, value=float(value), before=before)
+            self._record(t, "frame", frame.channel, where, change=kind, value=float(value), before=before)
 
     def delay(self, frame: Frame, samples: int, where: str | None, *, keep: bool = False) -> None:
         """Advance the frame's clock; ``keep`` also puts a delay instruction on its channel."""
@@ -190,8 +198,8 @@ class Timeline:
                 port = ports[ev.channel]
                 idle = ev.t >= port.busy_until or ev.t == port.last_start
                 if (port.frequency, port.phase) == p["before"] and idle:
-                    builder.frame(ev.t, ev.channel, p["kind"], p["value"], where=ev.where)
-                    _apply(port, p["kind"], p["value"])
+                    builder.frame(ev.t, ev.channel, p["change"], p["value"], where=ev.where)
+                    _apply(port, p["change"], p["value"])
             elif ev.kind == "delay":
                 builder.delay(ev.t, ev.channel, p["duration"], where=ev.where)
             else:

@@ -86,6 +86,7 @@ class Frame:
     clock: int
     declared_at_start: bool = False
     scale: float = 1.0  # Braket's set_scale: multiplies the waveforms the frame plays
+    last_play: int | None = None  # start of the frame's last play
 
 
 @dataclass(eq=False)
