@@ -116,12 +116,13 @@ def prepare(
         top["shots"] = shots
     if seed is not None:
         top["seed"] = seed
-    resolved = resolve_options(option_specs(cls), [
+    resolved = resolve_options(option_specs(cls) + job.job_options(), [
         (f"device {dev.name} defaults", dev.defaults),
         ("job file", job.option_defaults()),
         (options_source, options),
         ("flags", top),
     ])
+    job = job.bind(resolved.values)
     programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
     probe = cls(dev)
     probe.check(programs, resolved)

@@ -62,7 +62,7 @@ _FUNCTIONS = WAVEFORM_FUNCTIONS | PULSE_FUNCTIONS | frozenset(MATH)
 _FRAME_FUNCTIONS = {"setf": "set_frequency", "shiftf": "shift_frequency", "setp": "set_phase",
                     "shiftp": "shift_phase"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SAMPLES_PER_LINE = 6
+_LINE = 100
 
 
 def _number(x: float) -> str:
@@ -180,9 +180,17 @@ def _resamples(shape: str, parameters: Any, samples: np.ndarray) -> bool:
 
 
 def _sample_list(samples: np.ndarray) -> str:
-    values = [_complex(z) for z in np.asarray(samples, dtype=np.complex128)]
-    rows = [", ".join(values[i:i + _SAMPLES_PER_LINE]) for i in range(0, len(values), _SAMPLES_PER_LINE)]
-    return "{" + ",\n        ".join(rows) + "}" if len(rows) > 1 else "{" + rows[0] + "}"
+    """``{0.1, 0.2 + 0.05im, ...}``, wrapped to lines of about 100 characters."""
+    rows: list[str] = []
+    row = ""
+    for z in np.asarray(samples, dtype=np.complex128):
+        value = _complex(z)
+        if row and len(row) + len(value) > _LINE:
+            rows.append(row.rstrip())
+            row = ""
+        row += value + ", "
+    rows.append(row.rstrip().rstrip(","))
+    return "{" + ",\n        ".join(r.rstrip(",") for r in rows) + "}"
 
 
 def _registers(schedule: Schedule, taken: set[str]) -> tuple[list[tuple[str, int]], dict[int, tuple[str, int]]]:

@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from workbench.errors import JobError, UnsupportedError
 from workbench.jobs.openpulse import expressions as ex
 from workbench.jobs.openpulse.analysis import base_name, walk, where
@@ -252,8 +254,9 @@ class Interpreter(Calls):
             if not isinstance(value, Waveform):
                 raise JobError(f"waveform '{name}' needs a waveform value", here)
             label = _annotation(node, "name")
-            scope.declare(name, Waveform(value.samples, value.shape, value.parameters,
-                                         json.loads(label) if label else name), here)
+            shape, parameters = _shape_annotation(node, value, here, self.timeline.warnings)
+            scope.declare(name, Waveform(value.samples, shape, parameters,
+                                         _json_text(label, "@workbench.name", here) if label else name), here)
             return
         # Results go to registers: those a measurement or capture writes, and every bit register declared
         # without a value outside defcals (Qiskit's classical bits, measured or not, keep their slots).
@@ -718,6 +721,35 @@ def _annotation(node: Any, key: str) -> str | None:
         if head == f"workbench.{key}":
             return rest.strip() or ""
     return None
+
+
+def _json_text(text: str, what: str, here: str | None) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JobError(f"{what}: not valid JSON ({exc.msg})", here) from None
+
+
+def _shape_annotation(node: Any, value: Waveform, here: str | None, warnings: list[str]) -> tuple[Any, Any]:
+    """``@workbench.shape {"shape": ..., "parameters": ...}`` names the parametric shape of explicit samples,
+    kept only when sampling it gives exactly those samples."""
+    from workbench.pulses.shapes import sample
+
+    text = _annotation(node, "shape")
+    if text is None:
+        return value.shape, value.parameters
+    data = _json_text(text, "@workbench.shape", here)
+    if not isinstance(data, dict) or not isinstance(data.get("shape"), str) or not isinstance(
+            data.get("parameters"), dict):
+        raise JobError('@workbench.shape takes {"shape": name, "parameters": {...}}', here)
+    try:
+        again = sample(data["shape"], data["parameters"])
+    except JobError as exc:
+        raise JobError(f"@workbench.shape: {exc}", here) from None
+    if again.shape != value.samples.shape or not np.array_equal(again, value.samples):
+        warnings.append(f"{here}: @workbench.shape ignored: the {data['shape']} shape does not give these samples")
+        return value.shape, value.parameters
+    return data["shape"], data["parameters"]
 
 
 def _count(value: Any, what: str) -> int:

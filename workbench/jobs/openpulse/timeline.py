@@ -130,7 +130,7 @@ class Timeline:
 
     def delay(self, frame: Frame, samples: int, where: str | None, *, keep: bool = False) -> None:
         """Advance the frame's clock; ``keep`` also puts a delay instruction on its channel."""
-        if keep and samples > 0:
+        if keep:
             self._record(frame.clock, "delay", frame.channel, where, duration=samples)
         frame.clock += samples
 
