@@ -6,8 +6,8 @@ uses the same calibrations): ``x``/``sx`` play ``drive.x``/``drive.sx`` on the q
 follows), ``cz`` plays the coupling's ``cz`` pulse on its coupler frame. ``measure`` plays the readout
 pulse on ``q<i>_measure`` and captures on ``q<i>_acquire`` after ``acquire_delay``. Any other standard
 gate (``h``, ``cx``, ``rx``, ``U``...) is decomposed by Qiskit into those native gates on the same
-physical qubits. Each gate first aligns the frames of its qubits, so gates on one qubit follow
-each other as in a circuit.
+physical qubits. A gate aligns the frames of its qubits when it starts and when it ends, so gates on
+one qubit follow each other as in a circuit.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class DeviceGates:
         self.frame = frame  # predefined frame by name (the program may have redeclared it)
 
     def gate(self, name: str, params: list[Any], qubits: list[int], where: str | None) -> None:
-        if name in ("id", "i", "gphase") or (name == "U" and not qubits):
+        if name in ("id", "i", "gphase"):
             self.timeline.align(self.timeline.frames_of(qubits))
             return
         if name in NATIVE and (name != "rz" or len(params) == 1):
@@ -101,7 +101,15 @@ class DeviceGates:
         width = 2 if name == "cz" else 1
         if len(qubits) != width:
             raise UnsupportedError(f"gate '{name}' acts on {width} qubit(s), got {len(qubits)}", where)
-        tl.align(tl.frames_of(qubits))
+        frames = tl.frames_of(qubits)
+        tl.align(frames)
+        try:
+            self._play_native(name, angle, qubits, where)
+        finally:
+            tl.align(frames)  # the gate occupies its qubits until it ends (a cz too, played on the coupler)
+
+    def _play_native(self, name: str, angle: Any, qubits: list[int], where: str | None) -> None:
+        tl = self.timeline
         if name == "rz":
             tl.frame_change(self.frame(f"q{qubits[0]}_drive"), "shiftp", -self._real(angle, name, where), where)
         elif name in ("x", "sx"):
@@ -123,8 +131,11 @@ class DeviceGates:
         """The device's readout: pulse on ``q<i>_measure``, capture on ``q<i>_acquire`` after ``acquire_delay``."""
         tl = self.timeline
         readout = self.device.qubit(qubit).readout
-        tl.align(tl.frames_of([qubit]))
+        frames = tl.frames_of([qubit])
+        tl.align(frames)
         tl.play(self.frame(f"q{qubit}_measure"), _pulse(readout.pulse, "measure"), "measure", where)
         acquire = self.frame(f"q{qubit}_acquire")
         tl.delay(acquire, readout.acquire_delay, where)
-        return tl.capture(acquire, readout.acquire_duration, where)
+        token = tl.capture(acquire, readout.acquire_duration, where)
+        tl.align(frames)
+        return token

@@ -10,10 +10,11 @@ Timing, in the specification's words plus what it leaves open:
 
 * every frame has its own clock; ``cal`` blocks create frames at time 0, a ``defcal`` at its start;
 * ``barrier`` on frames aligns them; on qubits (or with no operands) it aligns the frames of those
-  qubits (of all qubits); a qubit's frames are those on its ports ``d<i>``, ``m<i>``, ``a<i>`` and the
-  ``u<k>`` of its couplings;
-* a ``defcal`` (and a gate without one) starts by aligning its qubits' frames and the frames its
-  body names, so gates on a qubit follow each other as in a circuit;
+  qubits (of all frames);
+* a ``defcal`` (and a gate without one) aligns its qubits' frames and the frames its body names when
+  it starts (the specification's implicit barrier) and when it ends, so gates on a qubit follow each
+  other as in a circuit; a qubit's frames are those on its ports ``d<i>``, ``m<i>``, ``a<i>``, plus
+  the ``u<k>`` of couplings between the qubits of a two-qubit gate;
 * ``delay`` on frames only moves their clocks (annotate it ``@workbench.delay`` to keep a delay
   instruction in the schedule); ``delay`` on qubits aligns the qubit's frames, puts a delay
   instruction on ``d<i>`` (as circuits do) and moves them all;
@@ -599,6 +600,7 @@ class Interpreter(Calls):
         finally:
             self.block_start, self.in_defcal = saved
             self.context.pop()
+            self.timeline.align(frames)  # the defcal occupies its qubits and frames until it ends
         return None
 
     def _run_gate_def(self, node: Any, args: list[Any], qubits: list[int], here: str | None) -> None:

@@ -63,9 +63,7 @@ class Timeline:
     def __post_init__(self) -> None:
         self._qubit_ports: dict[int, set[str]] = {q.index: {f"d{q.index}", f"m{q.index}", f"a{q.index}"}
                                                    for q in self.device.qubits}
-        for c in self.device.couplings:
-            for q in c.qubits:
-                self._qubit_ports[q].add(c.channel)
+        self._couplers = {c.channel: set(c.qubits) for c in self.device.couplings}
 
     # ------------------------------------------------------------------------------------- frames
     def new_frame(self, name: str, channel: str, frequency: float, phase: float, clock: int,
@@ -77,9 +75,11 @@ class Timeline:
         return frame
 
     def frames_of(self, qubits: list[int]) -> list[Frame]:
+        """The frames on the qubits' ports: ``d``, ``m``, ``a`` of each, and ``u`` of couplings among them."""
         ports: set[str] = set()
         for q in qubits:
             ports |= self._qubit_ports.get(q, set())
+        ports |= {channel for channel, pair in self._couplers.items() if pair <= set(qubits)}
         return [f for f in self.frames if f.channel in ports]
 
     @staticmethod
