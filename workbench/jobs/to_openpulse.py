@@ -97,16 +97,27 @@ class _Waveforms:
 
     def __init__(self, taken: set[str]):
         self.taken = set(taken)
-        self.by_key: dict[Any, str] = {}
-        self.declarations: list[str] = []
+        self.by_key: dict[Any, tuple[str, list[str]]] = {}  # key -> (variable, declaration lines)
+        self.users: dict[Any, set[int]] = defaultdict(set)  # key -> experiments that play it
         self.functions: set[str] = set()
 
-    def name_of(self, play: Play) -> str:
+    def name_of(self, play: Play, experiment: int) -> str:
         params = _plain(play.parameters)
         key = (play.name, play.shape, params, np.ascontiguousarray(play.samples, dtype=np.complex128).tobytes())
         if key not in self.by_key:
             self.by_key[key] = self._declare(play)
-        return self.by_key[key]
+        self.users[key].add(experiment)
+        return self.by_key[key][0]
+
+    def declarations(self, experiment: int | None) -> list[str]:
+        """Waveforms of one experiment only (``experiment``), or those several share (None): an experiment's
+        own waveforms are declared in its own block, so reading one experiment samples only what it plays."""
+        out: list[str] = []
+        for key, (_ident, lines) in self.by_key.items():
+            users = self.users[key]
+            if (experiment is None and len(users) > 1) or users == {experiment}:
+                out += lines
+        return out
 
     def _identifier(self, name: str, channel: str) -> str:
         """The play's name if it is a free identifier, else ``<name>_<channel>``, else numbered."""
@@ -122,7 +133,7 @@ class _Waveforms:
         self.taken.add(ident)
         return ident
 
-    def _declare(self, play: Play) -> str:
+    def _declare(self, play: Play) -> tuple[str, list[str]]:
         ident = self._identifier(play.name, play.channel)
         lines = [] if ident == play.name else [f"@workbench.name {json.dumps(play.name)}"]
         expression = self._function(play)
@@ -132,8 +143,7 @@ class _Waveforms:
                 lines.append(f"@workbench.shape {json.dumps(shape, separators=(',', ':'))}")
             expression = _sample_list(play.samples)
         lines.append(f"waveform {ident} = {expression};")
-        self.declarations.extend(lines)
-        return ident
+        return ident, lines
 
     def _function(self, play: Play) -> str | None:
         """``drag(amp, 48dt, 12.0dt, beta)`` if the reader makes exactly this play from it, else None."""
@@ -256,7 +266,7 @@ def _before_play(schedule: Schedule) -> list[bool]:
     return before
 
 
-def _body(schedule: Schedule, waves: _Waveforms, slots: dict[int, tuple[str, int]]) -> list[str]:
+def _body(schedule: Schedule, experiment: int, waves: _Waveforms, slots: dict[int, tuple[str, int]]) -> list[str]:
     """The schedule's instructions in time order, each on its frame's clock."""
     order = {"frame-before": 0, "play": 1, "frame-after": 2, "delay": 3, "acquire": 4}
     events: list[tuple[int, int, int, str, Any]] = []
@@ -283,7 +293,7 @@ def _body(schedule: Schedule, waves: _Waveforms, slots: dict[int, tuple[str, int
         if kind == "frame":
             lines.append(f"{_FRAME_FUNCTIONS[item.kind]}({frame}, {_number(item.value)});")
         elif kind == "play":
-            lines.append(f"play({frame}, {waves.name_of(item)});")
+            lines.append(f"play({frame}, {waves.name_of(item, experiment)});")
             clocks[frame] += item.duration
         elif kind == "delay":
             lines += ["@workbench.delay", f"delay[{item.duration}dt] {frame};"]
@@ -333,13 +343,11 @@ def schedules_to_openpulse(
         [int(c[1:]) for c in channels if c[0] in "dm"] + [a.qubit for s in schedules for a in s.acquires] + [0]) + 1)}
     taken |= {c for c in channels} | {"experiment"}
     waves = _Waveforms(taken)
-    bodies: list[list[str]] = []
+    timelines: list[tuple[list[tuple[str, int]], list[str]]] = []
     headers: list[dict[str, Any]] = []
-    for s in schedules:
+    for k, s in enumerate(schedules):
         sizes, slots = _registers(s, taken | waves.taken)
-        body = [f"bit[{size}] {name};" for name, size in sizes]
-        body += ["cal {", *(f"    {line}" for line in _body(s, waves, slots)), "}"]
-        bodies.append(body)
+        timelines.append((sizes, _body(s, k, waves, slots)))
         headers.append({"name": s.name, "memory_slots": int(s.memory_slots),
                         "creg_sizes": [[str(n), int(k)] for n, k in s.creg_sizes], "metadata": _metadata(s.metadata)})
     lines = ["OPENQASM 3.0;", 'defcalgrammar "openpulse";',
@@ -358,9 +366,15 @@ def schedules_to_openpulse(
         lines.append("    extern capture_v2(frame, duration) -> bit;")
     for channel, frequency in sorted(channels.items(), key=lambda c: (c[0][0] != "d", c[0])):
         lines.append(f"    frame {frames[channel]} = newframe({channel}, {_number(frequency)}, 0.0);")
-    lines += [f"    {line}" for line in waves.declarations]
+    several = len(schedules) > 1
+    lines += [f"    {line}" for line in waves.declarations(None if several else 0)]
     lines.append("}")
-    if len(schedules) == 1:
+    bodies = []
+    for k, (sizes, timeline) in enumerate(timelines):
+        own = waves.declarations(k) if several else []
+        bodies.append([f"bit[{size}] {name};" for name, size in sizes]
+                      + ["cal {", *(f"    {line}" for line in own + timeline), "}"])
+    if not several:
         lines += bodies[0]
     else:
         lines.append("input int experiment;")
