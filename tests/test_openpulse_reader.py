@@ -313,6 +313,11 @@ def test_bad_programs_exit_2_with_one_line_and_write_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"error: {bad}: line 4 column") and err.count("\n") == 1, err
     assert not out.exists()
+    bad.write_text(HEADER + "bit c;\nc = measure $0;\nif (c == 1) { x $0; }\n")
+    assert main(["run", str(bad), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {bad}: line 5 column 1: ") and "runtime classical control" in err, err
+    assert not out.exists()
 
 
 # ------------------------------------------------------------------------------------------ devices
@@ -335,6 +340,16 @@ devices:
     base: qutip-1q
     openpulse_names: {q0_rf: d0, q0_rf_frame: q0_drive, r0_measure_frame: q0_measure}
 """
+
+
+def test_the_example_config_maps_braket_names(catalogue):
+    from workbench.executors.registry import load_catalogue
+
+    example = Path(__file__).parents[1] / "executor-config.example.yml"
+    device = load_catalogue(example).get("qutip-2q-braket")
+    assert device.openpulse_names["q0_q1_cz_frame"] == "u0_coupler"
+    (s,) = load_job(DATA / "braket" / "bell_defcal_cnot.qasm").schedules(device)
+    assert {p.channel for p in s.plays} == {"d0", "d1", "u0", "m0", "m1"}
 
 
 def test_other_names_map_onto_the_device_through_its_config(tmp_path):

@@ -14,13 +14,14 @@ program gives defaults that the option overrides.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from workbench.errors import JobError, UnsupportedError
+from workbench.errors import InputError, JobError, UnsupportedError
 from workbench.jobs.base import Job
-from workbench.jobs.pulse_job import attributed, unique_names
+from workbench.jobs.pulse_job import unique_names
 
 if TYPE_CHECKING:
     from workbench.devices.model import Device
@@ -149,6 +150,17 @@ class OpenPulseJob(Job):
 
     def __repr__(self) -> str:
         return f"<OpenPulseJob {self.name!r} experiments={len(self._names)}>"
+
+
+@contextmanager
+def attributed(origin: str | None) -> Iterator[None]:
+    """Put the file name in front of every input error raised inside (unsupported statements too)."""
+    try:
+        yield
+    except InputError as exc:
+        if origin is None or exc.source is not None:
+            raise
+        raise type(exc)(exc.message, exc.location, origin) from None
 
 
 def _check_input(name: str, value: Any) -> None:
