@@ -347,6 +347,7 @@ def schedules_to_openpulse(
     headers: list[dict[str, Any]] = []
     for k, s in enumerate(schedules):
         sizes, slots = _registers(s, taken | waves.taken)
+        waves.taken |= {name for name, _ in sizes}  # no waveform variable may take a register's name
         timelines.append((sizes, _body(s, k, waves, slots)))
         headers.append({"name": s.name, "memory_slots": int(s.memory_slots),
                         "creg_sizes": [[str(n), int(k)] for n, k in s.creg_sizes], "metadata": _metadata(s.metadata)})

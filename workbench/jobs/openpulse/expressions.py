@@ -22,6 +22,7 @@ from workbench.jobs.openpulse.values import Capture, Duration, Frame, Port, Regi
 
 SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 MAX_LIST = 10_000_000  # elements in one array or sample list
+_MAX_INT_EXPONENT = 4096
 
 BUILTIN_CONSTANTS = {"pi": math.pi, "π": math.pi, "tau": 2 * math.pi, "τ": 2 * math.pi,
                      "euler": math.e, "ℇ": math.e}
@@ -88,6 +89,10 @@ def binary(op: str, a: Any, b: Any, where: str | None) -> Any:
         return _duration_binary(op, a, b, where)
     if not (is_number(a) or isinstance(a, bool)) or not (is_number(b) or isinstance(b, bool)):
         raise JobError(f"cannot apply '{op}' to {describe(a)} and {describe(b)}", where)
+    if op in ("**", "<<") and isinstance(a, int) and isinstance(b, int) and abs(b) > _MAX_INT_EXPONENT:
+        a = float(a)  # an integer power or shift that large would take the memory, not give a number
+        if op == "<<":
+            raise JobError(f"shift by {b} bits is too large", where)
     try:
         if op in _COMPARE:
             return _COMPARE[op](a, b)

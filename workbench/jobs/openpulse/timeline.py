@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from workbench.devices.model import Device
     from workbench.schedule.ir import Schedule
 
+# Samples played in one experiment (16 bytes each): a bound on memory whatever a loop asks for.
+MAX_SAMPLES = 50_000_000
+
 
 @dataclass(slots=True)
 class _Event:
@@ -59,6 +62,7 @@ class Timeline:
     warnings: list[str] = field(default_factory=list)
     _starts: list[tuple[str, float]] = field(default_factory=list)  # (channel, frequency) of frames made at t=0
     after_play: bool = False  # set while a statement annotated @workbench.after_play runs
+    samples_played: int = 0
 
     def __post_init__(self) -> None:
         self._qubit_ports: dict[int, set[str]] = {q.index: {f"d{q.index}", f"m{q.index}", f"a{q.index}"}
@@ -97,6 +101,10 @@ class Timeline:
 
     # -------------------------------------------------------------------------------- instructions
     def play(self, frame: Frame, waveform: Waveform, name: str, where: str | None) -> None:
+        self.samples_played += waveform.duration
+        if self.samples_played > MAX_SAMPLES:
+            raise JobError(f"the experiment plays more than {MAX_SAMPLES} samples in all; split it into several "
+                           "jobs", where)
         if frame.channel.startswith("a"):
             raise JobError(f"frame '{frame.name}' is on acquire port {frame.channel}, which captures and "
                            "cannot play a waveform", where)
@@ -179,7 +187,12 @@ class Timeline:
         return freqs
 
     def build(self, builder: ScheduleBuilder, slots: dict[int, tuple[int, int | None]]) -> Schedule:
-        """Replay the events in time order; ``slots`` maps a capture's index to (memory slot, register slot)."""
+        """Replay the events in time order; ``slots`` maps a capture's index to (memory slot, register slot).
+
+        Each instruction's ``where`` (line and column, and the defcal call it came from) goes to the builder
+        for its error messages. TODO(provenance): when the IR carries an origin per instruction (planned in
+        workbench/schedule/ir.py), give the program's line to it here too.
+        """
         ports = {ch: _Port(freq) for ch, freq in builder.frequencies.items()}
         for ev in sorted(self.events, key=lambda e: (e.t, e.seq)):
             p = ev.payload
