@@ -136,13 +136,14 @@ def prepare(
         top["shots"] = shots
     if seed is not None:
         top["seed"] = seed
-    resolved = resolve_options(option_specs(cls), [
+    resolved = resolve_options(option_specs(cls) + job.job_options(), [
         (f"device {dev.name} defaults", dev.defaults),
         ("job file", job.option_defaults()),
         (options_source, options),
         ("flags", top),
     ])
     with about_job(job):
+        job = job.bind(resolved.values)
         programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
         probe = cls(dev)
         probe.check(programs, resolved)
