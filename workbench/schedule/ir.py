@@ -10,6 +10,11 @@ change ``phi``; ``setf``/``shiftf`` change ``f`` while keeping the carrier phase
 moment of the change, as a numerically controlled oscillator does. Each :class:`Play` therefore carries
 its frequency and its ``carrier_phase`` (the constant that makes the carrier continuous), so an
 executor needs no frame bookkeeping of its own.
+
+Every instruction also says where it came from, for views and messages: ``source`` is its index in
+what it was translated from (the PulseQobj instruction, the compiled circuit's instruction; -1 when
+unknown) and ``origin`` an :class:`Origin` shared by all instructions of one gate. Both are excluded
+from equality, so a schedule and its PulseQobj export compare equal although the export forgets them.
 """
 
 from __future__ import annotations
@@ -46,6 +51,22 @@ def channel_sort_key(name: str) -> tuple[int, int, str]:
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """The gate an instruction implements: one object per distinct gate, shared (interned) by every
+    instruction it produced, so provenance costs a pointer per instruction.
+
+    ``label`` is what a figure writes on the instruction (``sx q0``, ``cz q0,q1``, ``rz(π/2) q1``),
+    ``gate`` and ``qubits`` the compiled circuit's gate, ``calibration`` the device calibration played
+    (``x``, ``sx``, ``cz``, ``measure``; None for a virtual gate such as ``rz``).
+    """
+
+    label: str
+    gate: str | None = None
+    qubits: tuple[int, ...] = ()
+    calibration: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Play:
     """A sampled waveform on a channel, with the frame it is played in."""
 
@@ -58,6 +79,8 @@ class Play:
     carrier_phase: float  # rad, phase of exp(i(2 pi f t + carrier_phase)); includes continuity offsets
     shape: str | None = None  # parametric shape, None for a pulse-library waveform
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    origin: Origin | None = field(default=None, compare=False)
+    source: int = field(default=-1, compare=False)
 
     @property
     def duration(self) -> int:
@@ -78,6 +101,8 @@ class FrameChange:
     value: float  # Hz for setf/shiftf, rad for setp/shiftp
     frequency: float
     phase: float
+    origin: Origin | None = field(default=None, compare=False)
+    source: int = field(default=-1, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +110,8 @@ class Delay:
     t0: int
     channel: str
     duration: int
+    origin: Origin | None = field(default=None, compare=False)
+    source: int = field(default=-1, compare=False)
 
     @property
     def t1(self) -> int:
@@ -100,6 +127,8 @@ class Acquire:
     qubit: int
     memory_slot: int
     register_slot: int | None = None
+    origin: Origin | None = field(default=None, compare=False)
+    source: int = field(default=-1, compare=False)
 
     @property
     def channel(self) -> str:
