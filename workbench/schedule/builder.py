@@ -23,6 +23,13 @@ from workbench.schedule.ir import Acquire, Delay, FrameChange, FrameKind, Origin
 TWO_PI = 2.0 * math.pi
 
 
+def _exact(value: Any) -> Any:
+    """A hashable image of a parameter value in which ``1``, ``1.0`` and ``True`` differ."""
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_exact(v) for v in value))
+    return (type(value).__name__, value)
+
+
 @dataclass(slots=True)
 class _Event:
     t0: int
@@ -57,6 +64,9 @@ class ScheduleBuilder:
     # circuits and trains play the same calibrated pulse thousands of times.
     _checked: dict[int, np.ndarray] = field(default_factory=dict, init=False)
     _channels: set[str] = field(default_factory=set, init=False)
+    # Parameter dicts by type-exact content: a pulse played again with the same parameters shares one
+    # copy instead of getting a dict per play (views then describe it once).
+    _params: dict[Any, dict[str, Any]] = field(default_factory=dict, init=False)
 
     def _add(self, t0: int, kind: str, channel: str, where: str | None, origin: Origin | None, source: int,
              **payload: Any) -> None:
@@ -96,7 +106,19 @@ class ScheduleBuilder:
             if not samples.flags.writeable and (base is None or not getattr(base, "flags", samples.flags).writeable):
                 self._checked[id(samples)] = samples  # nothing can change it any more: never check it again
         self._add(t0, "play", channel, where, origin, source, samples=samples, name=name, shape=shape,
-                  parameters=dict(parameters or {}))
+                  parameters=self._copy(parameters))
+
+    def _copy(self, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+        if not parameters:
+            return {}
+        try:
+            key = tuple((k, _exact(v)) for k, v in parameters.items())
+            shared = self._params.get(key)
+        except TypeError:  # an unhashable value: this play keeps its own copy
+            return dict(parameters)
+        if shared is None:
+            shared = self._params[key] = dict(parameters)
+        return shared
 
     def frame(self, t0: int, channel: str, kind: FrameKind, value: float, *, where: str | None = None,
               origin: Origin | None = None, source: int = -1) -> None:
