@@ -20,6 +20,7 @@ from equality, so a schedule and its PulseQobj export compare equal although the
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,6 +32,10 @@ FrameKind = Literal["setf", "shiftf", "setp", "shiftp"]
 
 _CHANNEL = re.compile(r"^([dmua])(\d+)$")
 _KIND_ORDER = {"d": 0, "u": 1, "m": 2, "a": 3}
+
+
+# Not pickled (rebuilt where needed): caches, views' indexes and the builder's log.
+_CACHED = frozenset({"duration", "channels", "qubits", "_event_table", "_lane_index", "build_log"})
 
 
 def parse_channel(name: str) -> tuple[str, int]:
@@ -139,6 +144,36 @@ class Acquire:
         return self.t0 + self.duration
 
 
+@dataclass(eq=False)
+class BuildLog:
+    """Per instruction, in the order the builder applied them, what views index: start and end, kind
+    (0-3: play, frame change, delay, acquire), codes into ``channels``/``origins``/``waves`` (-1: none),
+    the frame after, and the name (play name, frame-change kind, ``delay``, ``acquire``).
+
+    Numbers go into ``array.array`` buffers, which numpy reads without copying, so indexing a schedule
+    of a million instructions costs no conversion. ``lists`` are the four tuples the log describes: a
+    schedule whose instructions were replaced afterwards is recognised and indexed from its objects.
+    """
+
+    t0: array = field(default_factory=lambda: array("q"))
+    end: array = field(default_factory=lambda: array("q"))
+    kind: array = field(default_factory=lambda: array("b"))
+    channel: array = field(default_factory=lambda: array("i"))
+    origin: array = field(default_factory=lambda: array("i"))
+    wave: array = field(default_factory=lambda: array("i"))
+    frequency: array = field(default_factory=lambda: array("d"))
+    phase: array = field(default_factory=lambda: array("d"))
+    name: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    origins: list[Origin] = field(default_factory=list)
+    waves: list[np.ndarray] = field(default_factory=list)
+    lists: tuple[tuple[Any, ...], ...] = ()
+
+    def describes(self, schedule: Schedule) -> bool:
+        return len(self.lists) == 4 and all(a is b for a, b in zip(self.lists, (
+            schedule.plays, schedule.frame_changes, schedule.delays, schedule.acquires), strict=True))
+
+
 @dataclass(frozen=True)
 class Schedule:
     """One experiment in the IR. Build it with :class:`workbench.schedule.builder.ScheduleBuilder`."""
@@ -155,11 +190,29 @@ class Schedule:
     # Classical registers over the memory slots, in declaration order, as Qiskit writes them into an
     # experiment header: count keys are split per register ("1 01"), the last register leftmost.
     creg_sizes: tuple[tuple[str, int], ...] = ()
+    # What the builder recorded for views (workbench.schedule.table); not part of the schedule's value.
+    build_log: BuildLog | None = field(default=None, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Caches and the build log are rebuilt where they are needed (views), not shipped with the
+        # schedule to Dask workers or into pickled results.
+        return {k: v for k, v in self.__dict__.items() if k not in _CACHED}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__["build_log"] = None
 
     # Cached: a schedule is immutable, and executors and views ask for these per instruction.
+    def _log(self) -> BuildLog | None:
+        log = self.build_log
+        return log if log is not None and log.describes(self) else None
+
     @cached_property
     def duration(self) -> int:
         """Samples from 0 to the end of the last instruction."""
+        log = self._log()
+        if log is not None:
+            return max(log.end, default=0)
         ends = [p.t1 for p in self.plays] + [d.t1 for d in self.delays] + [a.t1 for a in self.acquires]
         ends += [f.t0 for f in self.frame_changes]
         return max(ends, default=0)
@@ -167,6 +220,9 @@ class Schedule:
     @cached_property
     def channels(self) -> list[str]:
         """Every channel the schedule touches, in lane order."""
+        log = self._log()
+        if log is not None:
+            return sorted(log.channels, key=channel_sort_key)
         names: set[str] = {p.channel for p in self.plays}
         names |= {f.channel for f in self.frame_changes}
         names |= {d.channel for d in self.delays}

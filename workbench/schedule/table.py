@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.schedule.ir import Origin, Schedule, channel_sort_key, parse_channel
+from workbench.schedule.ir import BuildLog, Origin, Schedule, channel_sort_key, parse_channel
 
 #: Kind codes of :attr:`EventTable.kind`.
 KINDS = ("play", "frame", "delay", "acquire")
@@ -118,6 +118,8 @@ class EventTable:
         self.origins = origins
         self.wave = wave  # int32 index into waves, -1 for rows that are not plays
         self.waves = waves
+        self.t1 = t0 + duration  # int64, end of each row
+        self.log: BuildLog | None = None
 
     def __len__(self) -> int:
         return int(self.t0.shape[0])
@@ -128,10 +130,6 @@ class EventTable:
     @property
     def dt_ns(self) -> float:
         return self.schedule.dt * 1e9
-
-    @property
-    def t1(self) -> np.ndarray:
-        return self.t0 + self.duration
 
     def channel_code(self, name: str) -> int:
         """The code of a channel, -1 when the schedule does not use it."""
@@ -166,7 +164,7 @@ class EventTable:
         return out
 
     @cached_property
-    def source(self) -> np.ndarray:
+    def source(self) -> np.ndarray:  # not logged by the builder: only tables and exports need it
         """Index of each row's instruction in its job or compiled circuit (int64, -1 when unknown)."""
         get = attrgetter("source")
         return self._per_kind((get, get, get, get), np.int64, -1)
@@ -174,6 +172,8 @@ class EventTable:
     @cached_property
     def _names(self) -> tuple[np.ndarray, list[str]]:
         table: dict[str, int] = {}
+        if self.log is not None:
+            return _codes(self.log.name, table), sorted(table, key=table.__getitem__)
         out = np.zeros(len(self), dtype=np.int32)
         lists = (self.schedule.plays, self.schedule.frame_changes)
         for code, items in enumerate(lists):
@@ -198,9 +198,13 @@ class EventTable:
 
     @cached_property
     def _frames(self) -> tuple[np.ndarray, np.ndarray]:
-        get_f, get_p = attrgetter("frequency"), attrgetter("phase")
-        frequency = self._per_kind((get_f, get_f, None, None), np.float64, np.nan)
-        phase = self._per_kind((get_p, get_p, None, None), np.float64, np.nan)
+        if self.log is not None:
+            frequency = np.frombuffer(self.log.frequency, dtype=np.float64).copy()
+            phase = np.frombuffer(self.log.phase, dtype=np.float64).copy()
+        else:
+            get_f, get_p = attrgetter("frequency"), attrgetter("phase")
+            frequency = self._per_kind((get_f, get_f, None, None), np.float64, np.nan)
+            phase = self._per_kind((get_p, get_p, None, None), np.float64, np.nan)
         _fill_frames(self, frequency, phase)
         return frequency, phase
 
@@ -233,12 +237,14 @@ class EventTable:
 
 
 def event_table(schedule: Schedule) -> EventTable:
-    """The schedule's :class:`EventTable` (computed once per schedule object and kept on it)."""
+    """The schedule's :class:`EventTable` (computed once per schedule object and kept on it): from the
+    builder's log when there is one (array conversions only), else from the IR objects."""
     cached = schedule.__dict__.get("_event_table")
     if cached is not None:
         return cached
+    log = schedule.build_log
     with _no_gc():
-        table = _build(schedule)
+        table = _from_log(schedule, log) if log is not None and log.describes(schedule) else _build(schedule)
     object.__setattr__(schedule, "_event_table", table)  # a cache on a frozen object, as cached_property does
     return table
 
@@ -276,6 +282,27 @@ def _build(schedule: Schedule) -> EventTable:
                       item[order], channel[order], lanes, origin[order], origins, wave_column[order], waves)
 
 
+def _from_log(schedule: Schedule, log: BuildLog) -> EventTable:
+    """Rows in the builder's own order (the order the instructions apply, hence by time): the log's
+    buffers read in place, channel codes renumbered into lane order, item numbers counted per kind."""
+    n = len(log.t0)
+    t0 = np.frombuffer(log.t0, dtype=np.int64) if n else np.zeros(0, np.int64)
+    kind = np.frombuffer(log.kind, dtype=np.int8) if n else np.zeros(0, np.int8)
+    lanes = sorted(log.channels, key=channel_sort_key)
+    recode = np.array([lanes.index(c) for c in log.channels] or [0], dtype=np.int32)
+    channel = recode[np.frombuffer(log.channel, dtype=np.int32)] if n else np.zeros(0, np.int32)
+    item = np.zeros(n, dtype=np.int64)
+    for code in range(4):
+        rows = np.flatnonzero(kind == code)
+        item[rows] = np.arange(rows.size)
+    origin = np.frombuffer(log.origin, dtype=np.int32) if n else np.zeros(0, np.int32)
+    wave = np.frombuffer(log.wave, dtype=np.int32) if n else np.zeros(0, np.int32)
+    table = EventTable(schedule, t0, (np.frombuffer(log.end, dtype=np.int64) - t0) if n else t0.copy(), kind, item,
+                       channel, lanes, origin, list(log.origins), wave, list(log.waves))
+    table.log = log  # the lazy columns read it instead of the objects
+    return table
+
+
 def _constant(name: str, count: int, table: dict[str, int]) -> np.ndarray:
     if not count:
         return np.zeros(0, dtype=np.int32)
@@ -283,8 +310,11 @@ def _constant(name: str, count: int, table: dict[str, int]) -> np.ndarray:
 
 
 def _origin_codes(items: Sequence[Any], keep: list[Origin]) -> np.ndarray:
+    return _origin_codes_of(list(map(attrgetter("origin"), items)), keep)
+
+
+def _origin_codes_of(objects: list[Any], keep: list[Origin]) -> np.ndarray:
     """Origins are interned, so identity is the cheap and right key; None -> -1."""
-    objects = list(map(attrgetter("origin"), items))
     found: list[Any] = []
     codes = _by_identity(objects, found)
     if None in found:  # no origin: code -1, and the codes after it move down by one
