@@ -43,6 +43,8 @@ def command(args: argparse.Namespace) -> int:
     if out is not None and (out.exists() or out.is_symlink()):
         raise OutputError("exists; choose another --csv FILE (events never overwrites)", None, str(out))
     frame = events(args.job, args.device, experiment=experiment_argument(args.experiment), config=args.config)
+    if frame.attrs.get("objection"):
+        print(f"note: {frame.attrs['objection']}", file=sys.stderr)
     if out is not None:
         write_new_text(out, frame.to_csv(index=False), what="table")
         flagged = int((frame["checks"].astype(str) != "").sum())

@@ -142,25 +142,30 @@ def events(job: Any, device: Any = None, *, experiment: int | str | None = 0, co
     with an ``experiment`` column first), with the timing findings of the device's executor.
 
     ``job`` and ``device`` are what :func:`workbench.run` accepts; a circuit is shown as the pulses the
-    device's calibrations make of it.
+    device's calibrations make of it. A job the executor would refuse is still listed; its reason is
+    in ``frame.attrs["objection"]``.
     """
     import pandas as pd
 
     from workbench.views.schedule_figure import pick_experiment
-    from workbench.views.schedule_inspect import prepared_schedules, timing_findings, timing_rules
+    from workbench.views.schedule_inspect import timing_findings, timing_rules, view_job
 
-    prepared, schedules = prepared_schedules(job, device, config=config)
-    names = prepared.job.experiment_names
-    rules = timing_rules(prepared.device) if checks else None
+    viewed = view_job(job, device, config=config)
+    names = viewed.job.experiment_names
+    rules = timing_rules(viewed.device) if checks else None
     if experiment is not None:
-        schedule = schedules[pick_experiment(names, experiment)]
-        return event_frame(schedule, timing_findings(schedule, prepared.device, rules) if checks else None)
+        schedule = viewed.schedules[pick_experiment(names, experiment)]
+        frame = event_frame(schedule, timing_findings(schedule, viewed.device, rules) if checks else None)
+        frame.attrs["objection"] = viewed.objection
+        return frame
     frames = []
-    for name, schedule in zip(names, schedules, strict=True):
-        frame = event_frame(schedule, timing_findings(schedule, prepared.device, rules) if checks else None)
+    for name, schedule in zip(names, viewed.schedules, strict=True):
+        frame = event_frame(schedule, timing_findings(schedule, viewed.device, rules) if checks else None)
         frame.insert(0, "experiment", name)
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    joined = pd.concat(frames, ignore_index=True)
+    joined.attrs["objection"] = viewed.objection
+    return joined
 
 
 def text_lines(frame: pd.DataFrame) -> Iterator[str]:

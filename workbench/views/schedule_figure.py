@@ -97,7 +97,7 @@ def _nice_ceiling(value: float) -> float:
     exponent = math.floor(math.log10(value))
     for step in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
         if step * 10**exponent >= value - 1e-12:
-            return min(step * 10**exponent, 1.0)
+            return min(round(step * 10**exponent, 12), 1.0)
     return 1.0
 
 
@@ -594,18 +594,18 @@ def plot_schedule(
 ) -> go.Figure:
     """The schedule of one experiment of ``job`` on ``device`` (a pulse device), as a figure.
 
-    ``job`` is anything :func:`workbench.run` accepts; circuits are shown as the pulses the device's
-    calibrations turn them into. The lanes get the device's units, and the timing checks of the
-    device's executor are marked; ``options`` go to :class:`ScheduleDrawing` (``mode``, ``compress`` ...).
+    ``job`` is anything :func:`workbench.run` accepts (loaded as for a run, but a job the executor would
+    refuse is still drawn); circuits are shown as the pulses the device's calibrations turn them into.
+    The lanes get the device's units and the timing checks of the device's executor are marked;
+    ``options`` go to :class:`ScheduleDrawing` (``mode``, ``compress`` ...).
     """
-    from workbench.views.schedule_inspect import prepared_schedules, timing_findings
+    from workbench.views.schedule_inspect import timing_findings, view_job
     from workbench.views.schedule_lanes import channel_units
 
-    prepared, schedules = prepared_schedules(job, device, config=config)
-    index = pick_experiment(prepared.job.experiment_names, experiment)
-    schedule = schedules[index]
-    options.setdefault("units", channel_units(prepared.device))
-    options.setdefault("findings", timing_findings(schedule, prepared.device))
+    viewed = view_job(job, device, config=config)
+    schedule = viewed.schedules[pick_experiment(viewed.job.experiment_names, experiment)]
+    options.setdefault("units", channel_units(viewed.device))
+    options.setdefault("findings", timing_findings(schedule, viewed.device))
     return schedule_figure(schedule, channels=channels, max_points=max_points, **options)
 
 

@@ -7,6 +7,7 @@ The timing rules come from the device's executor through the registry
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workbench.schedule.checks import Findings, TimingRules, check_timing
@@ -14,22 +15,45 @@ from workbench.schedule.ir import Schedule
 from workbench.schedule.table import FRAME, KINDS, PLAY, event_table
 
 if TYPE_CHECKING:
-    from workbench.core import Prepared
     from workbench.devices.model import Device
+    from workbench.jobs.base import Job
     from workbench.views.schedule_figure import Highlight
 
 
-def prepared_schedules(job: Any, device: Any = None, *, config: Any = None) -> tuple[Prepared, list[Schedule]]:
-    """The job validated as for a run (same default device) and its schedules; a gate-level device has none."""
-    from workbench.core import prepare
-    from workbench.errors import UnsupportedError
+@dataclass(frozen=True)
+class ViewedJob:
+    """A job's schedules on a device, for looking at: loaded like a run would load them, but an
+    executor that refuses the job (too many acquisition bins, an unwired channel) does not stop the
+    views; its one-line reason is kept in ``objection``."""
 
-    prepared = prepare(job, device, config=config)
-    programs = prepared.programs
-    if not programs or not isinstance(programs[0], Schedule):
-        raise UnsupportedError(f"device '{prepared.device.name}' runs circuits at gate level and has no pulse "
+    job: Job
+    device: Device
+    schedules: list[Schedule]
+    objection: str | None = None
+
+
+def view_job(job: Any, device: Any = None, *, config: Any = None) -> ViewedJob:
+    """The job and its schedules on ``device`` (the same default device as a run); a gate-level device
+    has no schedules (``UnsupportedError``), bad input raises the run's ``InputError``."""
+    from workbench.core import job_and_device, option_specs
+    from workbench.errors import InputError, UnsupportedError
+    from workbench.executors.registry import executor_class
+    from workbench.options import resolve_options
+
+    loaded, dev = job_and_device(job, device, config=config)
+    if not dev.is_pulse_device:
+        raise UnsupportedError(f"device '{dev.name}' runs circuits at gate level and has no pulse "
                                "schedule; choose a pulse device to see one")
-    return prepared, list(programs)
+    schedules = list(loaded.schedules(dev))
+    objection = None
+    try:
+        cls = executor_class(dev.executor)
+        options = resolve_options(option_specs(cls), [(f"device {dev.name} defaults", dev.defaults),
+                                                      ("job file", loaded.option_defaults())])
+        cls(dev).check(schedules, options)
+    except InputError as exc:
+        objection = f"executor '{dev.executor}' would refuse this job: {exc}"
+    return ViewedJob(loaded, dev, schedules, objection)
 
 
 def timing_rules(device: Device) -> TimingRules:
@@ -167,5 +191,5 @@ def experiment_label(names: Sequence[str], index: int, key: str | None, values: 
     return f"{index}: {names[index]}{extra}"
 
 
-__all__ = ["couplers", "differences", "experiment_label", "prepared_schedules", "sweep", "timing_findings",
-           "timing_rules", "value_text"]
+__all__ = ["ViewedJob", "couplers", "differences", "experiment_label", "sweep", "timing_findings", "timing_rules",
+           "value_text", "view_job"]

@@ -79,7 +79,7 @@ def _experiment_data(schedule: Schedule, device: Device, findings: Findings, row
 def schedule_page(schedules: Sequence[Schedule], names: Sequence[str], device: Device, *, job_name: str,
                   findings: Sequence[Findings], rules_text: Sequence[str], instrument: str = "",
                   sweep_key: str | None = None, sweep_values: Sequence[Any] = (), compress: bool = False,
-                  selected: int = 0) -> str:
+                  selected: int = 0, objection: str | None = None) -> str:
     """The page (HTML text) for every experiment of a job; ``selected`` is shown first."""
     import plotly.offline
 
@@ -104,6 +104,9 @@ def schedule_page(schedules: Sequence[Schedule], names: Sequence[str], device: D
             f"({html.escape(device.title or '')}) &middot; <b>executor</b> {html.escape(device.executor)} &middot; "
             f"<b>dt</b> {device.dt or 0:g} s &middot; {len(schedules)} experiment{'s' if len(schedules) != 1 else ''}")
     rules = "; ".join(rules_text) or "none"
+    if objection:
+        head += f'<br><span class="wb-objection">{html.escape(objection)}</span>'
+
     figure_tags = "\n".join(f'<script type="application/json" id="wb-fig-{i}">{_script_safe(f)}</script>'
                             for i, f in enumerate(figures))
     return _PAGE.format(
@@ -128,21 +131,22 @@ def write_page(job: Any, device: Any = None, *, config: Any = None, experiment: 
                compress: bool = False) -> tuple[str, str]:
     """(page HTML, one-line summary) for ``job`` on ``device``: what ``workbench show`` writes."""
     from workbench.views.schedule_figure import pick_experiment
-    from workbench.views.schedule_inspect import prepared_schedules, sweep, timing_findings, timing_rules
+    from workbench.views.schedule_inspect import sweep, timing_findings, timing_rules, view_job
 
-    prepared, schedules = prepared_schedules(job, device, config=config)
-    names = prepared.job.experiment_names
+    viewed = view_job(job, device, config=config)
+    schedules, dev = viewed.schedules, viewed.device
+    names = viewed.job.experiment_names
     selected = pick_experiment(names, experiment)
-    rules = timing_rules(prepared.device)
-    findings = [timing_findings(s, prepared.device, rules) for s in schedules]
+    rules = timing_rules(dev)
+    findings = [timing_findings(s, dev, rules) for s in schedules]
     key, values = sweep(schedules)
-    page = schedule_page(schedules, names, prepared.device, job_name=prepared.job.name, findings=findings,
+    page = schedule_page(schedules, names, dev, job_name=viewed.job.name, findings=findings,
                          rules_text=rules.describe(), instrument=rules.instrument, sweep_key=key,
-                         sweep_values=values, compress=compress, selected=selected)
+                         sweep_values=values, compress=compress, selected=selected, objection=viewed.objection)
     total = sum(s.instruction_count() for s in schedules)
     flagged = sum(len(f) for f in findings)
-    summary = (f"{prepared.job.name} on {prepared.device.name}: {len(schedules)} experiment(s), {total} instructions, "
-               f"{flagged} timing finding(s)")
+    summary = (f"{viewed.job.name} on {dev.name}: {len(schedules)} experiment(s), {total} instructions, "
+               f"{flagged} timing finding(s)" + (f"; {viewed.objection}" if viewed.objection else ""))
     return page, summary
 
 
@@ -163,6 +167,7 @@ table.wb-events tr.wb-row:hover {{ background: #eef5ff; cursor: pointer; }}
 table.wb-events tr.wb-selected {{ background: #fff3c4; }}
 table.wb-events tr.wb-flagged td:first-child {{ border-left: 3px solid #d62728; }}
 .wb-note {{ color: #777; font-size: 0.85em; }}
+.wb-objection {{ color: #b00020; }}
 </style>
 <script>{plotlyjs}</script>
 </head><body>
