@@ -75,9 +75,9 @@ class ScheduleView(widgets.VBox):
                                                             layout=layout(width="200px")), "wb-events-channel")
         self.events_kind = styled(widgets.SelectMultiple(description="Kinds", options=list(KINDS), rows=3,
                                                          layout=layout(width="200px")), "wb-events-kind")
-        self.events_from = styled(widgets.FloatText(description="from (ns)", value=None,
-                                                    layout=layout(width="170px")), "wb-events-from")
-        self.events_to = styled(widgets.FloatText(description="to (ns)", value=None, layout=layout(width="170px")),
+        self.events_from = styled(widgets.Text(description="from (ns)", placeholder="start",
+                                               layout=layout(width="170px")), "wb-events-from")
+        self.events_to = styled(widgets.Text(description="to (ns)", placeholder="end", layout=layout(width="170px")),
                                 "wb-events-to")
         self.events_flagged = styled(widgets.Checkbox(description="only timing findings", indent=False,
                                                       layout=layout(width="auto")), "wb-events-flagged")
