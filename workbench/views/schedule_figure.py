@@ -229,11 +229,14 @@ class ScheduleDrawing:
                 data += self._boxes(index, channel, axis, real, amp, (DELAY,), _DELAY, "delay")
             data += self._flags(drawn_lane, axis, real, amp)
             data += self._highlights(channel, axis, real, amp)
+            # every lane keeps its subplot (and the x axis its anchor) even when its window is empty
+            data.append({"type": "scatter", "x": [drawn[0]], "y": [0], "yaxis": axis, "mode": "markers",
+                         "marker": {"opacity": 0}, "hoverinfo": "skip", "showlegend": False})
             if channel in self.units and f"yaxis{n + k + 1}" in layout:
                 data.append({"type": "scatter", "x": [drawn[0]], "y": [0], "yaxis": f"y{n + k + 1}", "mode": "markers",
                              "marker": {"opacity": 0}, "hoverinfo": "skip", "showlegend": False})
         if selected is not None:
-            layout["shapes"] += self._selection(selected)
+            layout["shapes"] += self._selection(selected, drawn)
         layout["meta"] = {"exact": bool(exact), "window": list(drawn), "real_window": list(real)}
         return {"data": data, "layout": layout}
 
@@ -266,6 +269,7 @@ class ScheduleDrawing:
             "xaxis": {"title": {"text": "time (ns)" + (", idle and long stretches folded" if not self.tmap.identity
                                                      else "")},
                       "range": list(drawn), "zeroline": False, "anchor": self.axis_name(n - 1) if n else "y",
+                      "exponentformat": "none", "separatethousands": True,
                       "showspikes": True, "spikemode": "across", "spikethickness": 1, "spikedash": "dot",
                       "spikecolor": "#999999", "spikesnap": "cursor"},
         }
@@ -387,7 +391,7 @@ class ScheduleDrawing:
         labels = index.labels()[rows]
         room = (d1 - d0) * px
         if labels.size <= 20000:
-            needed = np.fromiter((6.5 * len(s) + 6 for s in labels), dtype=float, count=labels.size)
+            needed = np.fromiter((5.8 * len(s) + 4 for s in labels), dtype=float, count=labels.size)
         else:
             needed = np.full(labels.size, 60.0)
         fits = np.flatnonzero(room >= needed)
@@ -424,7 +428,7 @@ class ScheduleDrawing:
         if marks.size:
             px = width / max(drawn[1] - drawn[0], 1e-12)
             seg_px = np.diff(edges) * px
-            room = seg_px[marks] >= np.array([6 * len(names[i]) + 8 for i in marks])
+            room = seg_px[marks] >= np.array([5.5 * len(names[i]) + 8 for i in marks])
             shown = marks[room][:MAX_LABELS]
             if shown.size:
                 out.append({"type": "scatter", "x": edges[shown], "y": np.full(shown.size, (bottom + top) / 2),
@@ -501,7 +505,7 @@ class ScheduleDrawing:
                  "showlegend": False, "text": [h.text for h in mine], "textposition": "none",
                  "hovertemplate": "<b>differs</b><br>%{text}<extra></extra>", "meta": channel}]
 
-    def _selection(self, row: int) -> list[dict[str, Any]]:
+    def _selection(self, row: int, drawn: tuple[float, float]) -> list[dict[str, Any]]:
         table = self.table
         if not 0 <= row < len(table):
             return []
@@ -513,7 +517,7 @@ class ScheduleDrawing:
         ns = self.index.ns
         d0 = float(self.tmap(table.t0[row] * ns))
         d1 = float(self.tmap(table.t1[row] * ns))
-        pad = max((self.full[1] - self.full[0]) * 1e-4, 0.5)
+        pad = (drawn[1] - drawn[0]) * 0.003
         axis = self.axis_name(k)
         return [{"type": "rect", "xref": "x", "yref": f"{axis} domain", "x0": d0 - pad, "x1": max(d1, d0) + pad,
                  "y0": 0, "y1": 1, "fillcolor": _SELECT, "line": {"width": 1.5, "color": "#b8860b"}, "layer": "below"}]

@@ -30,7 +30,7 @@ function plotIn(root) { return root ? root.querySelector('.wb-schedule-figure .j
 export default {
   render({ model, el }) {
     el.classList.add('wb-schedule-bridge');
-    let gd = null, timer = null, applying = false, last = null, seq = 0;
+    let gd = null, timer = null, applying = false, last = null, seq = 0, lastWidth = 0;
     const root = () => el.closest('.wb-schedule');
     const width = () => (gd && gd._fullLayout && gd._fullLayout._size) ? Math.round(gd._fullLayout._size.w) : 0;
     function onRelayout(ev) {
@@ -47,6 +47,11 @@ export default {
         last = null;
         clearTimeout(timer);
         timer = setTimeout(() => model.send({type: 'view', reset: true, width: width()}), 60);
+      } else if (Math.abs(width() - lastWidth) > 50) {  // resized: labels and buckets follow the pixels
+        lastWidth = width();
+        const range = gd.layout.xaxis.range;
+        clearTimeout(timer);
+        timer = setTimeout(() => model.send({type: 'view', x0: +range[0], x1: +range[1], width: width()}), 200);
       }
     }
     function onClick(ev) {
@@ -60,7 +65,8 @@ export default {
       last = null;
       gd.on('plotly_relayout', onRelayout);
       gd.on('plotly_click', onClick);
-      model.send({type: 'hello', width: width(), plotly: !!window.Plotly});
+      lastWidth = width();
+      model.send({type: 'hello', width: lastWidth, plotly: !!window.Plotly});
     }
     const observer = new MutationObserver(hook);
     const start = () => {
@@ -110,6 +116,8 @@ export default {
           + '" data-row="' + ids[i] + '">' + r.map(c => '<td>' + esc(c) + '</td>').join('') + '</tr>';
       });
       box.innerHTML = h + '</tbody></table>';
+      const chosen = box.querySelector('tr.wb-selected');
+      if (chosen) chosen.scrollIntoView({block: 'nearest'});
     }
     box.addEventListener('click', (e) => {
       const tr = e.target.closest('tr[data-row]');
@@ -127,7 +135,7 @@ TABLE_CSS = """
 .wb-events-table th { position: sticky; top: 0; background: #f5f5f5; text-align: left; padding: 3px 6px; }
 .wb-events-table td { padding: 2px 6px; border-bottom: 1px solid #eeeeee; white-space: nowrap; }
 .wb-events-table tr.wb-event-row:hover { background: #eef5ff; cursor: pointer; }
-.wb-events-table tr.wb-selected { background: #fff3c4; }
+.wb-events-table tr.wb-selected { background: #ffe680; }
 .wb-events-table tr.wb-flagged td:first-child { border-left: 3px solid #d62728; }
 """
 

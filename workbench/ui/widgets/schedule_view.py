@@ -196,7 +196,7 @@ class ScheduleView(widgets.VBox):
             return
         self.last_json = text
         figure = json.loads(text)
-        figure["config"] = {"responsive": True, "displaylogo": False}
+        figure["config"] = {"displaylogo": False}
         self.view.figure = None
         self.view.message.value = note_html(self.inspector.compare_problem() or "")
         self.view.layout.display = None
