@@ -82,6 +82,27 @@ TABLE_COLUMNS = ["t (ns)", "sample", "channel", "kind", "name", "gate", "source"
                  "frame f (GHz)", "phase (rad)", "checks"]
 
 
+def format_rows(table: EventTable, rows: np.ndarray, findings: Findings | None) -> tuple[list[list[str]], list[bool]]:
+    """The texts of some rows of an event table (the :data:`TABLE_COLUMNS`), and whether each is flagged.
+    Only these rows are formatted: a page of a million-row table costs a page."""
+    from workbench.schedule.table import KINDS
+
+    messages = findings.for_rows(rows) if findings is not None and len(findings) else {}
+    ns = table.dt_ns
+    lines = []
+    for r in rows:
+        r = int(r)
+        f, p = table.frequency[r], table.phase[r]
+        lines.append([
+            f"{table.t0[r] * ns:.6g}", str(int(table.t0[r])), table.channels[int(table.channel[r])],
+            KINDS[int(table.kind[r])], table.names[int(table.name[r])], table.gate_label(r),
+            str(int(table.source[r])) if table.source[r] >= 0 else "", f"{table.duration[r] * ns:.6g}",
+            table.parameters_text(r), "" if not np.isfinite(f) else f"{f / 1e9:.9g}",
+            "" if not np.isfinite(p) else f"{p:+.4f}", "; ".join(messages.get(r, [])),
+        ])
+    return lines, [int(r) in messages for r in rows]
+
+
 class ScheduleInspector:
     """View state of the schedule viewer over a session (see the module doc)."""
 
@@ -389,7 +410,6 @@ class ScheduleInspector:
 
     def page(self) -> TablePage | None:
         """The current page of the filtered table (texts formatted for these rows only)."""
-        from workbench.schedule.table import KINDS
 
         table = self.table()
         mask = self._mask()
@@ -399,22 +419,9 @@ class ScheduleInspector:
         pages = max(1, math.ceil(matching.size / PAGE_SIZE))
         page = min(self.state.page, pages - 1)
         rows = matching[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-        found = self.findings()
-        messages = found.for_rows(rows) if found is not None and len(found) else {}
-        ns = table.dt_ns
-        lines = []
-        for r in rows:
-            r = int(r)
-            f, p = table.frequency[r], table.phase[r]
-            lines.append([
-                f"{table.t0[r] * ns:.6g}", str(int(table.t0[r])), table.channels[int(table.channel[r])],
-                KINDS[int(table.kind[r])], table.names[int(table.name[r])], table.gate_label(r),
-                str(int(table.source[r])) if table.source[r] >= 0 else "", f"{table.duration[r] * ns:.6g}",
-                table.parameters_text(r), "" if not np.isfinite(f) else f"{f / 1e9:.9g}",
-                "" if not np.isfinite(p) else f"{p:+.4f}", "; ".join(messages.get(r, [])),
-            ])
-        return TablePage(list(TABLE_COLUMNS), lines, [int(r) for r in rows], [int(r) in messages for r in rows],
-                         page, pages, int(matching.size), len(table))
+        lines, flagged = format_rows(table, rows, self.findings())
+        return TablePage(list(TABLE_COLUMNS), lines, [int(r) for r in rows], flagged, page, pages,
+                         int(matching.size), len(table))
 
     def summary(self) -> str:
         """One line for the viewer: the window, the level of detail and the timing findings."""
