@@ -33,11 +33,7 @@ from workbench.schedule.ir import (
 TWO_PI = 2.0 * math.pi
 
 
-def _exact(value: Any) -> Any:
-    """A hashable image of a parameter value in which ``1``, ``1.0`` and ``True`` differ."""
-    if isinstance(value, list | tuple):
-        return (type(value).__name__, tuple(_exact(v) for v in value))
-    return (type(value).__name__, value)
+_SHARED_PARAMETERS = 64  # parameter mappings remembered for sharing (calibrated pulses are few)
 
 
 @dataclass(slots=True)
@@ -74,9 +70,9 @@ class ScheduleBuilder:
     # circuits and trains play the same calibrated pulse thousands of times.
     _checked: dict[int, np.ndarray] = field(default_factory=dict, init=False)
     _channels: set[str] = field(default_factory=set, init=False)
-    # Parameter dicts by type-exact content: a pulse played again with the same parameters shares one
-    # copy instead of getting a dict per play (views then describe it once).
-    _params: dict[Any, dict[str, Any]] = field(default_factory=dict, init=False)
+    # The last few parameter mappings seen, by id -> (the mapping, our copy): a pulse played again with
+    # the same, unchanged parameters shares one copy (views then describe it once). Small and bounded.
+    _params: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = field(default_factory=dict, init=False)
 
     def _add(self, t0: int, kind: str, channel: str, where: str | None, origin: Origin | None, source: int,
              **payload: Any) -> None:
@@ -121,14 +117,14 @@ class ScheduleBuilder:
     def _copy(self, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
         if not parameters:
             return {}
-        try:
-            key = tuple((k, _exact(v)) for k, v in parameters.items())
-            shared = self._params.get(key)
-        except TypeError:  # an unhashable value: this play keeps its own copy
-            return dict(parameters)
-        if shared is None:
-            shared = self._params[key] = dict(parameters)
-        return shared
+        known = self._params.get(id(parameters))
+        if known is not None and known[0] is parameters and known[1] == parameters:
+            return known[1]  # the same mapping, unchanged since its last play
+        copy = dict(parameters)
+        if len(self._params) >= _SHARED_PARAMETERS:
+            self._params.clear()
+        self._params[id(parameters)] = (parameters, copy)
+        return copy
 
     def frame(self, t0: int, channel: str, kind: FrameKind, value: float, *, where: str | None = None,
               origin: Origin | None = None, source: int = -1) -> None:

@@ -105,7 +105,7 @@ class Findings:
         rules = self.rules
         if rule == OVERLAP:
             what = t.channels[int(t.channel[other])]
-            label = t.gate_label(other) or t.names[int(t.name[other])]
+            label = t.gate_label(other) or t.name_of(other)
             return f"{where} plays during {label} on {what} ({t.t0[other] * ns:g}-{t.t1[other] * ns:g} ns)"
         if rule == GRID:
             return f"{where}: start or duration off the {rules.grid_ns:g} ns grid ({value:g} ns)"

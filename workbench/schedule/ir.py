@@ -212,7 +212,7 @@ class Schedule:
         """Samples from 0 to the end of the last instruction."""
         log = self._log()
         if log is not None:
-            return max(log.end, default=0)
+            return int(np.frombuffer(log.end, dtype=np.int64).max()) if len(log.end) else 0
         ends = [p.t1 for p in self.plays] + [d.t1 for d in self.delays] + [a.t1 for a in self.acquires]
         ends += [f.t0 for f in self.frame_changes]
         return max(ends, default=0)

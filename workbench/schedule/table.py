@@ -218,6 +218,22 @@ class EventTable:
         """Frame phase (rad, as set by setp/shiftp) of each row's channel after the row."""
         return self._frames[1]
 
+    def name_of(self, row: int) -> str:
+        """One row's name, without building the whole :attr:`name` column."""
+        if "_names" in self.__dict__:
+            return self.names[int(self.name[row])]
+        if self.log is not None:  # the log is in row order
+            return self.log.name[int(row)]
+        obj = self.objects([row])[0]
+        kind = int(self.kind[row])
+        return obj.name if kind == PLAY else obj.kind if kind == FRAME else KINDS[kind]
+
+    def source_of(self, row: int) -> int:
+        """One row's source index, without building the whole :attr:`source` column."""
+        if "source" in self.__dict__:
+            return int(self.source[row])
+        return int(self.objects([row])[0].source)
+
     def gate_label(self, row: int) -> str:
         code = int(self.origin[row])
         return self.origins[code].label if code >= 0 else ""

@@ -95,8 +95,8 @@ def format_rows(table: EventTable, rows: np.ndarray, findings: Findings | None) 
         f, p = table.frequency[r], table.phase[r]
         lines.append([
             f"{table.t0[r] * ns:.6g}", str(int(table.t0[r])), table.channels[int(table.channel[r])],
-            KINDS[int(table.kind[r])], table.names[int(table.name[r])], table.gate_label(r),
-            str(int(table.source[r])) if table.source[r] >= 0 else "", f"{table.duration[r] * ns:.6g}",
+            KINDS[int(table.kind[r])], table.name_of(r), table.gate_label(r),
+            str(table.source_of(r)) if table.source_of(r) >= 0 else "", f"{table.duration[r] * ns:.6g}",
             table.parameters_text(r), "" if not np.isfinite(f) else f"{f / 1e9:.9g}",
             "" if not np.isfinite(p) else f"{p:+.4f}", "; ".join(messages.get(r, [])),
         ])

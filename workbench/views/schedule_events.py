@@ -20,7 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from workbench.schedule.table import ACQUIRE, DELAY, FRAME, KINDS, PLAY, EventTable, event_table, format_frame_value
+from workbench.schedule.table import (
+    ACQUIRE,
+    DELAY,
+    FRAME,
+    KINDS,
+    PLAY,
+    EventTable,
+    _by_identity,
+    event_table,
+    format_frame_value,
+)
 from workbench.schedule.table import format_parameters as _format_parameters
 
 if TYPE_CHECKING:
@@ -42,19 +52,6 @@ def _categorical(codes: np.ndarray, categories: list[str]) -> Any:
     return pd.Categorical.from_codes(remap[codes], categories=pd.Index(list(merged), dtype=object))
 
 
-def _unique_text(keys: list[Any], format_one: Any) -> tuple[np.ndarray, list[str]]:
-    """Codes and texts for objects keyed by identity (shared dicts) - one format per distinct object."""
-    ids = np.fromiter(map(id, keys), dtype=np.int64, count=len(keys))
-    if not keys:
-        return np.zeros(0, np.int32), []
-    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    texts = [format_one(keys[int(i)]) for i in first]
-    # equal texts from different objects share a category
-    merged: dict[str, int] = {}
-    remap = np.array([merged.setdefault(t, len(merged)) for t in texts], dtype=np.int32)
-    return remap[inverse.reshape(-1)], list(merged)
-
-
 def parameters_column(table: EventTable) -> tuple[np.ndarray, list[str]]:
     """Per row, a code into the returned texts (what :meth:`EventTable.parameters_text` would say)."""
     schedule = table.schedule
@@ -69,11 +66,11 @@ def parameters_column(table: EventTable) -> tuple[np.ndarray, list[str]]:
     plays = schedule.plays
     if plays:
         rows = np.flatnonzero(table.kind == PLAY)
-        pairs = list(zip(map(attrgetter("shape"), plays), map(attrgetter("parameters"), plays), strict=True))
-        dicts = [p[1] for p in pairs]
-        shapes = {id(p[1]): p[0] for p in pairs}
-        play_codes, play_texts = _unique_text(dicts, lambda d: _format_parameters(shapes[id(d)], d))
-        merge(rows, play_codes[table.item[rows]], play_texts)
+        dicts: list[Any] = []
+        by_dict = _by_identity(list(map(attrgetter("parameters"), plays)), dicts)  # the builder shares them
+        _, first = np.unique(by_dict, return_index=True)
+        play_texts = [_format_parameters(plays[int(i)].shape, d) for i, d in zip(first, dicts, strict=True)]
+        merge(rows, by_dict[table.item[rows]], play_texts)
     changes = schedule.frame_changes
     if changes:
         rows = np.flatnonzero(table.kind == FRAME)

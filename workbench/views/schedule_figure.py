@@ -414,7 +414,7 @@ class ScheduleDrawing:
         ns = index.ns
         names = ["" if r < 0 else labels[r] for r in rows]
         texts = [f"f = {f / 1e9:.9g} GHz<br>" + ("initial frame" if r < 0 else (
-                 f"set by {names[i]} ({table.names[table.name[r]]}) at {table.t0[r] * ns:.6g} ns"))
+                 f"set by {names[i]} ({table.name_of(r)}) at {table.t0[r] * ns:.6g} ns"))
                  for i, (f, r) in enumerate(zip(freq, rows, strict=True))]
         bottom, top = amp * 1.1, amp * (1.08 + STRIP)
         out: list[dict[str, Any]] = [{
