@@ -144,8 +144,7 @@ def events(job: Any, device: Any = None, *, experiment: int | str | None = 0, co
     """
     import pandas as pd
 
-    from workbench.views.schedule_figure import pick_experiment
-    from workbench.views.schedule_inspect import timing_findings, timing_rules, view_job
+    from workbench.views.schedule_inspect import pick_experiment, timing_findings, timing_rules, view_job
 
     viewed = view_job(job, device, config=config)
     names = viewed.job.experiment_names

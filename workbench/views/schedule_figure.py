@@ -25,8 +25,10 @@ import numpy as np
 from workbench.schedule.ir import Schedule, channel_sort_key
 from workbench.schedule.table import ACQUIRE, DELAY
 from workbench.views.plotly_json import to_json
+from workbench.views.schedule_inspect import pick_experiment
 from workbench.views.schedule_lanes import (
     DEFAULT_MAX_POINTS,
+    Highlight,
     LaneIndex,
     Mode,
     TimeMap,
@@ -59,16 +61,6 @@ MAX_LABELS = 200  # gate labels per lane and window
 MAX_BOXES = 400  # acquisition / delay boxes per lane and window
 MAX_FLAGS = 500  # finding marks per window
 DEFAULT_WIDTH = 1100  # px of plot area assumed when the front end has not said
-
-
-@dataclass(frozen=True)
-class Highlight:
-    """A stretch of one lane to shade (a difference between two schedules), with its explanation."""
-
-    channel: str
-    t0_ns: float
-    t1_ns: float
-    text: str
 
 
 @dataclass(frozen=True)
@@ -611,19 +603,6 @@ def plot_schedule(
     options.setdefault("units", channel_units(viewed.device))
     options.setdefault("findings", timing_findings(schedule, viewed.device))
     return schedule_figure(schedule, channels=channels, max_points=max_points, **options)
-
-
-def pick_experiment(names: Sequence[str], experiment: int | str) -> int:
-    """An experiment index from an index or a name (``InputError`` naming the range or the name)."""
-    from workbench.errors import InputError
-
-    if isinstance(experiment, str):
-        if experiment not in names:
-            raise InputError(f"no experiment named '{experiment}'")
-        return list(names).index(experiment)
-    if not -len(names) <= experiment < len(names):
-        raise InputError(f"experiment index {experiment} out of range (0..{len(names) - 1})")
-    return experiment % len(names)
 
 
 __all__ = ["Highlight", "ScheduleDrawing", "lane_channels", "lane_index", "lane_point_count", "pick_experiment",

@@ -17,7 +17,7 @@ from workbench.schedule.table import FRAME, KINDS, PLAY, event_table
 if TYPE_CHECKING:
     from workbench.devices.model import Device
     from workbench.jobs.base import Job
-    from workbench.views.schedule_figure import Highlight
+    from workbench.views.schedule_lanes import Highlight
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def differences(a: Schedule, b: Schedule, labels: tuple[str, str] = ("A", "B"),
     """Where two schedules differ, instruction by instruction (channel, kind and start time pair them):
     a pulse with other samples or another frame, a frame change of another value, an instruction only
     one of them has. At most ``limit`` stretches (the first ones in time)."""
-    from workbench.views.schedule_figure import Highlight
+    from workbench.views.schedule_lanes import Highlight
 
     sa, sb = _signature(a), _signature(b)
     ta, tb = event_table(a), event_table(b)
@@ -185,11 +185,24 @@ def _describe(table: Any) -> Any:
     return describe
 
 
+def pick_experiment(names: Sequence[str], experiment: int | str) -> int:
+    """An experiment index from an index or a name (``InputError`` naming the range or the name)."""
+    from workbench.errors import InputError
+
+    if isinstance(experiment, str):
+        if experiment not in names:
+            raise InputError(f"no experiment named '{experiment}'")
+        return list(names).index(experiment)
+    if not -len(names) <= experiment < len(names):
+        raise InputError(f"experiment index {experiment} out of range (0..{len(names) - 1})")
+    return experiment % len(names)
+
+
 def experiment_label(names: Sequence[str], index: int, key: str | None, values: Sequence[Any]) -> str:
     """``3: rabi-003 (amp = 0.3)``."""
     extra = f" ({key} = {value_text(values[index])})" if key is not None and index < len(values) else ""
     return f"{index}: {names[index]}{extra}"
 
 
-__all__ = ["ViewedJob", "couplers", "differences", "experiment_label", "sweep", "timing_findings", "timing_rules",
-           "value_text", "view_job"]
+__all__ = ["ViewedJob", "couplers", "differences", "experiment_label", "pick_experiment", "sweep", "timing_findings",
+           "timing_rules", "value_text", "view_job"]

@@ -129,6 +129,16 @@ def compressed_time(table: EventTable, channels: list[str] | None = None, *, lon
 # ------------------------------------------------------------------------------------------ lanes
 
 
+@dataclass(frozen=True)
+class Highlight:
+    """A stretch of one lane to shade (a difference between two schedules), with its explanation."""
+
+    channel: str
+    t0_ns: float
+    t1_ns: float
+    text: str
+
+
 @dataclass
 class Series:
     """One polyline: drawn times (ns, NaN separating pieces), values, and per point the pulse's label
@@ -410,5 +420,5 @@ def nice_title(schedule: Schedule) -> str:
             f"{duration_ns * scale:.{0 if math.isclose(scale, 1.0) else 2}f} {unit}")
 
 
-__all__ = ["ACQUIRE", "DEFAULT_MAX_POINTS", "DELAY", "LaneIndex", "LaneWindow", "Series", "TimeMap", "boxes",
-           "channel_units", "compressed_time", "frame_segments", "nice_title"]
+__all__ = ["ACQUIRE", "DEFAULT_MAX_POINTS", "DELAY", "Highlight", "LaneIndex", "LaneWindow", "Series", "TimeMap",
+           "boxes", "channel_units", "compressed_time", "frame_segments", "nice_title"]

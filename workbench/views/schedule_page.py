@@ -130,8 +130,7 @@ def _script_safe(text: str) -> str:
 def write_page(job: Any, device: Any = None, *, config: Any = None, experiment: int | str = 0,
                compress: bool = False) -> tuple[str, str]:
     """(page HTML, one-line summary) for ``job`` on ``device``: what ``workbench show`` writes."""
-    from workbench.views.schedule_figure import pick_experiment
-    from workbench.views.schedule_inspect import sweep, timing_findings, timing_rules, view_job
+    from workbench.views.schedule_inspect import pick_experiment, sweep, timing_findings, timing_rules, view_job
 
     viewed = view_job(job, device, config=config)
     schedules, dev = viewed.schedules, viewed.device
