@@ -102,6 +102,13 @@ def _nice_step(span: float, count: int = 8) -> float:
     return 10 ** (exponent + 1)
 
 
+def _lane_title(channel: str, label: str) -> str:
+    """``d0`` over ``FS``; a comparison lane adds its schedule's name in small type."""
+    unit = "" if lane_kind(channel) == "a" else " FS"
+    extra = label[len(channel):].strip() if label.startswith(channel) else label
+    return f"<b>{channel}</b>{unit}" + (f"<br><span style='font-size:9px'>{extra}</span>" if extra else "")
+
+
 def _wrap(phase: np.ndarray) -> np.ndarray:
     return np.angle(np.exp(1j * np.asarray(phase, dtype=float)))
 
@@ -282,8 +289,7 @@ class ScheduleDrawing:
                 axis = {"tickvals": ticks, "ticktext": [f"{v:.3g}" for v in ticks],
                         "range": [-1.08 * amp, amp * (1.08 + STRIP)]}
             axis.update({"domain": domain, "anchor": "x", "fixedrange": True, "zeroline": True,
-                         "zerolinecolor": "#dddddd", "title": {"text": f"<b>{label}</b>" + (
-                             "" if lane_kind(channel) == "a" else "<br>FS"), "standoff": 4},
+                         "zerolinecolor": "#dddddd", "title": {"text": _lane_title(channel, label), "standoff": 4},
                          "tickfont": {"size": 9}})
             layout[name] = axis
             if channel in self.units:
@@ -568,7 +574,9 @@ def lane_channels(fig: go.Figure | Mapping[str, Any]) -> list[str]:
         if axis is None or "overlaying" in axis:
             break
         text = axis.get("title", {}).get("text", "")
-        out.append(text.split("</b>")[0].replace("<b>", ""))
+        channel = text.split("</b>")[0].replace("<b>", "")
+        extra = text.split("<span style='font-size:9px'>")[1].split("</span>")[0] if "font-size:9px" in text else ""
+        out.append(f"{channel} {extra}" if extra else channel)
         k += 1
     return out
 

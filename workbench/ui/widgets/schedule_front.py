@@ -135,7 +135,8 @@ TABLE_CSS = """
 .wb-events-table th { position: sticky; top: 0; background: #f5f5f5; text-align: left; padding: 3px 6px; }
 .wb-events-table td { padding: 2px 6px; border-bottom: 1px solid #eeeeee; white-space: nowrap; }
 .wb-events-table tr.wb-event-row:hover { background: #eef5ff; cursor: pointer; }
-.wb-events-table tr.wb-selected { background: #ffe680; }
+.wb-events-table tr.wb-event-row.wb-selected,
+.wb-events-table tr.wb-event-row.wb-selected:hover { background: #ffe680; }
 .wb-events-table tr.wb-flagged td:first-child { border-left: 3px solid #d62728; }
 """
 
