@@ -119,3 +119,23 @@ def test_spacing_rule_flags_the_later_of_two_close_starts(device_1q):
     found = check_timing(table, TimingRules(min_spacing_ns=4, max_frame_offset_hz=None, overlaps=False))
     assert [(int(table.t0[r]), KINDS[table.kind[r]]) for r in found.row] == [(2, "play"), (9, "frame")]
     assert math.isclose(found.value[0], 2.0)
+
+
+def test_a_schedule_without_its_build_log_gives_the_same_rows(device_2q):
+    """Unpickled (Dask workers) or rebuilt schedules have no build log: the table comes from the objects."""
+    import pickle
+
+    sched = workbench.prepare(BELL, device_2q).programs[0]
+    table = event_table(sched)
+    again = pickle.loads(pickle.dumps(sched))
+    assert again.build_log is None and "_event_table" not in again.__dict__
+    other = event_table(again)
+    assert other.log is None and len(other) == len(table)
+
+    def rows(t):
+        return sorted(zip(t.t0.tolist(), t.channel.tolist(), t.kind.tolist(), t.item.tolist(), t.duration.tolist(),
+                          t.frequency.tolist(), t.phase.tolist(), [t.gate_label(r) for r in range(len(t))],
+                          [t.name_of(r) for r in range(len(t))], t.source.tolist(), strict=True))
+
+    assert rows(other) == rows(table)
+    assert other.channels == table.channels and sched.duration == again.duration

@@ -7,8 +7,10 @@ everything else is array arithmetic on them. Strings (names, gate labels, parame
 codes into small lists, because a schedule of a million instructions has a handful of distinct
 gates; the text of a row is only formatted when a row is shown.
 
-Row order is time, then the job's own order (``source``), then kind (frame change, play, delay,
-acquire), then the order within the IR, which is the order the builder applied them in.
+Rows are in the order the builder applied the instructions (by time, then as they were added),
+read from the :class:`~workbench.schedule.ir.BuildLog` it keeps on the schedule. A schedule built any
+other way (or whose instructions were replaced) is read from its objects instead, ordered by time,
+then kind (frame change, play, delay, acquire), then the order within its kind.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from workbench.schedule.ir import BuildLog, Origin, Schedule, channel_sort_key, 
 #: Kind codes of :attr:`EventTable.kind`.
 KINDS = ("play", "frame", "delay", "acquire")
 PLAY, FRAME, DELAY, ACQUIRE = range(4)
-_RANK = np.array([1, 0, 2, 3], dtype=np.int8)  # at one time and source: frame changes, plays, delays, acquires
+_RANK = np.array([1, 0, 2, 3], dtype=np.int8)  # at one time: frame changes, plays, delays, acquires
 
 
 @contextmanager
@@ -317,12 +319,6 @@ def _from_log(schedule: Schedule, log: BuildLog) -> EventTable:
                        channel, lanes, origin, list(log.origins), wave, list(log.waves))
     table.log = log  # the lazy columns read it instead of the objects
     return table
-
-
-def _constant(name: str, count: int, table: dict[str, int]) -> np.ndarray:
-    if not count:
-        return np.zeros(0, dtype=np.int32)
-    return np.full(count, table.setdefault(name, len(table)), dtype=np.int32)
 
 
 def _origin_codes(items: Sequence[Any], keep: list[Origin]) -> np.ndarray:
