@@ -121,7 +121,9 @@ class ScheduleDrawing:
     (every axis +-1 full scale); ``compress``: fold idle stretches and long instructions; ``units``:
     channel -> (per full scale, unit name) for the right-hand axes (``schedule_lanes.channel_units``);
     ``findings``: timing checks to mark; ``overlays``: other schedules (label, schedule) drawn on the
-    same lanes; ``highlights``: stretches to shade.
+    same lanes; ``highlights``: stretches to shade; ``compare``: (our label, another schedule, its
+    label) - each channel then gets two lanes, ours and the other schedule's (with
+    ``compare_findings``), on one time axis.
     """
 
     def __init__(self, schedule: Schedule, *, channels: Sequence[str] | None = None, mode: Mode = "iq",
