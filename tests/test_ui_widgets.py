@@ -21,6 +21,7 @@ from workbench.executors.registry import load_catalogue
 from workbench.ui.app import Workbench
 from workbench.ui.runner import CANCELLED, DONE, FAILED
 from workbench.ui.session import Session
+from workbench.views.schedule_figure import lane_channels
 
 JOIN = 120  # seconds: a bound on waiting for the runner, not a speed expectation
 
@@ -227,7 +228,7 @@ def test_job_source_upload_paste_and_example(make_app):
     app.job.text.value = json.dumps(bad)
     assert app.job.error.value == "" and "rabi-000, rabi-001" in app.job.info.value
     assert app.session.job.experiment_names == ["rabi-000", "rabi-001"]
-    assert app.schedule.experiment.options[1] == ("1: rabi-001", 1)
+    assert app.schedule.experiment.options[1] == ("1: rabi-001 (amp = 0.2)", 1)  # the swept value too
     app.schedule.experiment.value = 1
     assert app.schedule.figure.layout.title.text.startswith("rabi-001")
     app.job.text.value = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nfoo q[0];\n'
@@ -249,7 +250,7 @@ def test_job_from_a_path(make_app, tmp_path):
     assert app.job.text.value == path.read_text()
     assert set(app.schedule.channel_boxes) == {"d0", "u0", "m0", "a0", "d1", "m1", "a1"}
     app.schedule.channel_boxes["u0"].value = False
-    assert "u0" not in app.schedule.figure.layout.yaxis.ticktext
+    assert "u0" not in lane_channels(app.schedule.figure)
     app.job.path.value = str(tmp_path / "missing.qasm")
     app.job.load.click()
     assert "no such file" in app.job.error.value

@@ -30,6 +30,7 @@ _LAZY = {
     "QuantumExecutor": ("workbench.executors.base", "QuantumExecutor"),
     "ScheduleBuilder": ("workbench.schedule.builder", "ScheduleBuilder"),
     "plot_schedule": ("workbench.views.schedule_figure", "plot_schedule"),
+    "events": ("workbench.views.schedule_events", "events"),
     "Workbench": ("workbench.ui.app", "Workbench"),
 }
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from workbench.jobs.loader import load_job  # noqa: F401
     from workbench.results.result import Result
     from workbench.schedule.builder import ScheduleBuilder  # noqa: F401
+    from workbench.views.schedule_events import events  # noqa: F401
     from workbench.views.schedule_figure import plot_schedule  # noqa: F401
 
 

@@ -88,6 +88,36 @@ class Prepared:
     warnings: tuple[str, ...] = ()  # found while preparing (frames far from the device), reported by the run
 
 
+def job_and_device(
+    job: Job | str | os.PathLike[str] | Mapping[str, Any],
+    device: str | Device | None = None,
+    *,
+    config: str | os.PathLike[str] | None = None,
+    catalogue: Catalogue | None = None,
+) -> tuple[Job, Device]:
+    """The job loaded and the device it runs on: the given one, else the job's backend when the
+    catalogue has it, else ``aer-simulator`` for circuits and ``qutip-1q`` for pulse jobs. Examples are
+    built for the device. What :func:`prepare` starts with; the schedule views stop here."""
+    if isinstance(device, Device):
+        dev = device
+    else:
+        catalogue = catalogue or load_catalogue(config)
+        dev = None
+        if device is None and not _is_example_name(job) and not isinstance(job, Job):
+            job = load_job(job)
+        if device is None and isinstance(job, Job):
+            hinted = getattr(job, "backend_name", None)
+            dev = catalogue.get(hinted) if hinted in catalogue.names() else None
+            if dev is None and job.kind == "circuit":
+                dev = catalogue.get("aer-simulator")  # the documented default for circuits (qutip-1q for pulses)
+        dev = dev or catalogue.get(device)
+    if _is_example_name(job):
+        from workbench.examples import build
+
+        job = load_job(build(str(job), dev))
+    return load_job(job), dev
+
+
 def prepare(
     job: Job | str | os.PathLike[str] | Mapping[str, Any],
     device: str | Device | None = None,
@@ -107,24 +137,7 @@ def prepare(
     and ``flags`` the role of command-line flags, which win.
     """
     started = time.perf_counter()
-    if isinstance(device, Device):
-        dev = device
-    else:
-        catalogue = catalogue or load_catalogue(config)
-        dev = None
-        if device is None and not _is_example_name(job) and not isinstance(job, Job):
-            job = load_job(job)
-        if device is None and isinstance(job, Job):
-            hinted = getattr(job, "backend_name", None)
-            dev = catalogue.get(hinted) if hinted in catalogue.names() else None
-            if dev is None and job.kind == "circuit":
-                dev = catalogue.get("aer-simulator")  # the documented default for circuits (qutip-1q for pulses)
-        dev = dev or catalogue.get(device)
-    if _is_example_name(job):
-        from workbench.examples import build
-
-        job = load_job(build(str(job), dev))
-    job = load_job(job)
+    job, dev = job_and_device(job, device, config=config, catalogue=catalogue)
     if not dev.available:
         raise UnsupportedError(f"device '{dev.name}' is marked unavailable in its configuration")
     cls = executor_class(dev.executor)

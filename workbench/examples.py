@@ -335,6 +335,36 @@ def chevron(device: Device, n_amp: int = 8, n_width: int = 6, shots: int = DEFAU
     return _qobj("chevron", device, experiments, _shots(shots))
 
 
+def pulse_train(device: Device, instructions: int = 100_000, shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
+    """One experiment of exactly ``instructions`` instructions, for schedule views and benchmarks: the
+    calibrated x pulse on qubit 0 and 1 in turn (qubit 0 alone on a one-qubit device), a frame change
+    (``fc``, a virtual Z) before every tenth pulse, and a joint readout of those qubits after every
+    200 pulses, 300 ns apart at least (what a Qblox sequencer needs between acquisitions). Not in
+    :data:`EXAMPLES`: nobody runs it for its physics."""
+    if isinstance(instructions, bool) or not isinstance(instructions, int | np.integer) or instructions < 1:
+        raise JobError(f"instructions must be a positive integer, got {instructions!r}", "instructions")
+    qubits = sorted(device.qubits, key=lambda q: q.index)[:2]
+    ops: list[dict[str, Any]] = []
+    t = k = 0
+    while len(ops) < instructions:
+        q = qubits[k % len(qubits)]
+        channel = f"d{q.index}"
+        if k % 10 == 0:
+            ops.append(_phase(t, channel, math.pi / 2))
+        ops.append({**_play(t, channel, q.drive.x), "label": "x"})
+        k += 1
+        if k % len(qubits) == 0:
+            t += max(p.drive.x.duration for p in qubits)
+        if k % 200 == 0:
+            for slot, r in enumerate(qubits):
+                ops += _measure(r, t, slot)
+            t += max(r.readout.pulse.duration for r in qubits) + 300
+    ops = ops[:instructions]
+    slots = max([0] + [slot + 1 for op in ops if op["name"] == "acquire" for slot in op["memory_slot"]])
+    experiment = _experiment(f"train-{instructions}", ops, max(slots, 1), {"instructions": int(instructions)})
+    return _qobj(f"train-{instructions}", device, [experiment], _shots(shots))
+
+
 # ------------------------------------------------------------------------------------------ registry
 
 

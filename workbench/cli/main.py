@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from workbench.cli import calibrate
+from workbench.cli import calibrate, events, show
 from workbench.errors import InputError, WorkbenchError
 
 log = logging.getLogger("workbench")
@@ -44,11 +44,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("examples", help="list the built-in example jobs")
 
-    p = sub.add_parser("show", help="write the pulse schedule of a job as a self-contained HTML page")
-    p.add_argument("job", metavar="JOB", help="PulseQobj JSON file, OpenQASM file or built-in example name")
-    p.add_argument("--device", help="pulse device (default: as for 'run'; circuits need a pulse device)")
-    p.add_argument("--experiment", metavar="N", default="0", help="experiment index or name (default: 0)")
-    p.add_argument("--html", metavar="FILE", help="page to write, must not exist (default: <JOB name>-schedule.html)")
+    show.add_parser(sub)
+    events.add_parser(sub)
 
     p = sub.add_parser("run", help="run a job (or several, as a batch) and write the output folder")
     p.add_argument("jobs", metavar="JOB", nargs="+",
@@ -116,26 +113,6 @@ def _cmd_examples(args: argparse.Namespace) -> int:
 
     for name, entry in EXAMPLES.items():
         print(f"{name:<10} {entry[1]}")
-    return 0
-
-
-def _cmd_show(args: argparse.Namespace) -> int:
-    """The schedule figure of one experiment as one HTML file with plotly.js inlined, so it opens offline
-    and can be mailed; the job is validated like a run, and an existing file is never replaced."""
-    from pathlib import Path
-
-    from workbench.errors import OutputError
-    from workbench.results.exports import write_new_text
-    from workbench.views.schedule_figure import plot_schedule
-
-    experiment: int | str = int(args.experiment) if args.experiment.lstrip("-").isdigit() else args.experiment
-    out = Path(args.html) if args.html else Path(f"{Path(args.job).stem or 'job'}-schedule.html")
-    if out.exists() or out.is_symlink():
-        raise OutputError("exists; choose another --html FILE (show never overwrites)", None, str(out))
-    fig = plot_schedule(args.job, args.device, experiment=experiment, config=args.config)
-    write_new_text(out, fig.to_html(include_plotlyjs=True, full_html=True))
-    print(fig.layout.title.text)
-    print(f"schedule written to {out}")
     return 0
 
 
@@ -349,7 +326,7 @@ def _cmd_lab(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run, "compile": _cmd_compile,
-             "lab": _cmd_lab, "show": _cmd_show, "calibrate": calibrate.command}
+             "lab": _cmd_lab, "show": show.command, "events": events.command, "calibrate": calibrate.command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

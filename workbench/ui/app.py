@@ -20,8 +20,14 @@ Widget tree (top to bottom), with the stable CSS classes browser tests select by
                             ``wb-run-error``, ``wb-runs`` (rows ``wb-run``: ``wb-run-progress``, ``wb-run-state``)
 ``wb-job-source``           ``wb-job-example``, ``wb-job-path``, ``wb-job-load``, ``wb-job-upload``, ``wb-job-text``,
                             ``wb-job-info``, ``wb-job-error``
-``wb-schedule``             ``wb-schedule-experiment``, ``wb-schedule-channels`` (``wb-schedule-channel``
-                            checkboxes), ``wb-schedule-figure`` (also ``wb-figure``), ``wb-schedule-message``
+``wb-schedule``             ``wb-schedule-experiment``, ``wb-schedule-sweep``, ``wb-schedule-overlay``,
+                            ``wb-schedule-diff``, ``wb-schedule-compare``, ``wb-schedule-channels``
+                            (``wb-schedule-channel`` checkboxes), ``wb-schedule-mode``, ``wb-schedule-scale``,
+                            ``wb-schedule-fold``, ``wb-schedule-reset``, ``wb-schedule-status``, ``wb-schedule-figure``
+                            (also ``wb-figure``), ``wb-schedule-message``, ``wb-schedule-bridge``; the event table
+                            ``wb-events`` (``wb-events-channel``, ``wb-events-kind``, ``wb-events-from``,
+                            ``wb-events-to``, ``wb-events-flagged``, ``wb-events-prev``, ``wb-events-next``,
+                            ``wb-events-page``, ``wb-events-table`` with rows ``wb-event-row``)
 ``wb-results``              ``wb-result-select``, ``wb-result-experiment``, ``wb-result-summary``, ``wb-histogram``,
                             ``wb-distribution``, ``wb-sweep``, ``wb-iq`` (figures, each also ``wb-figure``),
                             ``wb-dataset``, ``wb-artifacts`` (one ``wb-artifact`` per compiled file)

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from workbench.executors.base import QuantumExecutor
     from workbench.schedule.ir import Schedule
     from workbench.ui.runner import Runner, RunRecord
+    from workbench.ui.schedule_inspector import ScheduleInspector
 
 log = logging.getLogger("workbench.ui")
 
@@ -201,6 +202,7 @@ class Session:
         self._schedules_for: tuple[int, str] | None = None
         self.schedule_experiment = 0
         self.schedule_channels: tuple[str, ...] | None = None  # None: every channel
+        self._inspector: ScheduleInspector | None = None
         self._results: list[Result] = []
         self._selected: int | None = None
         self._lock = threading.RLock()  # results arrive from the runner's thread
@@ -581,16 +583,21 @@ class Session:
             self.schedule_channels = value
             self._emit("schedule")
 
-    def schedule_figure(self) -> go.Figure | None:
-        """The schedule viewer's figure (:func:`workbench.views.schedule_figure.schedule_figure`)."""
-        schedules = self.schedules()
-        if not schedules:
-            return None
-        from workbench.views.schedule_figure import schedule_figure
+    @property
+    def schedule_inspector(self) -> ScheduleInspector:
+        """The schedule viewer's state beyond experiment and channels: drawing options, window, selection,
+        the event table (:class:`workbench.ui.schedule_inspector.ScheduleInspector`)."""
+        if self._inspector is None:
+            from workbench.ui.schedule_inspector import ScheduleInspector
 
-        index = min(self.schedule_experiment, len(schedules) - 1)
-        channels = None if self.schedule_channels is None else list(self.schedule_channels)
-        return schedule_figure(schedules[index], channels=channels)
+            self._inspector = ScheduleInspector(self)
+        return self._inspector
+
+    def schedule_figure(self) -> go.Figure | None:
+        """The schedule viewer's figure (:class:`workbench.views.schedule_figure.ScheduleDrawing`)."""
+        if not self.schedules():
+            return None
+        return self.schedule_inspector.figure()
 
     # -- validation -----------------------------------------------------------------------------
     def validate(self) -> Prepared | list[Problem]:
