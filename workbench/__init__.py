@@ -74,6 +74,23 @@ def list_devices(config: str | None = None) -> list[dict[str, Any]]:
     return listing(load_catalogue(config))
 
 
+def _write_report(result: Any, path: Any) -> None:
+    from workbench.views.report import write_report
+
+    write_report(result, path)
+
+
+def _register_report() -> None:
+    """``report.html`` in every output folder: the results layer writes folders, the views draw reports,
+    so the report is registered from here, which Python runs before any submodule (docs/architecture.md)."""
+    from workbench import output_files
+
+    output_files.register("report.html", _write_report)
+
+
+_register_report()
+
+
 def _register_xarray_accessor() -> None:
     """``ds.wb`` on xarray Datasets (:mod:`workbench.xarray_plugin`), only when xarray is already loaded:
     importing the workbench must not import xarray (the plugin's entry point covers the other order)."""
