@@ -213,9 +213,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def as_json(analysis: AnalysisResult) -> str:
-    """``analysis.json``'s text (NaN and infinities as null)."""
-    return json.dumps(_clean(analysis.as_dict()), indent=2, allow_nan=False) + "\n"
+def as_json(analysis: AnalysisResult, indent: int | None = 2) -> str:
+    """``analysis.json``'s text (NaN and infinities as null); ``indent=None``: one line, no newline."""
+    text = json.dumps(_clean(analysis.as_dict()), indent=indent, allow_nan=False)
+    return text + "\n" if indent is not None else text
 
 
 # ----------------------------------------------------------------------------------------- Datasets
@@ -249,7 +250,7 @@ def attach(ds: xr.Dataset, analysis: AnalysisResult) -> xr.Dataset:
                                      np.stack([padded(s.fit_x, m) for s in series]))
             out["analysis_fit"] = (("analysis_series", "analysis_fine"),
                                    np.stack([padded(s.fit_y, m) for s in series]))
-    out.attrs["analysis"] = json.dumps(_clean(analysis.as_dict()), allow_nan=False)
+    out.attrs["analysis"] = as_json(analysis, indent=None)
     return out
 
 

@@ -74,7 +74,7 @@ def rabi_amplitude(data: Any, *, slot: int = 0, angles: Mapping[str, float] | No
     for it (``pi_amp * angle / pi``) must stay within ``|amp| <= 1``."""
     series, y_label, x_name, _ = _series(data, slot, ("amp",))
     series = _named(series, "rabi")
-    several = len(series) > 1
+    several = len(series) > 1 or series[0].name != "rabi"  # curves named by the data (x, sx) keep their names
     fitted, fits, parameters, lines, markers = [], {}, {}, [], []
     quality = Quality()
     for s in series:
