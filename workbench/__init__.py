@@ -23,6 +23,7 @@ _LAZY = {
     "execute": ("workbench.api", "execute"),
     "run_batch": ("workbench.api", "run_batch"),
     "execute_batch": ("workbench.api", "execute_batch"),
+    "analyse": ("workbench.api", "analyse"),
     "load_catalogue": ("workbench.executors.registry", "load_catalogue"),
     "load_job": ("workbench.jobs.loader", "load_job"),
     "Result": ("workbench.results.result", "Result"),
@@ -36,7 +37,7 @@ _LAZY = {
 __all__ = ["InputError", "JobError", "WorkbenchError", "__version__", "list_devices", "load_result", *_LAZY]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
-    from workbench.api import execute, execute_batch, prepare, run, run_batch  # noqa: F401
+    from workbench.api import analyse, execute, execute_batch, prepare, run, run_batch  # noqa: F401
     from workbench.devices.catalogue import Catalogue  # noqa: F401
     from workbench.executors.base import QuantumExecutor  # noqa: F401
     from workbench.executors.registry import load_catalogue  # noqa: F401

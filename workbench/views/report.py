@@ -351,6 +351,100 @@ def report_html(result: Result, *, experiment: int | None = None) -> str:
     return _page(title, "\n".join(parts))
 
 
+def _json_attr(ds: Any, key: str, default: Any) -> Any:
+    raw = ds.attrs.get(key)
+    try:
+        return json.loads(raw) if isinstance(raw, str) else default
+    except ValueError:
+        return default
+
+
+def _change(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return "none" if value is None else _show(value)
+
+
+def calibration_section(ds: Any, diff: str | None = None, index: int = 0) -> str:
+    """One tune-up routine: header, the figure with the fit, the parameters, the calibration diff and the
+    verdict, from its tune-up Dataset alone (so a history entry's ``dataset.nc`` gives the same section)."""
+    from workbench.analysis.base import attached
+    from workbench.views.tuneup_figures import tuneup_figure
+
+    quality = _json_attr(ds, "quality", {})
+    ok = bool(quality.get("ok"))
+    routine = str(ds.attrs.get("routine", ""))
+    head = f"{routine} on {ds.attrs.get('device', '')}, qubit {ds.attrs.get('qubit', '')}"
+    parts = [f"<section class='wb-calibration-routine'><h2>{html.escape(head)}: "
+             f"{'fit ok' if ok else 'REJECTED'}</h2>"]
+    runs = _json_attr(ds, "runs", [])
+    parts.append(_kv_table([
+        ("routine", routine), ("device", ds.attrs.get("device", "")), ("qubit", ds.attrs.get("qubit", "")),
+        ("date", ds.attrs.get("created", "")), ("tuid", ds.attrs.get("tuid", "")),
+        ("runs", "; ".join(f"{r.get('tuid')} ({r.get('experiments')} experiments, {r.get('shots')} shots, seed "
+                           f"{r.get('seed')}, {r.get('executor')})" for r in runs)),
+        ("parameters", ", ".join(f"{k} {_change(v)}" for k, v in _json_attr(ds, "parameters", {}).items())),
+    ], css_class="wb-report-header"))
+    parts.append(_figure_html(tuneup_figure(ds), f"wb-report-calibration-{index}"))
+    analysis = attached(ds)
+    if analysis is not None:
+        parts.append(analysis_section(analysis))
+    else:
+        measured = _json_attr(ds, "measured", {})
+        rows = tuple((k, f"{_change(v.get('value'))} ± {_change(v.get('stderr'))}") for k, v in measured.items())
+        parts.append(html_table(Table("measured", ("parameter", "value ± standard error"), rows),
+                                css_class="wb-analysis-table", caption=False))
+    updates = _json_attr(ds, "updates", [])
+    parts.append("<h3>Calibration diff</h3>")
+    if updates:
+        rows = tuple((f"qubits[{u.get('qubit')}].{u.get('path')}", _change(u.get("old")), _change(u.get("new")),
+                      _change(u.get("stderr"))) for u in updates)
+        parts.append(html_table(Table("changes", ("key", "old", "new", "standard error"), rows),
+                                css_class="wb-calibration-diff", caption=False))
+    else:
+        parts.append("<p class='note'>Nothing to write: this routine measures physics, not calibration.</p>")
+    if diff:
+        parts.append(f"<pre class='wb-calibration-patch'>{html.escape(diff)}</pre>")
+    if not ok:
+        reasons = "".join(f"<li>{html.escape(str(r))}</li>" for r in quality.get("reasons") or [])
+        parts.append(f"<p class='warning'>Rejected, nothing written:</p><ul>{reasons}</ul>")
+    parts.append(f"<details><summary>summary</summary><pre>{html.escape(str(ds.attrs.get('summary', '')))}</pre>"
+                 "</details></section>")
+    return "\n".join(parts)
+
+
+def calibration_report_html(results: Sequence[Any], diffs: Sequence[str | None] | None = None,
+                            title: str | None = None) -> str:
+    """The calibration report of one tune-up routine or a whole sequence: an overview (routine, verdict,
+    changes), then one section per routine (:func:`calibration_section`). ``results`` are tune-up
+    Datasets or objects holding one (``.dataset``: a ``CalibrationResult``); ``diffs`` the unified diffs
+    written or previewed for them."""
+    datasets = [getattr(r, "dataset", r) for r in results]
+    diffs = list(diffs) if diffs is not None else [None] * len(datasets)
+    devices = sorted({str(ds.attrs.get("device", "")) for ds in datasets})
+    title = title or f"Calibration report: {', '.join(devices)}"
+    rows = []
+    for ds in datasets:
+        quality = _json_attr(ds, "quality", {})
+        changes = ", ".join(f"{u.get('path')} {_change(u.get('old'))} -> {_change(u.get('new'))}"
+                            for u in _json_attr(ds, "updates", []) if not isinstance(u.get("new"), dict))
+        rows.append((str(ds.attrs.get("routine", "")), f"q{ds.attrs.get('qubit', '')}",
+                     "ok" if quality.get("ok") else "REJECTED", changes or "-"))
+    parts = [f"<h1>{html.escape(title)}</h1>",
+             html_table(Table("routines", ("routine", "qubit", "verdict", "proposed changes"), tuple(rows)),
+                        css_class="wb-calibration-overview", caption=False)]
+    parts.extend(calibration_section(ds, diff, i) for i, (ds, diff) in enumerate(zip(datasets, diffs, strict=True)))
+    return _page(title, "\n".join(parts))
+
+
+def write_calibration_report(results: Sequence[Any], path: str | os.PathLike[str],
+                             diffs: Sequence[str | None] | None = None) -> Path:
+    """Write :func:`calibration_report_html` to a new file (an existing one is refused)."""
+    from workbench.results.exports import write_new_text
+
+    return write_new_text(path, calibration_report_html(results, diffs))
+
+
 def write_report(result: Result, path: str | os.PathLike[str]) -> Path:
     """Write :func:`report_html` to a new file (an existing one is refused)."""
     from workbench.results.exports import write_new_text
