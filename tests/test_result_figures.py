@@ -29,7 +29,8 @@ def test_counts_figure_has_the_counts(bell_result):
 
 def test_distribution_sums_to_one_per_experiment(rabi_result):
     fig = rf.distribution_figure(rabi_result, [0, 10, 20])
-    assert [t.name for t in fig.data] == ["rabi-000", "rabi-010", "rabi-020"]
+    amps = rabi_result.dataset["amp"].values
+    assert [t.name for t in fig.data] == [f"amp = {amps[e]:.4g} (rabi-{e:03d})" for e in (0, 10, 20)]  # by swept value
     for trace, e in zip(fig.data, [0, 10, 20], strict=True):
         assert sum(trace.y) == pytest.approx(1.0)
         assert dict(zip(trace.x, trace.y, strict=True)) == pytest.approx(
