@@ -53,12 +53,13 @@ def fit_rabi_amplitude(amps: np.ndarray, y: np.ndarray, err: np.ndarray | None) 
     return fit, Param(sign * period_fit.value / 2, period_fit.stderr / 2)
 
 
-def _series(data: Any, slot: int, prefer: tuple[str, ...]) -> tuple[list[Series], str, str, str]:
+def _series(data: Any, slot: int, prefer: tuple[str, ...],
+            unit: str | None = None) -> tuple[list[Series], str, str, str]:
     """The curves to fit, the y label, the x name and the x unit (tune-up Datasets as they are)."""
     ds = dataset_of(data)
     if is_tuneup(ds):
         return tuneup_series(ds), str(ds.attrs.get("signal_label", "")), str(ds.attrs.get("x_label", "")), ""
-    lay = layout(ds, prefer)
+    lay = layout(ds, prefer, unit=unit)
     signal = slot_signal(ds, slot, ground=references(lay, "start"))
     return series_from(lay, signal), signal.label, lay.x_name, lay.unit
 
@@ -137,7 +138,7 @@ def first_peak(fit: Fit) -> Param:
 def rabi_length(data: Any, *, slot: int = 0) -> AnalysisResult:
     """Fit the oscillation of P(1) (or the IQ projection) against the pulse length; report the Rabi
     frequency and the pi duration."""
-    series, y_label, x_name, unit = _series(data, slot, ("duration", "width", "length", "time"))
+    series, y_label, x_name, unit = _series(data, slot, ("duration", "length", "width", "time"), unit="s")
     series = _named(series, "rabi")
     s = series[0]
     scale, shown = axis_scale(x_name, s.x, unit or "s")

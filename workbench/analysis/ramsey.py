@@ -95,7 +95,7 @@ def _curves(data: Any, slot: int, detuning: float | None) -> tuple[list[tuple[Se
         delta = float(detuning if detuning is not None else params.get("detuning", 0.0))
         curves = [(s, delta if s.name == "+" else -delta) for s in tuneup_series(ds)]
         return curves, str(ds.attrs.get("signal_label", "")), 1.0, str(ds.attrs.get("x_label", "delay (us)"))
-    lay = layout(ds, ("delay", "tau", "time", "wait"), group="detuning")
+    lay = layout(ds, ("delay", "tau", "time", "wait"), group="detuning", unit="s")
     signal = slot_signal(ds, slot, excited=references(lay, "start"))
     series = series_from(lay, signal)
     if "detuning" in ds.coords and ds["detuning"].dims == ("experiment",):

@@ -52,7 +52,7 @@ def _decay(data: Any, *, name: str, title: str, parameter: str, label: str, slot
         t_us = series[0].x
         s = series[0]
     else:
-        lay = layout(ds, ("delay", "tau", "time", "wait"))
+        lay = layout(ds, ("delay", "tau", "time", "wait"), unit="s")
         signal = slot_signal(ds, slot, excited=references(lay, "start"))
         s = series_from(lay, signal)[0]
         scale, shown = axis_scale(lay.x_name, s.x, lay.unit or "s")

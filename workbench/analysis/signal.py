@@ -153,21 +153,21 @@ class Layout:
     groups: list[tuple[str, np.ndarray]]
 
 
-def layout(ds: xr.Dataset, prefer: Sequence[str], *, group: str | None = None) -> Layout:
-    """The x coordinate (the first of ``prefer`` that is swept, else the one swept coordinate) and the
-    curves: by a varying text coordinate, or by ``group`` (a second swept coordinate), else one curve."""
+def layout(ds: xr.Dataset, prefer: Sequence[str], *, group: str | None = None, unit: str | None = None) -> Layout:
+    """The x coordinate and the curves. x is the first of ``prefer`` that is swept (or varies), else the one
+    swept coordinate whose unit is ``unit`` (a delay named otherwise, in s); curves are told apart by a
+    varying text coordinate, or by ``group`` (a second swept coordinate), else there is one curve."""
     names = swept(ds)
     x_name = next((n for n in prefer if n in names), None)
     if x_name is None:
         x_name = next((n for n in prefer if n in ds.coords and ds[n].dims == ("experiment",)
                        and np.unique(np.asarray(ds[n].values)).size > 1), None)
+    if x_name is None and unit:
+        others = [n for n in names if n != group and str(ds[n].attrs.get("units", "")) == unit]
+        x_name = others[0] if len(others) == 1 else None
     if x_name is None:
-        others = [n for n in names if n != group]
-        if len(others) != 1:
-            wanted = " or ".join(prefer)
-            raise InputError(f"not a sweep over {wanted}: the experiments differ by "
-                             + (", ".join(names) if names else "no parameter"))
-        x_name = others[0]
+        raise InputError(f"not a sweep over {' or '.join(prefer)}: the experiments differ by "
+                         + (", ".join(names) if names else "no parameter"))
     x = np.asarray(ds[x_name].values, dtype=float)
     unit = str(ds[x_name].attrs.get("units", ""))
     key = group if group is not None and group in ds.coords else series_coordinate(ds)

@@ -119,7 +119,7 @@ def qubit_spectroscopy(data: Any, *, slot: int = 0, duration: float | None = Non
         duration = duration if duration is not None else params.get("t_eff", params.get("duration"))
         y_label = str(ds.attrs.get("signal_label", ""))
     else:
-        lay = layout(ds, ("frequency", "freq"))
+        lay = layout(ds, ("frequency", "freq"), unit="Hz")
         signal = slot_signal(ds, slot, ground=references(lay, "edges"))
         (s,) = series_from(lay, signal)[:1]
         if centre is None:
@@ -238,7 +238,7 @@ def _states(ds: Any, slot: int, centre: float | None) -> tuple[np.ndarray, np.nd
         err = np.hypot(curves["|0>"].signal_err, curves["|1>"].signal_err)
         centre = float(centre if centre is not None else params.get("centre", 0.0))
         return curves["|0>"].x, z0, z1, (err, err), centre
-    lay = layout(ds, ("frequency", "freq"), group="prepared")
+    lay = layout(ds, ("frequency", "freq"), group="prepared", unit="Hz")
     if len(lay.groups) != 2:
         raise InputError("resonator spectroscopy needs the readout sweep with the qubit in |0> and in |1> "
                          "(a 'prepared' coordinate with two values)")
