@@ -21,6 +21,7 @@ independent parameters are not a sweep. Everything is a few Python operations pe
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -72,34 +73,37 @@ def unit_of(name: str) -> str:
     return ""
 
 
-def _labels(values: Sequence[Any]) -> tuple[int, ...]:
-    """Group labels in order of first appearance: equal labels for equal values (12 significant digits)."""
-    seen: dict[Any, int] = {}
-    out = []
-    for v in values:
-        key = float(f"{v:.12g}") if isinstance(v, float) else v
-        out.append(seen.setdefault(key, len(seen)))
-    return tuple(out)
+def _labels(values: Sequence[float]) -> np.ndarray:
+    """Group labels in order of first appearance: equal labels for equal values (to 12 significant digits)."""
+    array = np.asarray(values, dtype=float)
+    scale = float(np.max(np.abs(array))) if array.size else 0.0
+    rounded = np.round(array / scale, 12) if scale > 0 else array
+    _, first, inverse = np.unique(rounded, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[inverse.reshape(-1)]
 
 
-def _grouped(candidates: Mapping[Any, Sequence[Any]]) -> list[list[Any]]:
+def _grouped(candidates: Mapping[Any, Sequence[float]]) -> list[list[Any]]:
     """Varying candidates grouped by the partition of the experiments they induce, in first-seen order.
 
     A group whose value is fixed by another group's (a Ramsey phase wrapped to 2 pi repeats where the
     delay does not) depends on it and is dropped: it is not a parameter of its own."""
-    groups: dict[tuple[int, ...], list[Any]] = {}
+    groups: dict[bytes, list[Any]] = {}
+    partitions: dict[bytes, np.ndarray] = {}
     for key, values in candidates.items():
         labels = _labels(values)
-        if max(labels, default=0) > 0:
-            groups.setdefault(labels, []).append(key)
-    partitions = list(groups)
-    return [groups[p] for p in partitions
-            if not any(q != p and _depends(p, q) for q in partitions)]
+        if labels.size and labels.max() > 0:
+            token = labels.tobytes()
+            groups.setdefault(token, []).append(key)
+            partitions[token] = labels
+    return [groups[p] for p in groups
+            if not any(q != p and _depends(partitions[p], partitions[q]) for q in groups)]
 
 
-def _depends(p: tuple[int, ...], q: tuple[int, ...]) -> bool:
+def _depends(p: np.ndarray, q: np.ndarray) -> bool:
     """True when the labels ``p`` are a function of the labels ``q`` (equal q, equal p)."""
-    return len(set(zip(p, q, strict=True))) == max(q) + 1
+    return np.unique(p * (int(q.max()) + 1) + q).size == int(q.max()) + 1
 
 
 def from_metadata(metadata: Sequence[Mapping[str, Any]]) -> list[SweptParameter]:
@@ -135,13 +139,17 @@ def play_features(schedule: Schedule) -> dict[tuple[str, str, int], float]:
     dt = schedule.dt
     features: dict[tuple[str, str, int], float] = {}
     position: dict[str, int] = {}
-    ends: list[int] = []
-    for play in sorted(schedule.plays, key=lambda p: (p.t0, p.channel)):
-        k = position.get(play.channel, 0)
-        position[play.channel] = k + 1
-        c = play.channel
-        params = play.parameters or {}
-        amp = _amp(params)
+    latest = 0  # the latest end of the plays before, which the gap (a delay) is measured from
+    ended: list[int] = []
+    plays = schedule.plays
+    if any(a.t0 > b.t0 for a, b in itertools.pairwise(plays)):
+        plays = tuple(sorted(plays, key=lambda p: p.t0))
+    for play in plays:
+        c, t0 = play.channel, play.t0
+        k = position.get(c, 0)
+        position[c] = k + 1
+        params = play.parameters
+        amp = _amp(params) if params else None
         features[("amp", c, k)] = amp if amp is not None else float(np.max(np.abs(play.samples)))
         features[("duration", c, k)] = play.duration * dt
         for name, value in params.items():
@@ -149,11 +157,12 @@ def play_features(schedule: Schedule) -> dict[tuple[str, str, int], float]:
                 continue
             features[(name if name in KIND_UNITS else f"param-{name}", c, k)] = (
                 float(value) * dt if name in ("width", "sigma") else float(value))
-        before = [e for e in ends if e <= play.t0]
-        features[("delay", c, k)] = (play.t0 - max(before)) * dt if before else play.t0 * dt
-        features[("frequency", c, k)] = float(play.frequency)
-        features[("phase", c, k)] = float(math.remainder(play.phase, 2 * math.pi))
-        ends.append(play.t1)
+        if ended and min(ended) <= t0:
+            latest = max(e for e in ended if e <= t0)
+        features[("delay", c, k)] = (t0 - latest) * dt if ended else t0 * dt
+        features[("frequency", c, k)] = play.frequency
+        features[("phase", c, k)] = play.phase
+        ended.append(t0 + play.duration)
     return features
 
 
