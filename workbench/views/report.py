@@ -108,7 +108,9 @@ def _kv_table(rows: Sequence[tuple[str, Any]], css_class: str = "") -> str:
 def _show(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    if isinstance(value, np.generic):  # attributes read back from netCDF are numpy scalars
+        value = value.item()
+    return json.dumps(value, default=str)
 
 
 def counts_table(result: Result) -> str:
