@@ -414,8 +414,8 @@ def qubit_spectroscopy(device: Device, qubit: int = 0, span: float = 12e6, point
 
 def resonator_spectroscopy(device: Device, qubit: int = 0, span: float = 10e6, points: int = 41,
                            shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
-    """The readout frequency stepped over ``span`` Hz around the calibrated one, with the qubit in |0> and
-    after the pi pulse (|1>): integrated IQ per shot (meas_level 1), the resonator's two responses."""
+    """The readout frequency stepped over ``span`` Hz around the calibrated one, with the qubit in ``|0>`` and
+    after the pi pulse (``|1>``): integrated IQ per shot (meas_level 1), the resonator's two responses."""
     q = _qubit(device, qubit)
     x = q.drive.x
     centre = q.readout.frequency

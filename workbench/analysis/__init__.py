@@ -73,7 +73,7 @@ def choose(data: Any) -> str | None:
     example names (``workbench.examples.ANALYSES``); the swept parameters (``amp``: Rabi amplitude,
     a length: Rabi length, a delay: T1, or Ramsey with a ``detuning``; a frequency: qubit
     spectroscopy, or resonator spectroscopy with a ``prepared`` state; amplitude and length with two
-    slots: chevron; ``beta`` with two sequences: DRAG); two experiments prepared in |0> and |1>:
+    slots: chevron; ``beta`` with two sequences: DRAG); two experiments prepared in ``|0>`` and ``|1>``:
     discriminator."""
     from workbench.examples import ANALYSES as EXAMPLE_ANALYSES
 

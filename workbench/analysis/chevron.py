@@ -1,4 +1,4 @@
-"""Chevron of a parametric CZ coupler: |11> against the coupler pulse's amplitude and length.
+"""Chevron of a parametric CZ coupler: ``|11>`` against the coupler pulse's amplitude and length.
 
 Prepared in ``|11>``, a coupler pulse resonant with the ``|11> <-> |02>`` transition swaps the
 population at a rate proportional to its amplitude, so

@@ -1,4 +1,4 @@
-"""Readout discriminator: a linear discriminant trained on shots prepared in |0> and in |1>.
+"""Readout discriminator: a linear discriminant trained on shots prepared in ``|0>`` and in ``|1>``.
 
 Linear discriminant analysis (LDA): with the two clouds' means ``mu0``, ``mu1`` and their pooled
 covariance ``S``, the boundary ``w . z + offset = 0`` with ``w = S^-1 (mu1 - mu0)`` through the

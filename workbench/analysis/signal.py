@@ -218,7 +218,7 @@ def tuneup_series(ds: xr.Dataset) -> list[Series]:
 
 
 def references(layout_: Layout, where: str) -> list[int]:
-    """Experiments at the smallest |x| of each curve (``where="start"``) or at both ends (``"edges"``)."""
+    """Experiments at the smallest ``|x|`` of each curve (``where="start"``) or at both ends (``"edges"``)."""
     out: list[int] = []
     for _, rows in layout_.groups:
         if where == "start":

@@ -199,7 +199,7 @@ def fit_resonator(x: np.ndarray, diff: np.ndarray, err_re: np.ndarray | None, er
 
 
 def judge_resonator(fit: Fit, x: np.ndarray) -> tuple[Quality, Param, Param, Param, Param]:
-    """The verdict and (f_r offset, kappa, chi in Hz, |G|) of a resonator fit."""
+    """The verdict and (f_r offset, kappa, chi in Hz, ``|G|``) of a resonator fit."""
     span = float(x[-1] - x[0]) * 1e6
     nan = Param(math.nan, math.inf)
     if not fit.success:
