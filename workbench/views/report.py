@@ -122,7 +122,7 @@ def counts_table(result: Result) -> str:
     names = result.experiment_names
     swept = result.sweep
     order = (np.lexsort([np.asarray(ds[n].values, dtype=float) for n in reversed(swept)]) if swept
-             else np.arange(len(names)))
+             else np.arange(len(names)))[:MAX_TABLE_ROWS]
     columns = ["#", *swept, "experiment"]
     cells: list[list[str]] = [[str(e) for e in order]]
     for n in swept:

@@ -79,7 +79,7 @@ def counts_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None =
     if "counts" not in ds:
         return None
     chosen = list(experiments) if experiments is not None else default_experiments(ds)
-    names = [experiment_label(ds, e) for e in range(ds.sizes["experiment"])]
+    names = {e: experiment_label(ds, e) for e in chosen}
     outcomes, table = _bar_table(ds, chosen)
     if normalise:
         totals = table.sum(axis=1, keepdims=True)
