@@ -29,7 +29,8 @@ def test_counts_figure_has_the_counts(bell_result):
 
 def test_distribution_sums_to_one_per_experiment(rabi_result):
     fig = rf.distribution_figure(rabi_result, [0, 10, 20])
-    assert [t.name for t in fig.data] == ["rabi-000", "rabi-010", "rabi-020"]
+    amps = rabi_result.dataset["amp"].values
+    assert [t.name for t in fig.data] == [f"amp = {amps[e]:.4g} (rabi-{e:03d})" for e in (0, 10, 20)]  # by swept value
     for trace, e in zip(fig.data, [0, 10, 20], strict=True):
         assert sum(trace.y) == pytest.approx(1.0)
         assert dict(zip(trace.x, trace.y, strict=True)) == pytest.approx(
@@ -118,3 +119,54 @@ def test_boundary_segment_clips_to_the_box():
     assert rf.boundary_segment((1.0, 0.0), -0.5, (0, 1), (0, 2)) == ([0.5, 0.5], [0.0, 2.0])  # vertical
     assert rf.boundary_segment((1.0, 1.0), -1.0, (0, 1), (0, 1)) == ([0.0, 1.0], [1.0, 0.0])
     assert rf.boundary_segment((1.0, 0.0), -5.0, (0, 1), (0, 1)) is None  # misses the box
+
+
+# ----------------------------------------------------------------------------- sweeps and analyses
+
+
+def test_the_sweep_leads_with_the_fit_when_the_result_holds_one(rabi_result):
+    result = workbench.Result(rabi_result.dataset.copy())
+    analysis = result.analyse()
+    fig = rf.sweep_figure(result)
+    data, fit = fig.data[0], fig.data[1]
+    assert (data.name, fit.name) == ("rabi", "rabi fit")
+    assert np.allclose(np.asarray(data.y), result.dataset["memory"].values[:, :, 0].mean(axis=1))
+    assert np.allclose(np.asarray(data.error_y.array), analysis.series[0].signal_err)
+    pi = analysis.parameters["pi_amplitude"].value
+    assert fig.layout.shapes[0].x0 == pytest.approx(pi)  # the dashed line at the pi amplitude
+    assert max(fit.y) == pytest.approx(float(np.asarray(fit.y)[np.argmin(abs(np.asarray(fit.x) - pi))]), abs=1e-3)
+    assert "exact" in fig.data[2].name  # the simulator's populations, dotted, on the same axis
+
+
+def test_integrated_iq_is_shown_as_its_projection_not_raw_i_and_q():
+    result = workbench.run("rabi", device="qutip-1q", shots=100, seed=6, options={"meas_level": 1})
+    fig = rf.sweep_figure(result)
+    assert fig.layout.yaxis.title.text == "IQ projected on the states' axis (a.u.)"
+    projection = np.asarray(fig.data[0].y)
+    assert projection[0] < 0 < projection[10]  # amplitude 0 (|0>) low, the pi amplitude (|1>) high
+
+
+def test_two_swept_parameters_draw_a_map_with_the_fitted_cz_line():
+    from pathlib import Path
+
+    result = workbench.load_result(Path(__file__).parent / "data" / "analysis" / "chevron.nc")
+    plain = rf.sweep_figure(result)
+    (heatmap,) = plain.data
+    assert heatmap.type == "heatmap" and np.asarray(heatmap.z).shape == (6, 5)  # amplitudes x widths
+    memory = result.dataset["memory"].values
+    p11 = ((memory[:, :, 0] == 1) & (memory[:, :, 1] == 1)).mean(axis=1)
+    assert np.nanmax(heatmap.z) == pytest.approx(p11.max()) and plain.layout.title.text == "P(11) over width and amp"
+    result.analyse()
+    fitted = rf.sweep_figure(result)
+    assert [t.type for t in fitted.data] == ["heatmap", "scatter"] and fitted.data[1].name == "one full cycle (CZ)"
+    assert fitted.layout.title.text.startswith("CZ chevron: swap frequency per unit amplitude")
+
+
+def test_a_curve_per_value_when_one_of_two_parameters_takes_few_values():
+    from pathlib import Path
+
+    result = workbench.load_result(Path(__file__).parent / "data" / "analysis" / "resonator-spectroscopy.nc")
+    fig = rf.sweep_figure(result)
+    assert [t.name for t in fig.data] == ["IQ projected on the states' axis (a.u.) slot 0, prepared = 0",
+                                          "IQ projected on the states' axis (a.u.) slot 0, prepared = 1"]
+    assert fig.layout.xaxis.title.text == "frequency (GHz)"

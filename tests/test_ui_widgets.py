@@ -150,11 +150,20 @@ def test_sweep_result_shows_the_sweep_and_one_experiment_at_a_time(make_app):
     app.run_panel.run_button.click()
     assert app.wait(JOIN)
     sweep = app.results.sweep.figure
-    assert sweep.layout.xaxis.title.text == "amp" and len(sweep.data[0].x) == 21
+    analysis = app.session.selected_result.analysis  # the example names its analysis: fitted at once
+    assert analysis.name == "rabi-amplitude" and analysis.ok
+    assert sweep.layout.xaxis.title.text == "drive amplitude" and len(sweep.data[0].x) == 21
+    assert [t.name for t in sweep.data[:2]] == ["rabi", "rabi fit"]
+    assert sweep.layout.title.text == "Rabi amplitude: π amplitude " + analysis.parameters["pi_amplitude"].text()
+    table = app.results.analysis.value
+    assert "wb-analysis-table" in table and "data-parameter='pi_amplitude'" in table
+    assert analysis.parameters["pi_amplitude"].text() in table
     assert len(app.results.histogram.figure.data) == 1  # 21 experiments: one shown at a time
+    amp = app.session.selected_result.dataset["amp"].values[10]
+    assert app.results.experiment.options[10] == (f"10: amp = {amp:.4g} (rabi-010)", 10)  # picked by swept value
     app.results.experiment.value = 10
-    assert app.results.histogram.figure.data[0].name == "rabi-010"
-    assert app.results.iq.figure.layout.title.text.startswith("IQ: rabi-010")
+    assert app.results.histogram.figure.data[0].name == f"amp = {amp:.4g} (rabi-010)"
+    assert app.results.iq.figure.layout.title.text.startswith(f"IQ: amp = {amp:.4g} (rabi-010)")
 
 
 def test_a_failing_run_shows_its_error_and_keeps_earlier_results(make_app, lab_catalogue):

@@ -365,6 +365,104 @@ def pulse_train(device: Device, instructions: int = 100_000, shots: int = DEFAUL
     return _qobj(f"train-{instructions}", device, [experiment], _shots(shots))
 
 
+def _setf(t0: int, channel: str, frequency: float) -> dict[str, Any]:
+    return {"name": "setf", "t0": int(t0), "ch": channel, "frequency": float(frequency) / 1e9}
+
+
+def rabi_length(device: Device, qubit: int = 0, durations: Sequence[float] | None = None,
+                shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
+    """A flat pulse at a quarter of the pi pulse's amplitude, of growing length: P(1) oscillates at the Rabi
+    frequency. ``durations`` in seconds are rounded to whole samples (at least one); the default runs to
+    two and a half pi durations in 31 points."""
+    from workbench.pulses.shapes import calibrated
+
+    q = _qubit(device, qubit)
+    x = q.drive.x
+    amp = x.amp / 4
+    pi_samples = abs(float(np.sum(calibrated(x).real)) / amp) if amp else 100.0
+    if durations is None:
+        samples = np.unique(np.linspace(8, 2.5 * pi_samples, 31).round().astype(int))
+    else:
+        samples = np.array(_delays_in_samples(device, durations))
+        if np.any(samples < 1):
+            raise JobError("a pulse lasts at least one sample of dt", "durations")
+    d = f"d{q.index}"
+    experiments = []
+    for k, n in enumerate(samples):
+        pulse = PulseCalibration(shape="constant", duration=int(n), amp=amp)
+        instructions = [_play(0, d, pulse), *_measure(q, int(n), 0)]
+        experiments.append(_experiment(f"rabi-length-{k:03d}", instructions, 1, {"duration": int(n) * device.dt}))
+    return _qobj("rabi-length", device, experiments, _shots(shots))
+
+
+def echo(device: Device, qubit: int = 0, delays: Sequence[float] | None = None,
+         shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
+    """Hahn echo: pi/2, half the delay, pi, half the delay, -pi/2. The pi pulse refocuses slow phase noise
+    and any detuning; without delay the sequence is a pi rotation, so P(1) decays from 1 towards 1/2 at
+    the echo coherence time. ``delays`` (total, in seconds) are rounded to even numbers of samples; the
+    default spans twice the device's T2 in 31 points."""
+    q = _qubit(device, qubit)
+    sx, x = _sx(q), q.drive.x
+    if delays is None:
+        span = 2 * (q.t2 if q.t2 is not None else 20e-6)
+        delays = [float(s) for s in np.linspace(0.0, span, 31)]
+    d = f"d{q.index}"
+    experiments = []
+    for k, n in enumerate(_delays_in_samples(device, delays)):
+        half = n // 2
+        t_pi = sx.duration + half
+        t_last = t_pi + x.duration + half
+        instructions = [_play(0, d, sx), *_delay(sx.duration, d, half), _play(t_pi, d, x),
+                        *_delay(t_pi + x.duration, d, half), _play(t_last, d, sx, -sx.amp),
+                        *_measure(q, t_last + sx.duration, 0)]
+        experiments.append(_experiment(f"echo-{k:03d}", instructions, 1, {"delay": 2 * half * device.dt}))
+    return _qobj("echo", device, experiments, _shots(shots))
+
+
+def qubit_spectroscopy(device: Device, qubit: int = 0, span: float = 12e6, points: int = 61,
+                       duration: float = 1e-6, shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
+    """A long flat pulse with the pi pulse's area, its frame stepped over ``span`` Hz around the drive
+    frequency (``setf``): P(1) traces the qubit line (the generalised Rabi formula)."""
+    from workbench.pulses.shapes import calibrated
+
+    q = _qubit(device, qubit)
+    samples = max(64, round(duration / device.dt))
+    pulse = PulseCalibration(shape="gaussian_square", duration=samples, amp=0.1, sigma=16.0, width=samples - 64)
+    amp = q.drive.x.amp * float(np.sum(calibrated(q.drive.x, amp=1.0).real)) / float(
+        np.sum(calibrated(pulse, amp=1.0).real))
+    if abs(amp) > 1:
+        raise JobError(f"a {duration:g} s pi-area pulse would need amplitude {amp:.3g} > 1", "duration")
+    centre = q.drive_frequency
+    d = f"d{q.index}"
+    experiments = []
+    for k, offset in enumerate(np.linspace(-span / 2, span / 2, points)):
+        f = float(centre + offset)
+        instructions = [_setf(0, d, f), _play(0, d, pulse, amp), *_measure(q, samples, 0)]
+        experiments.append(_experiment(f"qubit-spec-{k:03d}", instructions, 1, {"frequency": f}))
+    return _qobj("qubit-spectroscopy", device, experiments, _shots(shots))
+
+
+def resonator_spectroscopy(device: Device, qubit: int = 0, span: float = 10e6, points: int = 41,
+                           shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
+    """The readout frequency stepped over ``span`` Hz around the calibrated one, with the qubit in ``|0>`` and
+    after the pi pulse (``|1>``): integrated IQ per shot (meas_level 1), the resonator's two responses."""
+    q = _qubit(device, qubit)
+    x = q.drive.x
+    centre = q.readout.frequency
+    m, d = f"m{q.index}", f"d{q.index}"
+    experiments = []
+    for state in (0, 1):
+        t = x.duration if state else 0
+        for k, offset in enumerate(np.linspace(-span / 2, span / 2, points)):
+            f = float(centre + offset)
+            instructions = ([_play(0, d, x)] if state else []) + [_setf(t, m, f), *_measure(q, t, 0)]
+            experiments.append(_experiment(f"resonator-spec-{state}-{k:03d}", instructions, 1,
+                                           {"frequency": f, "prepared": state}))
+    qobj = _qobj("resonator-spectroscopy", device, experiments, _shots(shots))
+    qobj["config"]["meas_level"] = 1
+    return qobj
+
+
 # ------------------------------------------------------------------------------------------ registry
 
 
@@ -382,7 +480,19 @@ EXAMPLES: dict[str, Example] = {
     "t1": Example(t1, "pi pulse, variable delay, measurement: energy relaxation", 1),
     "ramsey": Example(ramsey, "two pi/2 pulses around a delay with 1 MHz virtual detuning", 1),
     "bell": Example(bell, "Bell state on a coupled pair: Ry(pi/2) on both, CZ, Ry(-pi/2)", 2),
+    "rabi-length": Example(rabi_length, "flat pulse of growing length at a quarter of the pi amplitude", 1),
+    "echo": Example(echo, "Hahn echo: pi/2, delay/2, pi, delay/2, -pi/2", 1),
+    "qubit-spectroscopy": Example(qubit_spectroscopy, "drive frequency sweep with a 1 us pi-area pulse", 1),
+    "resonator-spectroscopy": Example(resonator_spectroscopy, "readout frequency sweep, qubit in |0> and |1> "
+                                      "(meas_level 1)", 1),
+    "chevron": Example(chevron, "CZ chevron: |11>, coupler pulse of swept amplitude and width (48 experiments)", 2),
 }
+
+#: The analysis each example calls for (``workbench.analysis.ANALYSES``); ``workbench run --analyse`` and
+#: the results panel run it.
+ANALYSES: dict[str, str] = {"rabi": "rabi-amplitude", "rabi-length": "rabi-length", "t1": "t1", "ramsey": "ramsey",
+                            "echo": "echo", "qubit-spectroscopy": "qubit-spectroscopy",
+                            "resonator-spectroscopy": "resonator-spectroscopy", "chevron": "chevron"}
 
 
 def build(name: str, device: Device) -> dict[str, Any]:

@@ -46,6 +46,8 @@ from workbench.results.result import Result
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from workbench.analysis.base import AnalysisResult
+
 __all__ = ["WorkbenchAccessor", "WorkbenchBackendEntrypoint"]
 
 
@@ -90,14 +92,20 @@ class WorkbenchAccessor:
         return figure
 
     def plot_sweep(self) -> go.Figure:
-        """P(1) (and exact populations, when recorded) against the one coordinate the experiments vary."""
+        """The sweep figure: P(1) or the IQ projection (and exact populations, when recorded) against the
+        swept value, a map for two swept parameters, with the fit of the analysis the Dataset holds."""
         from workbench.views.result_figures import sweep_figure
 
         figure = sweep_figure(self.result)
         if figure is None:
-            raise InputError("this result is not a sweep: its experiments do not differ by exactly one numeric "
-                             "coordinate", None, _source(self._dataset))
+            raise InputError("this result is not a sweep: its experiments do not differ by one or two numeric "
+                             "coordinates", None, _source(self._dataset))
         return figure
+
+    def analyse(self, analysis: str | None = None, **options: Any) -> AnalysisResult:
+        """Fit the Dataset (``workbench.analysis``; default: the analysis it calls for). The Dataset is not
+        changed; ``ds.wb.result`` keeps the analysis, so ``ds.wb.export`` writes it."""
+        return self.result.analyse(analysis, **options)
 
 
 def _source(ds: xr.Dataset) -> str | None:

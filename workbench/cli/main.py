@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from workbench.cli import analyse as analyse_cli
 from workbench.cli import calibrate, events, show
 from workbench.errors import InputError, WorkbenchError
 
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", metavar="N", help="worker processes of the local cluster (implies --parallel)")
     p.add_argument("--scheduler-timeout", metavar="SECONDS",
                    help="seconds to reach the scheduler and find a worker there (default 10)")
+    analyse_cli.add_run_options(p)
 
     p = sub.add_parser("compile", help="compile a job to a PulseQobj or an OpenPulse program for a device")
     p.add_argument("circuit", metavar="JOB", help="OpenQASM circuit, OpenPulse program (or, with --format "
@@ -80,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shots", help="shots written into the job's config (default: the device's default)")
 
     calibrate.add_parser(sub)
+    analyse_cli.add_parser(sub)
 
     p = sub.add_parser("lab", help="open the getting-started notebook in JupyterLab (from a source checkout)",
                        description="Start JupyterLab on the repository's notebooks/getting-started.ipynb. "
@@ -201,15 +204,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
             close_local_cluster()
     if len(prepared) == 1:
+        from workbench.views.summary import summary_text
+
         result = results[0]
+        status = analyse_cli.after_run(result, args)
         folder = result.export(args.out or os.path.join("results", result.tuid))
-        print(result.summary())
+        print(summary_text(result))
         print(f"results written to {folder}")
-        return 0
+        return status
     from workbench.core import new_tuid
     from workbench.parallel.outputs import write_batch_folder
 
     failures = [(job, r) for job, r in zip(args.jobs, results, strict=True) if isinstance(r, BaseException)]
+    status = max([0] + [analyse_cli.after_run(r, args) for r in results if not isinstance(r, BaseException)])
     if len(failures) == len(results):  # nothing to keep: fail as one job would, with nothing written
         bug = next((exc for _, exc in failures if not isinstance(exc, WorkbenchError)), None)
         if bug is not None:
@@ -225,7 +232,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         text = str(exc) if isinstance(exc, WorkbenchError) else f"internal error ({type(exc).__name__}: {exc})"
         print(f"error: {job}: {' '.join(text.split())[:400]}", file=sys.stderr)
     print(f"results written to {folder}" + (f" ({len(failures)} of {len(results)} jobs failed)" if failures else ""))
-    return 1 if failures else 0
+    return 1 if failures else status
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
@@ -326,7 +333,8 @@ def _cmd_lab(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run, "compile": _cmd_compile,
-             "lab": _cmd_lab, "show": show.command, "events": events.command, "calibrate": calibrate.command}
+             "lab": _cmd_lab, "show": show.command, "events": events.command, "calibrate": calibrate.command,
+             "analyse": analyse_cli.command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

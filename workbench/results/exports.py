@@ -121,11 +121,26 @@ def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def write_folder(result: Result, folder: str | os.PathLike[str]) -> Path:
+def write_folder(result: Result, folder: str | os.PathLike[str], *, report: bool = True) -> Path:
     """Write every output file for ``result`` into ``folder`` (new or empty), atomically."""
     with staged_folder(folder) as staging:
         _write_files(result, staging)
+        write_added_files(result, staging, report=report)
     return Path(folder)
+
+
+def write_added_files(result: Result, folder: Path, *, report: bool = True) -> None:
+    """``analysis.json`` when the result holds an analysis, then the files other layers add to every
+    output folder (:mod:`workbench.output_files`: ``report.html``; skipped with ``report=False``)."""
+    from workbench import output_files
+    from workbench.analysis.base import as_json
+
+    analysis = result.analysis
+    if analysis is not None:
+        _write_text(folder / "analysis.json", as_json(analysis))
+    if report:
+        for name, writer in output_files.writers():
+            writer(result, folder / name)
 
 
 def _readable_job(filename: str, text: str) -> str:

@@ -657,7 +657,8 @@ class Session:
             return self._results[self._selected] if self._selected is not None else None
 
     def add_result(self, result: Result) -> None:
-        """Append to the history (earlier results stay) and select it."""
+        """Append to the history (earlier results stay) and select it, fitted with the analysis it calls for."""
+        auto_analyse(result)
         with self._lock:
             self._results.append(result)
             self._selected = len(self._results) - 1
@@ -731,10 +732,26 @@ class Session:
             self.schedule_experiment, self.schedule_channels = 0, None
         declared = {s.name for s in self.option_specs()}
         self._overrides = {k: v for k, v in result.options.items() if k in declared and v is not None}
+        auto_analyse(result)
         with self._lock:
             self._results.append(result)
             self._selected = len(self._results) - 1
         self._emit("device", "options", "credentials", "job", "schedule", "results")
+
+
+def auto_analyse(result: Result) -> None:
+    """Fit a result with the analysis it calls for (a built-in example's, or the one its sweep implies),
+    unless it holds one, so the results panel, its export and the report show the parameters. A result
+    no analysis applies to, or whose analysis cannot run, is shown as it is (logged, never raised)."""
+    if result.analysis is not None:
+        return
+    from workbench.analysis import choose
+
+    try:
+        if choose(result.dataset) is not None:
+            result.analyse()
+    except Exception as exc:  # the result is still worth showing without its fit
+        log.info("result %s not analysed: %s", result.tuid, " ".join(str(exc).split())[:200])
 
 
 def _job_from_source(source: JobSource, device: Device) -> Job:

@@ -59,12 +59,8 @@ def export_result(result: Result, folder: str | os.PathLike[str], *, report: boo
     zip_target = archive_path(target) if archive else None
     if zip_target is not None and (zip_target.exists() or zip_target.is_symlink()):
         raise OutputError("exists; results are never overwritten", None, str(zip_target))
-    written = result.export(target)
-    report_path: Path | None = None
-    if report:
-        from workbench.views.report import write_report
-
-        report_path = write_report(result, written / REPORT_NAME)
+    written = result.export(target, report=report)  # report.html is part of every output folder
+    report_path = written / REPORT_NAME if report else None
     if zip_target is not None:
         _write_zip(written, zip_target)
     log.info("exported %s to %s", result.tuid, written)
