@@ -157,7 +157,7 @@ class QutipExecutor(QuantumExecutor):
         representations: set[str] = set()
         for qubits, members in groups.items():
             system = self.system(qubits, levels, noise)
-            rep = Representation(system, lindblad=noise and bool(system.collapse))
+            rep = Representation(system, lindblad=noise and system.has_decay)
             kind = "lindblad" if rep.lindblad else "ket"
             representations.add(f"{kind} dim {rep.dim} (qubits {list(qubits)})")
             for batch in self._batches(members, schedules, system):
@@ -282,7 +282,7 @@ def final_states(device: Device, schedules: Sequence[Schedule], *, levels: int =
     for sched in schedules:
         qubits = simulated_qubits(sched, couplers) or (device.qubits[0].index,)
         system = build_system(device, qubits, levels, noise)
-        rep = Representation(system, lindblad=noise and bool(system.collapse))
+        rep = Representation(system, lindblad=noise and system.has_decay)
         program = compile_schedule(sched, system, until_end=True)
         (outcome,) = Propagator(rep).run([program], keep_final=True)
         out.append((qubits, outcome.final))
