@@ -209,6 +209,8 @@ class Outcome:
     slot_populations: np.ndarray  # (M, levels) exact level probabilities at the slot's acquisition
     final: np.ndarray | None = None  # (N, N) unconditional final density matrix (qubit frame)
     branches: int = 1
+    trajectories: int = 0  # Monte-Carlo trajectories behind it (0: an exact method)
+    error: float = 0.0  # largest standard error of slot_populations (trajectories only)
 
 
 @dataclass
@@ -231,6 +233,7 @@ class Propagator:
         self._cache: dict[int, np.ndarray] = {}
         self._table = np.zeros((0, 0))
         self._bounds = np.zeros(0)
+        self._uses = np.zeros(0, dtype=np.int64)
 
     # --- propagators -------------------------------------------------------------------------
     def _matrices(self, ids: np.ndarray) -> np.ndarray:
@@ -345,6 +348,7 @@ class Propagator:
         width = all_rows[0].shape[1] if all_rows else 0
         stacked = np.concatenate(all_rows) if all_rows else np.zeros((0, width))
         self._table, inverse = _unique_rows(stacked)
+        self._uses = np.bincount(inverse, minlength=len(self._table))
         self._prepare_table()
         ids: list[list[np.ndarray]] = []
         offset = 0
