@@ -69,6 +69,43 @@ def _digits(count: int, levels: int) -> np.ndarray:
     return np.array(np.unravel_index(np.arange(size), (levels,) * count)).reshape(count, size)
 
 
+def _series(h: np.ndarray, states: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """``exp(-i t_r h[m]) states[r, m]`` for states (r, M, K, X), by the Taylor series per row."""
+    norm = float(np.abs(h).sum(axis=1).max())
+    out = states
+    substeps = np.maximum(1, np.ceil(norm * times / 4.0)).astype(int)
+    for s in np.unique(substeps).tolist():
+        rows = np.flatnonzero(substeps == s)
+        scale = (-1j * times[rows] / s)[:, None, None, None]
+        vector = states[rows]
+        for _ in range(s):
+            term = vector
+            total = vector.copy()
+            for k in range(1, 60):
+                term = np.matmul(h[None], term) * (scale / k)
+                total += term
+                if k >= 6 and np.abs(term).max() <= 2.0**-53 * np.abs(total).max():
+                    break
+            vector = total
+        out = out.copy() if out is states else out
+        out[rows] = vector
+    return out
+
+
+def _at_times(block: Block, times: np.ndarray) -> np.ndarray:
+    """``exp(-i t_r H_m)`` (r, M, K, K) of a small block, from its eigendecomposition (computed once per
+    block; ``expm`` per time when the eigenvectors are ill-conditioned)."""
+    if block.eigen is None:
+        values, vectors = np.linalg.eig(block.hamiltonian)
+        good = bool(np.all(np.linalg.cond(vectors) < 1e6))
+        block.eigen = (values, vectors, np.linalg.inv(vectors)) if good else ()
+    if not block.eigen:
+        return _expm(-1j * times[:, None, None, None] * block.hamiltonian[None])
+    values, vectors, inverse = block.eigen
+    phases = np.exp(-1j * times[:, None, None] * values[None])  # (r, M, K)
+    return np.matmul(vectors[None] * phases[:, :, None, :], inverse[None])
+
+
 def _expm(a: np.ndarray) -> np.ndarray:
     if a.shape[-1] <= SMALL_EXPM:
         return expm_small(a.reshape(-1, *a.shape[-2:])).reshape(a.shape)
@@ -77,16 +114,28 @@ def _expm(a: np.ndarray) -> np.ndarray:
     return expm(a)
 
 
-@dataclass
-class Block:
-    """Qubits driven together in one step: ``hamiltonian[m]`` (K x K, non-Hermitian) is their ``H_eff``
-    when the ZZ neighbours ``conditions`` are in their ``m``-th level configuration."""
+@dataclass(frozen=True, eq=False)
+class Shape:
+    """Qubits ``axes`` driven together, conditioned on the levels of their undriven ZZ neighbours
+    ``conditions``: what a block's Hamiltonian needs that does not depend on the step's values."""
 
     axes: tuple[int, ...]
     conditions: tuple[int, ...]
+    occupation: np.ndarray  # (|axes|, K)
+    diagonal: np.ndarray  # (M, K) complex: local energies, decay, ZZ inside and to the conditions
+    perm: list[int]  # (row, qubits...) -> (conditions..., axes..., row, others...)
+    inverse: np.ndarray
+    whole: bool  # the block is the whole space (no transposition needed)
+
+
+@dataclass
+class Block:
+    """One block of a step: ``hamiltonian[m]`` (K x K, non-Hermitian) is ``H_eff`` of the qubits
+    ``shape.axes`` with their ZZ neighbours in the ``m``-th level configuration."""
+
+    shape: Shape
     hamiltonian: np.ndarray  # (M, K, K)
-    perm: list[int] = field(default_factory=list)
-    inverse: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    eigen: tuple[np.ndarray, ...] | None = None  # (values, vectors, inverse), () if ill-conditioned
 
 
 @dataclass
@@ -98,6 +147,8 @@ class StepPlan:
     blocks: list[Block] = field(default_factory=list)
     diagonal: np.ndarray | None = None  # (N,) complex: H_eff of everything outside the blocks
     cache: tuple[list[np.ndarray], np.ndarray] | None = None  # propagators for tau
+    partial: list[np.ndarray | None] = field(default_factory=list)  # the small blocks' propagators for tau
+    phase: np.ndarray | None = None  # exp(-i tau diagonal)
 
     @property
     def nbytes(self) -> int:
@@ -129,26 +180,39 @@ class KetModel:
         self.jump_rates = np.array([dec.jump_rates(d)[system.occupation[dec.position]] for dec in system.decays]) \
             if system.decays else np.zeros((0, self.dim))
         self.control_positions = [c.positions for c in system.controls for _ in range(2)]
+        self._shapes: dict[tuple[tuple[int, ...], tuple[int, ...]], Shape] = {}
+        self._ops: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
+        self._rest: dict[tuple[int, ...], np.ndarray] = {}
 
     def plan(self, row: np.ndarray) -> StepPlan:
-        n, d, occ = self.n, self.d, self.system.occupation
+        n, occ = self.n, self.system.occupation
         tau = float(row[1])
         frames = row[2 : 2 + n]
         if row[0] == 1.0:
             return StepPlan(tau, phases=np.exp(1j * (frames @ occ) * tau))
         values = row[2 + n :]
         active = active_positions(values, self.control_positions)
-        groups = self._groups(active, values)
-        inside = set(active)
-        blocks = [self._block(group, inside, frames, values) for group in groups]
-        diagonal = np.zeros(self.dim, dtype=complex)
+        blocks = [self._block(group, set(active), frames, values) for group in self._groups(active, values)]
+        diagonal = self._rest_base(active).copy()
         for pos in range(n):
-            if pos not in inside:
-                diagonal += (self.local[pos] - frames[pos] * np.arange(d))[occ[pos]]
-        for a, b, v in self.zz:
-            if a not in inside and b not in inside:
-                diagonal += v * occ[a] * occ[b]
+            if pos not in active and frames[pos] != 0.0:
+                diagonal -= frames[pos] * occ[pos]
         return StepPlan(tau, blocks=blocks, diagonal=diagonal)
+
+    def _rest_base(self, active: tuple[int, ...]) -> np.ndarray:
+        """``H_eff`` of the undriven qubits' own terms and of the ZZ between two of them (N,)."""
+        rest = self._rest.get(active)
+        if rest is None:
+            occ = self.system.occupation
+            rest = np.zeros(self.dim, dtype=complex)
+            for pos in range(self.n):
+                if pos not in active:
+                    rest += self.local[pos][occ[pos]]
+            for a, b, v in self.zz:
+                if a not in active and b not in active:
+                    rest += v * occ[a] * occ[b]
+            self._rest[active] = rest
+        return rest
 
     def _groups(self, active: tuple[int, ...], values: np.ndarray) -> list[tuple[int, ...]]:
         """Driven qubits that must be exponentiated together: linked by a coupler the step plays or by
@@ -178,44 +242,69 @@ class KetModel:
                     f"{MAX_BLOCK} for the trajectories method); use the ode method or fewer simultaneous pulses")
         return out
 
-    def _block(self, axes: tuple[int, ...], inside: set[int], frames: np.ndarray, values: np.ndarray) -> Block:
-        d, n = self.d, self.n
+    def _shape(self, axes: tuple[int, ...], inside: set[int]) -> Shape:
         conditions = tuple(sorted({c for a, b, _ in self.zz for x, c in ((a, b), (b, a))
                                    if x in axes and c not in inside}))
-        k, m = d ** len(axes), d ** len(conditions)
-        occ_b, occ_c = _digits(len(axes), d), _digits(len(conditions), d)
-        diagonal = np.zeros((m, k), dtype=complex)
-        for i, pos in enumerate(axes):
-            diagonal += (self.local[pos] - frames[pos] * np.arange(d))[occ_b[i]][None, :]
-        where = {p: i for i, p in enumerate(axes)}
-        cond = {p: i for i, p in enumerate(conditions)}
-        for a, b, v in self.zz:
-            if a in where and b in where:
-                diagonal += (v * occ_b[where[a]] * occ_b[where[b]])[None, :]
-            elif a in where and b in cond:
-                diagonal += v * occ_c[cond[b]][:, None] * occ_b[where[a]][None, :]
-            elif b in where and a in cond:
-                diagonal += v * occ_c[cond[a]][:, None] * occ_b[where[b]][None, :]
+        key = (axes, conditions)
+        shape = self._shapes.get(key)
+        if shape is None:
+            d, n = self.d, self.n
+            occ_b, occ_c = _digits(len(axes), d), _digits(len(conditions), d)
+            diagonal = np.zeros((occ_c.shape[1], occ_b.shape[1]), dtype=complex)
+            for i, pos in enumerate(axes):
+                diagonal += self.local[pos][occ_b[i]][None, :]
+            where = {p: i for i, p in enumerate(axes)}
+            cond = {p: i for i, p in enumerate(conditions)}
+            for a, b, v in self.zz:
+                if a in where and b in where:
+                    diagonal += (v * occ_b[where[a]] * occ_b[where[b]])[None, :]
+                elif a in where and b in cond:
+                    diagonal += v * occ_c[cond[b]][:, None] * occ_b[where[a]][None, :]
+                elif b in where and a in cond:
+                    diagonal += v * occ_c[cond[a]][:, None] * occ_b[where[b]][None, :]
+            rest = [i for i in range(n) if i not in axes and i not in conditions]
+            perm = [1 + i for i in conditions] + [1 + i for i in axes] + [0] + [1 + i for i in rest]
+            shape = Shape(axes, conditions, occ_b, diagonal, perm, np.argsort(perm),
+                          whole=len(axes) == n)
+            self._shapes[key] = shape
+        return shape
+
+    def _op(self, index: int, axes: tuple[int, ...]) -> np.ndarray:
+        key = (index, axes)
+        op = self._ops.get(key)
+        if op is None:
+            control = self.system.controls[index]
+            op = embed_dense(control.local, [axes.index(p) for p in control.positions], len(axes), self.d)
+            self._ops[key] = op
+        return op
+
+    def _block(self, axes: tuple[int, ...], inside: set[int], frames: np.ndarray, values: np.ndarray) -> Block:
+        shape = self._shape(axes, inside)
+        k = shape.occupation.shape[1]
+        diagonal = shape.diagonal
+        moving = [i for i, pos in enumerate(axes) if frames[pos] != 0.0]
+        if moving:
+            diagonal = diagonal - sum(frames[axes[i]] * shape.occupation[i] for i in moving)[None, :]
+        hamiltonian = np.zeros((diagonal.shape[0], k, k), dtype=complex)
         drive = np.zeros((k, k), dtype=complex)
-        for c_index, control in enumerate(self.system.controls):
+        for c_index in sorted({int(c) // 2 for c in np.flatnonzero(values)}):
+            control = self.system.controls[c_index]
             x, y = values[2 * c_index], values[2 * c_index + 1]
-            if x == 0.0 and y == 0.0:
-                continue
             if not set(control.positions) <= set(axes):
                 continue
-            op = embed_dense(control.local, [where[p] for p in control.positions], len(axes), d)
+            op = self._op(c_index, axes)
             z = complex(x, y)
             drive += control.scale / 2.0 * (z * op + np.conj(z) * op.conj().T)
-        hamiltonian = drive[None, :, :] + np.einsum("mk,kl->mkl", diagonal, np.eye(k))
-        rest = [i for i in range(n) if i not in axes and i not in conditions]
-        perm = [1 + i for i in conditions] + [1 + i for i in axes] + [0] + [1 + i for i in rest]
-        return Block(axes, conditions, hamiltonian, perm, np.argsort(perm))
+        hamiltonian[:] = drive
+        index = np.arange(k)
+        hamiltonian[:, index, index] += diagonal
+        return Block(shape, hamiltonian)
 
 
 class TrajectoryPropagator:
     """Runs a batch of programs of one system by Monte-Carlo trajectories on kets."""
 
-    def __init__(self, system: TransmonSystem, trajectories: int, budget: int = DEFAULT_BUDGET):
+    def __init__(self, system: TransmonSystem, trajectories: int, budget: int = 4 * DEFAULT_BUDGET):
         self.model = KetModel(system)
         self.system = system
         self.trajectories = max(1, int(trajectories))
@@ -230,52 +319,103 @@ class TrajectoryPropagator:
     def _plan(self, i: int) -> StepPlan:
         plan = self._plans.get(i)
         if plan is None:
-            plan = self.model.plan(self._table[i])
-            if plan.phases is None:
-                plan.cache = self._propagators(plan, plan.tau)
-                self.stats.propagators += sum(b.hamiltonian.shape[0] for b in plan.blocks)
-            size = plan.nbytes
+            self._prefetch([i])
+            plan = self._plans.get(i) or self._orphan
+        return plan
+
+    def _prefetch(self, ids: list[int]) -> None:
+        """Build the plans of these steps and exponentiate all their small blocks in a few stacked calls
+        (one per block size): per call, numpy's overhead outweighs a 3x3 exponential by far."""
+        fresh = [(i, self.model.plan(self._table[i])) for i in ids if i not in self._plans]
+        if not fresh:
+            return
+        evolving = [plan for _, plan in fresh if plan.phases is None]
+        stacks: dict[int, list[tuple[StepPlan, int]]] = {}
+        for plan in evolving:
+            assert plan.diagonal is not None
+            plan.partial = [None] * len(plan.blocks)
+            for b, block in enumerate(plan.blocks):
+                if block.hamiltonian.shape[-1] <= SMALL_EXPM:
+                    stacks.setdefault(block.hamiltonian.shape[-1], []).append((plan, b))
+        for members in stacks.values():
+            scaled = np.concatenate([-1j * plan.tau * plan.blocks[b].hamiltonian for plan, b in members])
+            us = expm_small(scaled)
+            start = 0
+            for plan, b in members:
+                m = plan.blocks[b].hamiltonian.shape[0]
+                plan.partial[b] = us[start : start + m]
+                start += m
+            self.stats.propagators += len(scaled)
+        if evolving:
+            taus = np.array([p.tau for p in evolving])[:, None]
+            phases = np.exp(-1j * taus * np.stack([p.diagonal for p in evolving]))
+            for plan, phase in zip(evolving, phases, strict=True):
+                plan.phase = phase
+                if all(u is not None for u in plan.partial):
+                    plan.cache = (plan.partial, phase)
+        for i, plan in fresh:
+            size = 2 * plan.nbytes
             if self._held + size > self.budget:
                 self._plans.clear()
                 self._held = 0
-            if size <= self.budget:
-                self._plans[i] = plan
-                self._held += size
-        return plan
+            self._plans[i] = plan
+            self._held += size
+            self._orphan = plan
 
-    @staticmethod
-    def _propagators(plan: StepPlan, t: float | np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-        """Block propagators and the diagonal phase for a time ``t`` (scalar, or one per row)."""
-        assert plan.diagonal is not None
-        if np.ndim(t) == 0:
-            us = [_expm(-1j * float(t) * b.hamiltonian) for b in plan.blocks]
-            return us, np.exp(-1j * float(t) * plan.diagonal)
-        times = np.asarray(t, dtype=float)
-        us = [_expm(-1j * times[:, None, None, None] * b.hamiltonian[None]) for b in plan.blocks]
-        return us, np.exp(-1j * times[:, None] * plan.diagonal[None, :])
+    def _advance(self, states: np.ndarray, plan: StepPlan) -> np.ndarray:
+        """Kets (r, N) after one evolution step: by its exact propagators (computed once per distinct
+        step), or, for few kets and a large block, by the Taylor series on the kets themselves."""
+        if plan.cache is None:
+            dim, r = self.model.dim, states.shape[0]
+            big = [b.hamiltonian for b in plan.blocks if b.hamiltonian.shape[-1] > SMALL_EXPM]
+            series = sum((2.5 * float(np.abs(h).sum(axis=1).max()) * plan.tau + 12.0) * r * dim * h.shape[-1]
+                         for h in big)
+            exact = sum(20.0 * h.shape[0] * h.shape[-1] ** 3 for h in big)
+            if big and series < exact:
+                return self._partial(states, plan, np.full(r, plan.tau))
+            us = [u if u is not None else _expm(-1j * plan.tau * b.hamiltonian)
+                  for u, b in zip(plan.partial, plan.blocks, strict=True)]
+            plan.cache = (us, plan.phase)
+            self.stats.propagators += sum(b.hamiltonian.shape[0] for b in plan.blocks if b.hamiltonian.shape[-1]
+                                          > SMALL_EXPM)
+        return self._evolve(states, plan)
 
-    def _evolve(self, states: np.ndarray, plan: StepPlan, props: tuple[list[np.ndarray], np.ndarray],
-                per_row: bool) -> np.ndarray:
-        """Kets (r, N) after the propagators ``props`` of ``plan`` (one set, or one per row)."""
-        d, n, dim = self.model.d, self.model.n, self.model.dim
-        r = states.shape[0]
-        us, phase = props
+    def _evolve(self, states: np.ndarray, plan: StepPlan) -> np.ndarray:
+        """Kets (r, N) after the step's propagators."""
+        assert plan.cache is not None
+        us, phase = plan.cache
         for block, u in zip(plan.blocks, us, strict=True):
-            m, k = u.shape[-3], u.shape[-1]
-            tensor = states.reshape((r,) + (d,) * n)
-            if per_row:
-                order = [0] + [p for p in block.perm if p != 0]
-                moved = tensor.transpose(order).reshape(r, m, k, -1)
-                out = np.matmul(u, moved)
-                shape = [r] + [d] * (n)
-                states = out.reshape(shape).transpose(np.argsort(order)).reshape(r, dim)
-            else:
-                moved = tensor.transpose(block.perm).reshape(m, k, -1)
-                out = np.matmul(u, moved)
-                sizes = [d] * (len(block.conditions) + len(block.axes)) + [r] + [d] * (n - len(block.axes)
-                                                                                        - len(block.conditions))
-                states = out.reshape(sizes).transpose(block.inverse).reshape(r, dim)
+            shape = block.shape
+            if shape.whole:
+                states = states @ u[0].T
+                continue
+            moved = self._moved(states, shape)
+            out = np.matmul(u, moved.reshape(u.shape[0], u.shape[1], -1))
+            states = self._back(out, states.shape[0], shape)
         return states * phase
+
+    def _moved(self, states: np.ndarray, shape: Shape) -> np.ndarray:
+        d, n = self.model.d, self.model.n
+        return states.reshape((states.shape[0],) + (d,) * n).transpose(shape.perm)
+
+    def _back(self, out: np.ndarray, rows: int, shape: Shape) -> np.ndarray:
+        d, n = self.model.d, self.model.n
+        sizes = [d] * (len(shape.conditions) + len(shape.axes)) + [rows] + [d] * (n - len(shape.axes)
+                                                                                  - len(shape.conditions))
+        return out.reshape(sizes).transpose(shape.inverse).reshape(rows, self.model.dim)
+
+    def _partial(self, states: np.ndarray, plan: StepPlan, times: np.ndarray) -> np.ndarray:
+        """Kets (r, N) after the step for ``times[r]`` each (jumps happen inside steps)."""
+        assert plan.diagonal is not None
+        r = states.shape[0]
+        for block in plan.blocks:
+            h = block.hamiltonian
+            m, k = h.shape[0], h.shape[1]
+            moved = self._moved(states, block.shape)  # (conditions..., axes..., r, others...)
+            moved = np.moveaxis(moved.reshape(m, k, r, -1), 2, 0)  # (r, M, K, X)
+            out = np.matmul(_at_times(block, times), moved) if k <= SMALL_EXPM else _series(h, moved, times)
+            states = self._back(np.moveaxis(out, 0, 2), r, block.shape)
+        return states * np.exp(-1j * times[:, None] * plan.diagonal[None, :])
 
     # --- the run -------------------------------------------------------------------------------
     def run(self, programs: list[Program], rngs: list[np.random.Generator], *, keep_final: bool = False,
@@ -345,7 +485,13 @@ class TrajectoryPropagator:
 
 
 class _Pass:
-    """One lockstep propagation of rows (experiment, trajectory, branch) through all phases."""
+    """One lockstep propagation of rows (experiment, trajectory, branch) through all phases.
+
+    Rows that are in the same state share it: ``pool`` holds the distinct states and ``src`` says which
+    one each row is in. All stochastic trajectories of an experiment start as one state and stay one
+    until they jump or draw different measurement outcomes, so a step costs what the distinct states
+    need, not what the trajectories number.
+    """
 
     def __init__(self, engine: TrajectoryPropagator, programs: list[Program], ids: list[list[np.ndarray]],
                  rngs: list[np.random.Generator], experiments: list[int], *, stochastic: bool,
@@ -367,6 +513,7 @@ class _Pass:
         self.leaf_records: dict[int, np.ndarray] = {}
         self.leaf_norms: dict[int, np.ndarray] = {}
         self.finals: dict[int, np.ndarray] = {}
+        self.pool = np.zeros((0, self.model.dim), dtype=complex)
 
     def run(self) -> _Pass:
         engine, model = self.engine, self.model
@@ -374,9 +521,10 @@ class _Pass:
         exps = np.array(self.experiments, dtype=np.int64)
         owner = np.repeat(exps, count)
         traj = np.tile(np.arange(count) if self.stochastic else np.array([NO_JUMP]), len(exps))
+        src = np.repeat(np.arange(len(exps)), count)  # one shared state per experiment to start with
+        self.pool = np.zeros((len(exps), model.dim), dtype=complex)
+        self.pool[:, 0] = 1.0
         m_max = max((self.programs[e].memory_slots for e in self.experiments), default=0)
-        states = np.zeros((len(owner), model.dim), dtype=complex)
-        states[:, 0] = 1.0
         weights = np.full(len(owner), 1.0 / count)
         records = np.full((len(owner), m_max), -1, dtype=np.int64)
         clock = np.zeros(len(owner))
@@ -392,7 +540,7 @@ class _Pass:
             for e in present:
                 seq = self.ids[e][phase]
                 table[e, : len(seq)] = seq
-            states = self._steps(states, table[owner], owner, clock)
+            src = self._steps(src, table[owner], owner, clock)
             engine.stats.max_rows = max(engine.stats.max_rows, len(owner))
             by_event: dict[Event, list[int]] = {}
             for e in present:
@@ -400,16 +548,23 @@ class _Pass:
                     by_event.setdefault(self.programs[e].events[phase], []).append(e)
             if by_event:
                 measured = np.isin(owner, [e for group in by_event.values() for e in group])
-                parts = [(owner[~measured], traj[~measured], states[~measured], weights[~measured],
+                parts = [(owner[~measured], traj[~measured], src[~measured], weights[~measured],
                           records[~measured], clock[~measured])]
+                fresh = [self.pool]
+                size = len(self.pool)
                 for event, group in by_event.items():
                     sel = np.isin(owner, group)
-                    parts.append(self._measure(event, phase, owner[sel], traj[sel], states[sel], weights[sel],
-                                               records[sel], clock[sel]))
-                owner, traj, states, weights, records, clock = (np.concatenate(x) for x in zip(*parts, strict=True))
+                    *part, states = self._measure(event, phase, owner[sel], traj[sel], src[sel], weights[sel],
+                                                  records[sel], clock[sel])
+                    part[2] = part[2] + size
+                    size += len(states)
+                    fresh.append(states)
+                    parts.append(tuple(part))
+                self.pool = np.concatenate(fresh)
+                owner, traj, src, weights, records, clock = (np.concatenate(x) for x in zip(*parts, strict=True))
                 order = np.lexsort((traj, owner))  # stable: branches keep their order
-                owner, traj, states, weights, records, clock = (a[order] for a in (owner, traj, states, weights,
-                                                                                  records, clock))
+                owner, traj, src, weights, records, clock = (a[order] for a in (owner, traj, src, weights,
+                                                                               records, clock))
                 if not self.stochastic:
                     counts = np.bincount(owner)
                     if counts.max(initial=0) > MAX_BRANCHES:
@@ -421,92 +576,108 @@ class _Pass:
             if finishing:
                 for e in finishing:
                     mine = owner == e
-                    norms = np.einsum("ri,ri->r", states[mine], states[mine].conj()).real
+                    states = self.pool[src[mine]]
+                    norms = np.einsum("ri,ri->r", states, states.conj()).real
                     self.leaf_weights[e] = weights[mine].copy()
                     self.leaf_records[e] = records[mine, : self.programs[e].memory_slots].copy()
                     self.leaf_norms[e] = norms
                     if self.keep_final:
-                        unit = states[mine] / np.sqrt(np.maximum(norms, 1e-300))[:, None]
+                        unit = states / np.sqrt(np.maximum(norms, 1e-300))[:, None]
                         w = weights[mine] / weights[mine].sum()
                         self.finals[e] = np.einsum("r,ri,rj->ij", w, unit, unit.conj())
                 keep = ~np.isin(owner, finishing)
-                owner, traj, states, weights, records, clock = (a[keep] for a in (owner, traj, states, weights,
-                                                                                 records, clock))
+                owner, traj, src, weights, records, clock = (a[keep] for a in (owner, traj, src, weights,
+                                                                              records, clock))
+            used, src = np.unique(src, return_inverse=True)  # forget states no row is in any more
+            src = src.reshape(-1)
+            self.pool = self.pool[used]
             phase += 1
         return self
 
     # --- steps and jumps -------------------------------------------------------------------------
-    def _steps(self, states: np.ndarray, idx: np.ndarray, owner: np.ndarray, clock: np.ndarray) -> np.ndarray:
+    def _steps(self, src: np.ndarray, idx: np.ndarray, owner: np.ndarray, clock: np.ndarray) -> np.ndarray:
         engine = self.engine
         width = idx.shape[1]
         for j in range(width):
-            if self.cancel is not None and j % 64 == 0 and self.cancel.is_set():
-                raise CancelledError("run cancelled")
+            if j % 64 == 0:
+                if self.cancel is not None and self.cancel.is_set():
+                    raise CancelledError("run cancelled")
+                block = idx[:, j : j + 64]
+                engine._prefetch(np.unique(block[block >= 0]).tolist())
             col = idx[:, j]
             for i in np.unique(col[col >= 0]).tolist():
                 chosen = np.flatnonzero(col == i)
+                sources = np.unique(src[chosen])
                 plan = engine._plan(i)
                 if plan.phases is not None:
-                    states[chosen] *= plan.phases[None, :]
+                    self.pool[sources] *= plan.phases[None, :]
                     continue
-                before = states[chosen]
-                assert plan.cache is not None
-                after = engine._evolve(before, plan, plan.cache, per_row=False)
+                before = self.pool[sources]
+                after = engine._advance(before, plan)
+                self.pool[sources] = after
                 if self.stochastic:
-                    after = self._jumps(chosen, before, after, plan, owner, clock)
-                states[chosen] = after
+                    src = self._jumps(chosen, sources, before, after, plan, src, owner, clock)
             engine.stats.steps += int(np.count_nonzero(col >= 0))
-        return states
+        return src
 
-    def _jumps(self, chosen: np.ndarray, before: np.ndarray, after: np.ndarray, plan: StepPlan,
-               owner: np.ndarray, clock: np.ndarray) -> np.ndarray:
-        """Rows whose norm fell below their clock jumped during the step: find when, jump, finish it."""
+    def _jumps(self, chosen: np.ndarray, sources: np.ndarray, before: np.ndarray, after: np.ndarray,
+               plan: StepPlan, src: np.ndarray, owner: np.ndarray, clock: np.ndarray) -> np.ndarray:
+        """Rows whose norm fell below their clock jumped during the step: find when, jump, finish it.
+        Each jumping row leaves its shared state for a state of its own."""
         norms = np.einsum("ri,ri->r", after, after.conj()).real
-        local = np.flatnonzero(norms < clock[chosen])
-        if local.size == 0:
-            return after
-        start = before[local]
-        elapsed = np.zeros(local.size)
-        targets = clock[chosen[local]]
-        while local.size:
-            t = self._jump_times(start, plan, plan.tau - elapsed, targets)
+        place = np.searchsorted(sources, src[chosen])
+        jumping = chosen[norms[place] < clock[chosen]]
+        if jumping.size == 0:
+            return src
+        start = before[np.searchsorted(sources, src[jumping])]
+        rows = jumping
+        elapsed = np.zeros(rows.size)
+        finished = np.empty((jumping.size, self.model.dim), dtype=complex)
+        slot = np.arange(jumping.size)
+        ends = norms[np.searchsorted(sources, src[jumping])]
+        while rows.size:
+            t = self._jump_times(start, plan, plan.tau - elapsed, clock[rows], ends)
             psi, _ = self._at(start, plan, t)
-            for n_row, row in enumerate(chosen[local].tolist()):
+            for n_row, row in enumerate(rows.tolist()):
                 rng = self.rngs[int(owner[row])]
                 psi[n_row] = self._collapse(psi[n_row], rng)
                 clock[row] = rng.random()
                 self.engine.jumps += 1
             elapsed = elapsed + t
-            end, _ = self._at(psi, plan, plan.tau - elapsed)
-            after[local] = end
-            again = np.einsum("ri,ri->r", end, end.conj()).real < clock[chosen[local]]
-            local, start, elapsed = local[again], psi[again], elapsed[again]
-            targets = clock[chosen[local]]
-        return after
+            end, norm = self._at(psi, plan, plan.tau - elapsed)
+            finished[slot] = end
+            again = norm < clock[rows]
+            rows, start, elapsed, slot, ends = rows[again], psi[again], elapsed[again], slot[again], norm[again]
+        src = src.copy()
+        src[jumping] = len(self.pool) + np.arange(jumping.size)
+        self.pool = np.concatenate([self.pool, finished])
+        return src
 
     def _at(self, states: np.ndarray, plan: StepPlan, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        props = self.engine._propagators(plan, times)
-        out = self.engine._evolve(states, plan, props, per_row=True)
+        out = self.engine._partial(states, plan, times)
         return out, np.einsum("ri,ri->r", out, out.conj()).real
 
-    def _jump_times(self, start: np.ndarray, plan: StepPlan, span: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """When each row's squared norm reaches its target within ``(0, span)`` (it is monotone)."""
+    def _jump_times(self, start: np.ndarray, plan: StepPlan, span: np.ndarray, targets: np.ndarray,
+                    ends: np.ndarray | None = None) -> np.ndarray:
+        """When each row's squared norm reaches its target within ``(0, span)``: Newton on the norm,
+        which falls monotonically (``d|psi|^2/dt = -<psi|sum c^+ c|psi>``), kept inside a bracket.
+        ``ends``: the squared norms at ``span``, when known."""
         rates = self.model.decay_rates
         n0 = np.einsum("ri,ri->r", start, start.conj()).real
-        _, n1 = self._at(start, plan, span)
+        n1 = ends if ends is not None else self._at(start, plan, span)[1]
         lo, hi = np.zeros_like(span), span.copy()
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = span * np.log(n0 / targets) / np.log(n0 / n1)
+            t = span * np.log(n0 / targets) / np.log(n0 / n1)  # exact if the decay rate were constant
         t = np.where(np.isfinite(t) & (t > 0) & (t < span), t, 0.5 * span)
         for _ in range(NEWTON_ITERATIONS):
             psi, norm = self._at(start, plan, t)
             f = norm - targets
-            slope = -np.einsum("ri,i,ri->r", psi, rates, psi.conj()).real
             lo = np.where(f > 0, t, lo)
             hi = np.where(f <= 0, t, hi)
-            done = (np.abs(f) <= 1e-13 * targets) | (hi - lo <= 1e-12 * np.maximum(span, 1.0))
+            done = (np.abs(f) <= 1e-11 * targets) | (hi - lo <= 1e-9 * np.maximum(span, 1.0))
             if np.all(done):
                 break
+            slope = -np.einsum("ri,i,ri->r", psi, rates, psi.conj()).real
             with np.errstate(divide="ignore", invalid="ignore"):
                 step = t - f / slope
             t = np.where(done, t, np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi)))
@@ -538,34 +709,35 @@ class _Pass:
         return out / np.sqrt(np.vdot(out, out).real)
 
     # --- measurements --------------------------------------------------------------------------
-    def _measure(self, event: Event, phase: int, owner: np.ndarray, traj: np.ndarray, states: np.ndarray,
+    def _measure(self, event: Event, phase: int, owner: np.ndarray, traj: np.ndarray, src: np.ndarray,
                  weights: np.ndarray, records: np.ndarray, clock: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Rows after a measurement, and the new states they are in (``src`` indexes those)."""
         model = self.model
         d, n = model.d, model.n
         positions = list(event.qubits)
+        sources, place = np.unique(src, return_inverse=True)
+        place = place.reshape(-1)
+        states = self.pool[sources]
         pops = np.abs(states) ** 2
         norms = pops.sum(axis=1)
         others = tuple(1 + i for i in range(n) if i not in positions)
-        marginal = pops.reshape((len(owner),) + (d,) * n).sum(axis=others).reshape(len(owner), -1)
-        marginal = np.clip(marginal, 0.0, None) / norms[:, None]  # (r, O): outcome digits in position order
+        marginal = pops.reshape((len(sources),) + (d,) * n).sum(axis=others).reshape(len(sources), -1)
+        marginal = np.clip(marginal, 0.0, None) / norms[:, None]  # (S, O): outcome digits in position order
         n_out = marginal.shape[1]
         levels = _digits(len(positions), d)
-        occ = model.system.occupation[positions]
         index = np.zeros(model.dim, dtype=np.int64)
-        for row in occ:
+        for row in model.system.occupation[positions]:
             index = index * d + row
-        # populations at this acquisition, and (trajectories) their spread
-        for e in np.unique(owner).tolist():
+        row_marginal = marginal[place]
+        for e in np.unique(owner).tolist():  # populations at this acquisition and (trajectories) their spread
             mine = owner == e
             w = weights[mine] / weights[mine].sum()
             for slot, pos in event.writes:
                 level = levels[positions.index(pos)]
-                onehot = (level[:, None] == np.arange(d)[None, :]).astype(float)
-                per_row = marginal[mine] @ onehot  # (rows, d)
+                per_row = row_marginal[mine] @ (level[:, None] == np.arange(d)[None, :]).astype(float)
                 self.slot_pops[e][slot] = w @ per_row
                 if self.stochastic and per_row.shape[0] > 1:
-                    spread = per_row.std(axis=0, ddof=1) / math.sqrt(per_row.shape[0])
-                    self.slot_errors[e][slot] = spread
+                    self.slot_errors[e][slot] = per_row.std(axis=0, ddof=1) / math.sqrt(per_row.shape[0])
                 else:
                     self.slot_errors[e][slot] = 0.0
         last = {e: phase + 1 >= len(self.programs[e].phases) for e in np.unique(owner).tolist()}
@@ -574,30 +746,30 @@ class _Pass:
         out_outs: list[np.ndarray] = []
         out_w: list[np.ndarray] = []
         if branch.any():
-            joint = weights[branch, None] * marginal[branch]
+            joint = weights[branch, None] * row_marginal[branch]
             rows, outs = np.nonzero(joint > PRUNE)
             out_rows.append(np.flatnonzero(branch)[rows])
             out_outs.append(outs)
             out_w.append(joint[rows, outs])
         if (~branch).any():
-            sampled_rows = np.flatnonzero(~branch)
-            picks = np.empty(sampled_rows.size, dtype=np.int64)
-            for k, row in enumerate(sampled_rows.tolist()):
-                cumulative = np.cumsum(marginal[row])
-                u = self.rngs[int(owner[row])].random() * cumulative[-1]
-                picks[k] = min(int(np.searchsorted(cumulative, u, side="right")), n_out - 1)
-            out_rows.append(sampled_rows)
+            sampled = np.flatnonzero(~branch)
+            picks = np.empty(sampled.size, dtype=np.int64)
+            cumulative = np.cumsum(marginal, axis=1)
+            for k, row in enumerate(sampled.tolist()):
+                u = self.rngs[int(owner[row])].random() * cumulative[place[row], -1]
+                picks[k] = min(int(np.searchsorted(cumulative[place[row]], u, side="right")), n_out - 1)
+            out_rows.append(sampled)
             out_outs.append(picks)
-            out_w.append(weights[sampled_rows])
+            out_w.append(weights[sampled])
         rows = np.concatenate(out_rows)
         outs = np.concatenate(out_outs)
-        new_weights = np.concatenate(out_w)
-        kept = np.where(index[None, :] == outs[:, None], states[rows], 0.0)
-        # the branch keeps its trajectory's norm clock: rescale to the norm before the measurement
+        pairs, new_src = np.unique(np.stack([place[rows], outs], axis=1), axis=0, return_inverse=True)
+        kept = np.where(index[None, :] == pairs[:, 1:2], states[pairs[:, 0]], 0.0)
+        # a branch keeps its trajectory's norm clock: rescale to the norm before the measurement
         kept_norm = np.einsum("ri,ri->r", kept, kept.conj()).real
-        kept *= np.sqrt(norms[rows] / np.maximum(kept_norm, 1e-300))[:, None]
+        kept *= np.sqrt(norms[pairs[:, 0]] / np.maximum(kept_norm, 1e-300))[:, None]
         new_records = records[rows].copy()
         for slot, pos in event.writes:
             new_records[:, slot] = levels[positions.index(pos)][outs]
-        return owner[rows], traj[rows], kept, new_weights, new_records, clock[rows]
-
+        return (owner[rows], traj[rows], new_src.reshape(-1), np.concatenate(out_w), new_records, clock[rows],
+                kept)
