@@ -198,8 +198,30 @@ class QutipExecutor(QuantumExecutor):
             "engine": "piecewise-constant steps (numpy/scipy), chalmers-qubit model",
             "levels": levels, "noise": noise, "propagators": 0, "series_steps": 0, "steps": 0, "max_branches": 1,
             "max_substeps": 1, "batches": 0, "representations": [], "methods": [],
-            "rng": "experiment e draws its shots from numpy default_rng(SeedSequence([seed, e]))",
+            "rng": "experiment e draws its shots from numpy default_rng(SeedSequence([seed, e])), the trajectories "
+                   "of its group of qubits g from default_rng(SeedSequence([seed, e], spawn_key=(1, g)))",
         }
+        for e, outcome in self._outcomes(schedules, options, ids, info, progress, cancel):
+            self._sample(e, schedules[e], outcome, shots, seed, slot_qubit, iq, populations,
+                         acquisition_frequencies(schedules[e]), ids[e])
+        elapsed = time.perf_counter() - started
+        log.info("simulated %d experiment(s) in %.3f s (%s)", n_exp, elapsed, ", ".join(info["methods"]) or "nothing")
+        return ExecutionData(
+            slot_qubit=slot_qubit,
+            iq=iq,
+            extras={"populations": (("experiment", "slot", "level"), populations)},
+            qpu_seconds=elapsed,
+            info=info,
+        )
+
+    def _outcomes(self, schedules: Sequence[Schedule], options: ResolvedOptions, ids: list[int],
+                  info: dict[str, Any], progress: Progress | None = None,
+                  cancel: threading.Event | None = None) -> Iterator[tuple[int, Outcome]]:
+        """Each experiment's exact outcome (joint distribution of its slots' levels), as soon as all its
+        groups of qubits are simulated; ``info`` collects the facts for the trace."""
+        levels = int(options["levels"])
+        noise = bool(options["noise"])
+        n_exp = len(schedules)
         groups, idle = self._groups(schedules)
         parts_of = {e: len(self.components(schedules[e])) for e in range(n_exp)}
         pending: dict[int, dict[int, tuple[Outcome, tuple[int, ...]]]] = {}
@@ -219,6 +241,7 @@ class QutipExecutor(QuantumExecutor):
                 if cancel is not None and cancel.is_set():
                     raise CancelledError("run cancelled")
                 outcomes, stats = self._propagate(method, system, batch, options, ids, cancel)
+                finished = []
                 for (e, g), prog, out in zip(batch[0], batch[1], outcomes, strict=True):
                     pending.setdefault(e, {})[g] = (out, qubits)
                     info["max_branches"] = max(info["max_branches"], out.branches)
@@ -227,28 +250,35 @@ class QutipExecutor(QuantumExecutor):
                         info["trajectories"] = max(info.get("trajectories", 0), out.trajectories - 1)
                         info["trajectory_error"] = max(info.get("trajectory_error", 0.0), out.error)
                     if len(pending[e]) == parts_of[e]:
-                        outcome = self._join(schedules[e], pending.pop(e))
-                        self._sample(e, schedules[e], outcome, shots, seed, slot_qubit, iq, populations,
-                                     acquisition_frequencies(schedules[e]), ids[e])
-                        done += 1
+                        finished.append((e, self._join(schedules[e], pending.pop(e))))
                 for key, value in stats.items():
                     info[key] = info.get(key, 0) + value
                 info["batches"] += 1
+                yield from finished
+                done += len(finished)
                 if progress is not None:
                     progress(done, n_exp)
         info["representations"] = sorted(representations)
         info["methods"] = sorted(used)
         if "trajectory_error" in info:
             info["trajectory_error"] = float(f"{info['trajectory_error']:.3g}")
-        elapsed = time.perf_counter() - started
-        log.info("simulated %d experiment(s) in %.3f s (%s)", n_exp, elapsed, ", ".join(sorted(used)) or "nothing")
-        return ExecutionData(
-            slot_qubit=slot_qubit,
-            iq=iq,
-            extras={"populations": (("experiment", "slot", "level"), populations)},
-            qpu_seconds=elapsed,
-            info=info,
-        )
+
+    def distributions(self, schedules: Sequence[Schedule], options: ResolvedOptions) -> list[dict[str, float]]:
+        """The joint distribution of each experiment's memory slots before readout: ``{"0110": p}`` with
+        the level of slot 0 rightmost (Qiskit's order; a level 2 reads "2", an unwritten slot "0"), as
+        the shots are drawn from it. For tests and analyses that want probabilities without shot noise."""
+        seed = int(options["seed"]) if options["seed"] is not None else 0
+        ids = list(range(len(schedules)))
+        out: list[dict[str, float]] = [{"0" * s.memory_slots: 1.0} for s in schedules]
+        info: dict[str, Any] = {"max_branches": 1, "max_substeps": 1, "batches": 0}
+        options = options.with_values({"seed": seed}, "distributions") if options["seed"] is None else options
+        for e, outcome in self._outcomes(schedules, options, ids, info):
+            table: dict[str, float] = {}
+            for weight, record in zip(outcome.weights, outcome.records, strict=True):
+                key = "".join(str(max(int(v), 0)) for v in record[::-1])
+                table[key] = table.get(key, 0.0) + float(weight)
+            out[e] = table
+        return out
 
     @staticmethod
     def _describe(system: TransmonSystem, method: str, noise: bool) -> str:
