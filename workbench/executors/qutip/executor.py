@@ -75,7 +75,8 @@ class QutipExecutor(QuantumExecutor):
                    "kets); automatic chooses by the size of each simulated group of qubits",
                    choices=methods.METHODS),
         OptionSpec("trajectories", int, methods.DEFAULT_TRAJECTORIES,
-                   "Monte-Carlo trajectories per experiment (method trajectories, with decoherence)",
+                   "Monte-Carlo budget per experiment (method trajectories, with decoherence): an experiment "
+                   "whose jumps have probability q runs max(32, q * trajectories) of them",
                    minimum=1, maximum=1_000_000),
     )
     measure_levels: ClassVar[tuple[int, ...]] = (1, 2)
@@ -246,8 +247,8 @@ class QutipExecutor(QuantumExecutor):
                     pending.setdefault(e, {})[g] = (out, qubits)
                     info["max_branches"] = max(info["max_branches"], out.branches)
                     info["max_substeps"] = max(info["max_substeps"], prog.substeps)
-                    if out.trajectories > 1:
-                        info["trajectories"] = max(info.get("trajectories", 0), out.trajectories - 1)
+                    if method == "trajectories":
+                        info["trajectories"] = max(info.get("trajectories", 0), out.trajectories)
                         info["trajectory_error"] = max(info.get("trajectory_error", 0.0), out.error)
                     if len(pending[e]) == parts_of[e]:
                         finished.append((e, self._join(schedules[e], pending.pop(e))))

@@ -27,8 +27,8 @@ ODE_AUTO = 1024  # density-matrix elements up to which automatic uses the ode me
 PROPAGATOR_MAX = 729  # state dimension the dense propagators accept at all
 ODE_MAX = 59049  # density-matrix elements the ode method accepts (five qutrits)
 KET_MAX = 19683  # ket dimension the trajectories accept (nine qutrits)
-AMPLITUDES_MAX = 2**24  # trajectories x ket dimension held at once (268 MB of complex numbers)
-DEFAULT_TRAJECTORIES = 500
+AMPLITUDES_MAX = 2**25  # trajectories x ket dimension held at most (537 MB of complex numbers)
+DEFAULT_TRAJECTORIES = 2000
 
 
 def choose(dim: int, lindblad: bool, requested: str = "automatic") -> str:

@@ -242,7 +242,8 @@ def block_exponentials(generator: Any, partition: SectorPartition) -> list[tuple
     from scipy.linalg import expm
 
     coo = generator.tocoo()
-    rows, cols, values = coo.row, coo.col, coo.data
+    nonzero = coo.data != 0.0  # the shared pattern holds the other steps' controls as explicit zeros
+    rows, cols, values = coo.row[nonzero], coo.col[nonzero], coo.data[nonzero]
     if np.any(partition.block[rows] != partition.block[cols]):
         raise AssertionError("generator couples two sectors")
     out = []

@@ -209,7 +209,7 @@ class Outcome:
     slot_populations: np.ndarray  # (M, levels) exact level probabilities at the slot's acquisition
     final: np.ndarray | None = None  # (N, N) unconditional final density matrix (qubit frame)
     branches: int = 1
-    trajectories: int = 0  # Monte-Carlo trajectories behind it (0: an exact method)
+    trajectories: int = 0  # Monte-Carlo jump trajectories behind it (0: exact)
     error: float = 0.0  # largest standard error of slot_populations (trajectories only)
 
 

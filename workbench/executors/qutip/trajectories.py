@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 MAX_BLOCK = 729  # largest dimension of qubits driven together that one step may exponentiate
 NEWTON_ITERATIONS = 60
 NO_JUMP = -1  # trajectory index of the deterministic no-jump rows
+MIN_TRAJECTORIES = 32  # jump trajectories per experiment at least (the error estimate needs a spread)
 
 
 def _digits(count: int, levels: int) -> np.ndarray:
@@ -443,10 +444,14 @@ class TrajectoryPropagator:
         live = [e for e, p in enumerate(programs) if p.phases]
         det = _Pass(self, programs, ids, rngs, live, stochastic=False, cancel=cancel, keep_final=keep_final).run()
         floor = {e: float(np.min(det.leaf_norms[e])) if len(det.leaf_norms[e]) else 1.0 for e in live}
-        noisy = self.system.has_decay and self.trajectories > 1
+        noisy = self.system.has_decay
         jumping = [e for e in live if noisy and 1.0 - floor[e] > 1e-12]
+        # the budget T is spent in proportion to the probability of a jump: error (1 - p0) sigma / sqrt(n)
+        # with n = (1 - p0) T is never worse than T trajectories without the no-jump one
+        counts = {e: min(self.trajectories, max(MIN_TRAJECTORIES, math.ceil((1.0 - floor[e]) * self.trajectories)))
+                  for e in jumping}
         sto = _Pass(self, programs, ids, rngs, jumping, stochastic=True, cancel=cancel, floor=floor,
-                    keep_final=keep_final).run() if jumping else None
+                    keep_final=keep_final, counts=counts).run() if jumping else None
         self._plans.clear()
         outcomes = []
         for e, p in enumerate(programs):
@@ -480,7 +485,7 @@ class TrajectoryPropagator:
         merged = np.bincount(where.reshape(-1), weights=w, minlength=len(keys))
         merged = merged / merged.sum()
         return Outcome(merged, keys[:, : program.memory_slots].copy(), pops, final, len(rec),
-                       trajectories=1 if sto is None else self.trajectories + 1,
+                       trajectories=0 if sto is None else sto.counts[e],
                        error=float(np.nanmax(error, initial=0.0)))
 
 
@@ -495,8 +500,10 @@ class _Pass:
 
     def __init__(self, engine: TrajectoryPropagator, programs: list[Program], ids: list[list[np.ndarray]],
                  rngs: list[np.random.Generator], experiments: list[int], *, stochastic: bool,
-                 cancel: threading.Event | None, floor: dict[int, float] | None = None, keep_final: bool = False):
+                 cancel: threading.Event | None, floor: dict[int, float] | None = None, keep_final: bool = False,
+                 counts: dict[int, int] | None = None):
         self.engine = engine
+        self.counts = counts or {}
         self.keep_final = keep_final
         self.model = engine.model
         self.programs = programs
@@ -517,15 +524,16 @@ class _Pass:
 
     def run(self) -> _Pass:
         engine, model = self.engine, self.model
-        count = engine.trajectories if self.stochastic else 1
+        count = np.array([self.counts[e] if self.stochastic else 1 for e in self.experiments], dtype=np.int64)
         exps = np.array(self.experiments, dtype=np.int64)
         owner = np.repeat(exps, count)
-        traj = np.tile(np.arange(count) if self.stochastic else np.array([NO_JUMP]), len(exps))
+        traj = np.concatenate([np.arange(c) if self.stochastic else np.array([NO_JUMP]) for c in count.tolist()]) \
+            if len(exps) else np.zeros(0, dtype=np.int64)
         src = np.repeat(np.arange(len(exps)), count)  # one shared state per experiment to start with
         self.pool = np.zeros((len(exps), model.dim), dtype=complex)
         self.pool[:, 0] = 1.0
         m_max = max((self.programs[e].memory_slots for e in self.experiments), default=0)
-        weights = np.full(len(owner), 1.0 / count)
+        weights = 1.0 / np.repeat(count, count).astype(float)
         records = np.full((len(owner), m_max), -1, dtype=np.int64)
         clock = np.zeros(len(owner))
         if self.stochastic:
