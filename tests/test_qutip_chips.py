@@ -107,14 +107,18 @@ def test_ghz5_on_the_five_qubit_chip(catalogue) -> None:
 
 @pytest.mark.slow
 def test_five_pi_pulses_relax_as_t1_says(catalogue) -> None:
-    """x on all five qubits, read out together: each stays in |1> with probability 1 - (time since the
-    middle of its pulse) / T1, independently (ZZ does not change populations)."""
+    """x on all five qubits (one block of five driven qutrits: ZZ couples them), read out together: each
+    is in |1> with probability 1 - (time since the middle of its pulse) / T1 (ZZ does not change
+    populations), within the reported trajectory error."""
     dev = catalogue.get("qutip-5q")
     qasm = ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[5];\ncreg c[5];\n'
             "x q[0];\nx q[1];\nx q[2];\nx q[3];\nx q[4];\nbarrier q;\nmeasure q -> c;\n")
-    schedule = workbench.prepare(qasm, device=dev).programs[0]
-    table = exact_distribution(dev, schedule)
-    read = schedule.acquires[0].t0
-    expected = np.prod([1 - (read - 24) * dev.dt / dev.qubit(q).t1 for q in range(5)])
-    assert table["11111"] == pytest.approx(expected, abs=2e-4)
-    assert 1 - expected > 1e-3  # decay is visible at this tolerance
+    result = workbench.run(qasm, device=dev, shots=100, seed=9, options={"trajectories": 100_000})
+    read = workbench.prepare(qasm, device=dev).programs[0].acquires[0].t0
+    expected = np.array([1 - (read - 24) * dev.dt / dev.qubit(q).t1 for q in range(5)])
+    populations = result.dataset.populations.sel(experiment=0).values  # (slot = qubit, level)
+    error = result.trace["executorInfo"]["trajectory_error"]
+    assert error < 1e-4
+    np.testing.assert_allclose(populations[:, 1], expected, atol=5 * error + 3e-5)
+    assert np.all(1 - expected > 2.5e-4)  # decay is visible at this tolerance
+    assert np.all(populations[:, 2] < 1e-4)

@@ -173,7 +173,7 @@ def test_methods_that_cannot_take_a_system_are_refused_in_one_line(catalogue) ->
                                                r"dimension 59049 \(limit 729\)"):
         workbench.prepare(ghz(5), device=dev, options={"method": "propagator"})
     with pytest.raises(UnsupportedError, match="use fewer trajectories"):
-        workbench.prepare(ghz(5), device=dev, options={"method": "trajectories", "trajectories": 100_000})
+        workbench.prepare(ghz(5), device=dev, options={"method": "trajectories", "trajectories": 1_000_000})
 
 
 # --------------------------------------------------------------------------------------------------

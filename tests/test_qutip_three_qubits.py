@@ -228,7 +228,7 @@ def test_scalable_methods_match_qutip_mesolve_with_decoherence(lossy_chain: Devi
     """The density-matrix ODE to ~1e-6; the trajectories within five of the standard errors they report
     (T1 = 3 us: almost every trajectory jumps, the hardest case for them)."""
     schedule = _measured_at_the_end(SCHEDULES[name](lossy_chain))
-    data = _execute(lossy_chain, [schedule], method=method, trajectories=1500)
+    data = _execute(lossy_chain, [schedule], method=method, trajectories=3000)
     assert data.info["methods"] == [method]
     joint = np.real(np.diag(reference(lossy_chain, name, True))).reshape(LEVELS, LEVELS, LEVELS)
     expected = np.stack([joint.sum(axis=(1, 2)), joint.sum(axis=(0, 2)), joint.sum(axis=(0, 1))])
@@ -238,7 +238,7 @@ def test_scalable_methods_match_qutip_mesolve_with_decoherence(lossy_chain: Devi
         np.testing.assert_allclose(populations, expected, atol=1e-4)
     else:
         error = data.info["trajectory_error"]
-        assert 0 < error < 0.01 and data.info["jumps"] > 500
+        assert 0 < error < 0.01 and data.info["jumps"] > 300  # T1 = 3 us: hundreds of jumps
         assert np.max(np.abs(populations - expected)) < 5 * error
 
 

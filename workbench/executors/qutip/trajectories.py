@@ -93,18 +93,23 @@ def _series(h: np.ndarray, states: np.ndarray, times: np.ndarray) -> np.ndarray:
     return out
 
 
-def _at_times(block: Block, times: np.ndarray) -> np.ndarray:
-    """``exp(-i t_r H_m)`` (r, M, K, K) of a small block, from its eigendecomposition (computed once per
-    block; ``expm`` per time when the eigenvectors are ill-conditioned)."""
+def _diagonalise(block: Block) -> None:
+    """Eigendecomposition of a block's (non-Hermitian) Hamiltonians, kept only if well conditioned."""
+    values, vectors = np.linalg.eig(block.hamiltonian)
+    good = bool(np.all(np.linalg.cond(vectors) < 1e6))
+    block.eigen = (values, vectors, np.linalg.inv(vectors)) if good else ()
+
+
+def _at_times(block: Block, times: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """``exp(-i t_r H_m) moved[r, m]`` for moved (r, M, K, X): through the block's eigendecomposition
+    (computed once per block), or ``expm`` per time where the eigenvectors are ill-conditioned."""
     if block.eigen is None:
-        values, vectors = np.linalg.eig(block.hamiltonian)
-        good = bool(np.all(np.linalg.cond(vectors) < 1e6))
-        block.eigen = (values, vectors, np.linalg.inv(vectors)) if good else ()
-    if not block.eigen:
-        return _expm(-1j * times[:, None, None, None] * block.hamiltonian[None])
+        _diagonalise(block)
+    if not block.eigen:  # small blocks only: the large ones take the series then
+        return np.matmul(_expm(-1j * times[:, None, None, None] * block.hamiltonian[None]), moved)
     values, vectors, inverse = block.eigen
     phases = np.exp(-1j * times[:, None, None] * values[None])  # (r, M, K)
-    return np.matmul(vectors[None] * phases[:, :, None, :], inverse[None])
+    return np.matmul(vectors[None], phases[..., None] * np.matmul(inverse[None], moved))
 
 
 def _expm(a: np.ndarray) -> np.ndarray:
@@ -405,8 +410,9 @@ class TrajectoryPropagator:
                                                                                   - len(shape.conditions))
         return out.reshape(sizes).transpose(shape.inverse).reshape(rows, self.model.dim)
 
-    def _partial(self, states: np.ndarray, plan: StepPlan, times: np.ndarray) -> np.ndarray:
-        """Kets (r, N) after the step for ``times[r]`` each (jumps happen inside steps)."""
+    def _partial(self, states: np.ndarray, plan: StepPlan, times: np.ndarray, repeated: bool = False) -> np.ndarray:
+        """Kets (r, N) after the step for ``times[r]`` each (jumps happen inside steps). ``repeated``: more
+        calls for this step follow (locating a jump), so large blocks are diagonalised once."""
         assert plan.diagonal is not None
         r = states.shape[0]
         for block in plan.blocks:
@@ -414,7 +420,10 @@ class TrajectoryPropagator:
             m, k = h.shape[0], h.shape[1]
             moved = self._moved(states, block.shape)  # (conditions..., axes..., r, others...)
             moved = np.moveaxis(moved.reshape(m, k, r, -1), 2, 0)  # (r, M, K, X)
-            out = np.matmul(_at_times(block, times), moved) if k <= SMALL_EXPM else _series(h, moved, times)
+            if repeated and block.eigen is None:
+                _diagonalise(block)
+            exact = k <= SMALL_EXPM or block.eigen
+            out = _at_times(block, times, moved) if exact else _series(h, moved, times)
             states = self._back(np.moveaxis(out, 0, 2), r, block.shape)
         return states * np.exp(-1j * times[:, None] * plan.diagonal[None, :])
 
@@ -662,7 +671,7 @@ class _Pass:
         return src
 
     def _at(self, states: np.ndarray, plan: StepPlan, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        out = self.engine._partial(states, plan, times)
+        out = self.engine._partial(states, plan, times, repeated=True)
         return out, np.einsum("ri,ri->r", out, out.conj()).real
 
     def _jump_times(self, start: np.ndarray, plan: StepPlan, span: np.ndarray, targets: np.ndarray,
