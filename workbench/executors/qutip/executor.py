@@ -11,6 +11,7 @@ turn levels into IQ points with the device's readout physics.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -99,13 +100,7 @@ class QutipExecutor(QuantumExecutor):
 
     @classmethod
     def versions(cls) -> dict[str, str]:
-        out = {}
-        for name in ("qutip", "numpy", "scipy", "chalmers-qubit"):
-            try:
-                out[name] = metadata.version(name)
-            except metadata.PackageNotFoundError:
-                out[name] = "not installed"
-        return out
+        return dict(_library_versions())
 
     def components(self, schedule: Schedule) -> list[tuple[int, ...]]:
         """The groups of qubits of ``schedule`` simulated apart (none without acquisitions)."""
@@ -427,6 +422,18 @@ class QutipExecutor(QuantumExecutor):
             if q < 0:
                 continue
             iq[e, :, slot] = iq_points(levels[:, slot], self.device.qubit(q).readout, rng, frequencies.get(slot))
+
+
+@functools.lru_cache(maxsize=1)
+def _library_versions() -> tuple[tuple[str, str], ...]:
+    """From package metadata, read once per process: each lookup scans site-packages (~25 ms)."""
+    out = []
+    for name in ("qutip", "numpy", "scipy", "chalmers-qubit"):
+        try:
+            out.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            out.append((name, "not installed"))
+    return tuple(out)
 
 
 def _merge_overlapping(groups: list[list[int]]) -> list[list[int]]:
