@@ -35,6 +35,7 @@ import logging
 import math
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -56,7 +57,8 @@ from workbench.executors.qutip.threads import single_blas_thread
 
 log = logging.getLogger(__name__)
 
-MAX_BLOCK = 729  # largest dimension of qubits driven together that one step may exponentiate
+DENSE_MAX = 243  # largest block (dimension of qubits driven together) held as a dense matrix; larger blocks
+# are applied from their local terms by a series and never built
 NEWTON_ITERATIONS = 60
 NO_JUMP = -1  # trajectory index of the deterministic no-jump rows
 MIN_TRAJECTORIES = 32  # jump trajectories per experiment at least (the error estimate needs a spread)
@@ -70,9 +72,18 @@ def _digits(count: int, levels: int) -> np.ndarray:
     return np.array(np.unravel_index(np.arange(size), (levels,) * count)).reshape(count, size)
 
 
-def _series(h: np.ndarray, states: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """``exp(-i t_r h[m]) states[r, m]`` for states (r, M, K, X), by the Taylor series per row."""
-    norm = float(np.abs(h).sum(axis=1).max())
+def _series(h: np.ndarray | Local, states: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """``exp(-i t_r h[m]) states[r, m]`` for states (r, M, K, X), by the Taylor series per row; ``h`` is
+    dense (M, K, K) or a block in local form."""
+    if isinstance(h, Local):
+        norm, apply = h.norm, h.apply
+    else:
+        dense = h
+        norm = float(np.abs(dense).sum(axis=1).max())
+
+        def apply(x: np.ndarray) -> np.ndarray:
+            return np.matmul(dense[None], x)
+
     out = states
     substeps = np.maximum(1, np.ceil(norm * times / 4.0)).astype(int)
     for s in np.unique(substeps).tolist():
@@ -83,7 +94,7 @@ def _series(h: np.ndarray, states: np.ndarray, times: np.ndarray) -> np.ndarray:
             term = vector
             total = vector.copy()
             for k in range(1, 60):
-                term = np.matmul(h[None], term) * (scale / k)
+                term = apply(term) * (scale / k)
                 total += term
                 if k >= 6 and np.abs(term).max() <= 2.0**-53 * np.abs(total).max():
                     break
@@ -140,8 +151,37 @@ class Block:
     ``shape.axes`` with their ZZ neighbours in the ``m``-th level configuration."""
 
     shape: Shape
-    hamiltonian: np.ndarray  # (M, K, K)
+    hamiltonian: np.ndarray | None  # (M, K, K); None for a block kept in local form
     eigen: tuple[np.ndarray, ...] | None = None  # (values, vectors, inverse), () if ill-conditioned
+    local: Local | None = None
+
+
+@dataclass
+class Local:
+    """A large block's ``H_eff`` as its terms: a diagonal (M, K) and small Hermitian matrices on one or two
+    of the block's qubits, applied to kets by reshaping (never a K x K matrix)."""
+
+    diagonal: np.ndarray
+    terms: list[tuple[tuple[int, ...], np.ndarray]]
+    levels: int
+
+    @cached_property
+    def norm(self) -> float:
+        return float(np.abs(self.diagonal).max()) + sum(float(np.abs(m).sum(axis=0).max()) for _, m in self.terms)
+
+    def apply(self, states: np.ndarray) -> np.ndarray:
+        """``H states`` for states (r, M, K, X)."""
+        r, m, k, x = states.shape
+        d = self.levels
+        count = round(math.log(k, d))
+        out = self.diagonal[None, :, :, None] * states
+        tensor = states.reshape((r, m) + (d,) * count + (x,))
+        for axes, matrix in self.terms:
+            n = len(axes)
+            op = matrix.reshape((d,) * (2 * n))
+            moved = np.tensordot(op, tensor, axes=(list(range(n, 2 * n)), [2 + a for a in axes]))
+            out += np.moveaxis(moved, list(range(n)), [2 + a for a in axes]).reshape(r, m, k, x)
+        return out
 
 
 @dataclass
@@ -158,7 +198,7 @@ class StepPlan:
 
     @property
     def nbytes(self) -> int:
-        out = sum(b.hamiltonian.nbytes for b in self.blocks)
+        out = sum(b.hamiltonian.nbytes for b in self.blocks if b.hamiltonian is not None)
         for arr in (self.phases, self.diagonal):
             out += arr.nbytes if arr is not None else 0
         if self.cache is not None:
@@ -241,11 +281,6 @@ class KetModel:
         for p in active:
             groups.setdefault(root(p), []).append(p)
         out = [tuple(sorted(g)) for g in groups.values()]
-        for g in out:
-            if self.d ** len(g) > MAX_BLOCK:
-                raise UnsupportedError(
-                    f"a step drives {len(g)} coupled qubits at once ({self.d ** len(g)} levels together, at most "
-                    f"{MAX_BLOCK} for the trajectories method); use the ode method or fewer simultaneous pulses")
         return out
 
     def _shape(self, axes: tuple[int, ...], inside: set[int]) -> Shape:
@@ -291,6 +326,16 @@ class KetModel:
         moving = [i for i, pos in enumerate(axes) if frames[pos] != 0.0]
         if moving:
             diagonal = diagonal - sum(frames[axes[i]] * shape.occupation[i] for i in moving)[None, :]
+        if k > DENSE_MAX:
+            terms = []
+            for c_index in sorted({int(c) // 2 for c in np.flatnonzero(values)}):
+                control = self.system.controls[c_index]
+                if set(control.positions) <= set(axes):
+                    z = complex(values[2 * c_index], values[2 * c_index + 1])
+                    op = control.local
+                    terms.append((tuple(axes.index(p) for p in control.positions),
+                                  control.scale / 2.0 * (z * op + np.conj(z) * op.conj().T)))
+            return Block(shape, None, local=Local(np.asarray(diagonal, dtype=complex), terms, self.d))
         hamiltonian = np.zeros((diagonal.shape[0], k, k), dtype=complex)
         drive = np.zeros((k, k), dtype=complex)
         for c_index in sorted({int(c) // 2 for c in np.flatnonzero(values)}):
@@ -341,7 +386,7 @@ class TrajectoryPropagator:
             assert plan.diagonal is not None
             plan.partial = [None] * len(plan.blocks)
             for b, block in enumerate(plan.blocks):
-                if block.hamiltonian.shape[-1] <= SMALL_EXPM:
+                if block.hamiltonian is not None and block.hamiltonian.shape[-1] <= SMALL_EXPM:
                     stacks.setdefault(block.hamiltonian.shape[-1], []).append((plan, b))
         for members in stacks.values():
             scaled = np.concatenate([-1j * plan.tau * plan.blocks[b].hamiltonian for plan, b in members])
@@ -373,6 +418,8 @@ class TrajectoryPropagator:
         step), or, for few kets and a large block, by the Taylor series on the kets themselves."""
         if plan.cache is None:
             dim, r = self.model.dim, states.shape[0]
+            if any(b.hamiltonian is None for b in plan.blocks):
+                return self._partial(states, plan, np.full(r, plan.tau))
             big = [b.hamiltonian for b in plan.blocks if b.hamiltonian.shape[-1] > SMALL_EXPM]
             series = sum((2.5 * float(np.abs(h).sum(axis=1).max()) * plan.tau + 12.0) * r * dim * h.shape[-1]
                          for h in big)
@@ -382,8 +429,7 @@ class TrajectoryPropagator:
             us = [u if u is not None else _expm(-1j * plan.tau * b.hamiltonian)
                   for u, b in zip(plan.partial, plan.blocks, strict=True)]
             plan.cache = (us, plan.phase)
-            self.stats.propagators += sum(b.hamiltonian.shape[0] for b in plan.blocks if b.hamiltonian.shape[-1]
-                                          > SMALL_EXPM)
+            self.stats.propagators += sum(h.shape[0] for h in big)
         return self._evolve(states, plan)
 
     def _evolve(self, states: np.ndarray, plan: StepPlan) -> np.ndarray:
@@ -417,9 +463,14 @@ class TrajectoryPropagator:
         r = states.shape[0]
         for block in plan.blocks:
             h = block.hamiltonian
-            m, k = h.shape[0], h.shape[1]
+            m, k = block.shape.diagonal.shape
             moved = self._moved(states, block.shape)  # (conditions..., axes..., r, others...)
             moved = np.moveaxis(moved.reshape(m, k, r, -1), 2, 0)  # (r, M, K, X)
+            if h is None:
+                assert block.local is not None
+                out = _series(block.local, moved, times)
+                states = self._back(np.moveaxis(out, 0, 2), r, block.shape)
+                continue
             if repeated and block.eigen is None:
                 _diagonalise(block)
             exact = k <= SMALL_EXPM or block.eigen
