@@ -97,6 +97,7 @@ class QutipExecutor(QuantumExecutor):
         self._couplers = {c.channel: c.qubits for c in device.couplings}
         self._zz_pairs = {frozenset(c.qubits) for c in device.couplings if c.zz != 0.0}
         self._operators: dict[tuple[tuple[int, ...], int, bool], Any] = {}
+        self._components: dict[int, tuple[Schedule, list[tuple[int, ...]]]] = {}
 
     @classmethod
     def versions(cls) -> dict[str, str]:
@@ -104,9 +105,13 @@ class QutipExecutor(QuantumExecutor):
 
     def components(self, schedule: Schedule) -> list[tuple[int, ...]]:
         """The groups of qubits of ``schedule`` simulated apart (none without acquisitions)."""
-        if not schedule.acquires:
-            return []
-        return components(simulated_qubits(schedule, self._couplers), schedule, self._couplers, self._zz_pairs)
+        cached = self._components.get(id(schedule))
+        if cached is not None and cached[0] is schedule:  # schedules are immutable; check, run and plan ask
+            return cached[1]
+        found = components(simulated_qubits(schedule, self._couplers), schedule, self._couplers,
+                           self._zz_pairs) if schedule.acquires else []
+        self._components[id(schedule)] = (schedule, found)
+        return found
 
     def _lindblad(self, qubits: tuple[int, ...], noise: bool) -> bool:
         return noise and any(self.device.qubit(q).t1 is not None or self.device.qubit(q).t2 is not None
@@ -120,6 +125,7 @@ class QutipExecutor(QuantumExecutor):
     def check(self, schedules: Sequence[Schedule], options: ResolvedOptions) -> None:
         super().check(schedules, options)
         levels = options["levels"]
+        refusals: dict[tuple[int, ...], str | None] = {}
         for i, sched in enumerate(schedules):
             for name in sched.channels:
                 if name.startswith("u"):
@@ -133,10 +139,12 @@ class QutipExecutor(QuantumExecutor):
                             f"coupler {name} drives |11> <-> |2x>, which needs levels >= 3 (got {levels})",
                             f"experiments[{i}]")
             for qubits in self.components(sched):
-                method = self.method_for(qubits, options)
-                lindblad = self._lindblad(qubits, bool(options["noise"]))
-                why = methods.refusal(method, levels ** len(qubits), lindblad or method == "ode",
-                                      int(options["trajectories"]))
+                why = refusals.get(qubits, "")
+                if why == "":
+                    method = self.method_for(qubits, options)
+                    lindblad = self._lindblad(qubits, bool(options["noise"]))
+                    why = refusals[qubits] = methods.refusal(method, levels ** len(qubits),
+                                                             lindblad or method == "ode", int(options["trajectories"]))
                 if why is not None:
                     raise UnsupportedError(
                         f"simulating qubits {list(qubits)} with {levels} levels: {why}; run with another method, "
@@ -147,7 +155,8 @@ class QutipExecutor(QuantumExecutor):
         qubits of the job (a job mixing sizes keeps ``automatic``: no single name reproduces it)."""
         if options["method"] != "automatic":
             return {}
-        chosen = {self.method_for(qubits, options) for sched in programs for qubits in self.components(sched)}
+        groups = {qubits for sched in programs for qubits in self.components(sched)}
+        chosen = {self.method_for(qubits, options) for qubits in groups}
         return {"method": chosen.pop()} if len(chosen) == 1 else {}
 
     def system(self, qubits: tuple[int, ...], levels: int, noise: bool) -> TransmonSystem:
