@@ -245,7 +245,7 @@ def scaling(budget: float) -> None:
                     continue
                 if result["seconds"] > budget:
                     over.add(method)
-                cell = f"{result['seconds']:.2f} s ({result['cpu']:.2f}) {result['mb']:.0f} MB"
+                cell = f"{result['seconds']:.2f} s ({result['cpu']:.2f}) {result['mb']:.1f} MB"
                 cells.append(cell)
             print(f"{n:2d} {levels:2d} " + " ".join(f"{c:>26s}" for c in cells), flush=True)
 

@@ -57,13 +57,16 @@ _CONTROLLERS: dict[bool, object] = {}
 
 
 def _controller() -> object | None:
-    """threadpoolctl's view of the loaded BLAS libraries, built once per process (and again once scipy's
-    own OpenBLAS may have appeared): building it walks every loaded shared library, ~0.1 s in a process
-    that has imported xarray and h5py, which a run would otherwise pay each time."""
+    """threadpoolctl's view of the loaded BLAS libraries, built once per process: building it walks every
+    loaded shared library, ~0.1 s in a process that has imported xarray and h5py, which a run would
+    otherwise pay each time. scipy.linalg is loaded first: its own OpenBLAS, loaded later inside a
+    limited block (an engine's first ``expm``), would run multi-threaded."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return None
+    with contextlib.suppress(ImportError):
+        import scipy.linalg  # noqa: F401
     key = "scipy.linalg" in sys.modules
     if key not in _CONTROLLERS:
         _CONTROLLERS[key] = ThreadpoolController()

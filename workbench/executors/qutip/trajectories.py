@@ -74,15 +74,24 @@ def _digits(count: int, levels: int) -> np.ndarray:
 
 def _series(h: np.ndarray | Local, states: np.ndarray, times: np.ndarray) -> np.ndarray:
     """``exp(-i t_r h[m]) states[r, m]`` for states (r, M, K, X), by the Taylor series per row; ``h`` is
-    dense (M, K, K) or a block in local form."""
+    dense (M, K, K) or a block in local form. The series runs on ``h - c`` (``c`` the middle of the
+    diagonal's real range, a narrower spectrum: fewer terms) and the phase ``exp(-i c t)`` is put back."""
     if isinstance(h, Local):
-        norm, apply = h.norm, h.apply
-    else:
-        dense = h
-        norm = float(np.abs(dense).sum(axis=1).max())
+        centre, local = h.centre, h
+        norm = float(np.abs(local.diagonal - centre).max()) + sum(
+            float(np.abs(mat).sum(axis=0).max()) for _, mat in local.terms)
 
         def apply(x: np.ndarray) -> np.ndarray:
-            return np.matmul(dense[None], x)
+            return local.apply(x) - centre * x
+    else:
+        dense = h
+        real = np.diagonal(dense, axis1=1, axis2=2).real
+        centre = float(real.max() + real.min()) / 2.0
+        shifted = dense - centre * np.eye(dense.shape[-1])[None]
+        norm = float(np.abs(shifted).sum(axis=1).max())
+
+        def apply(x: np.ndarray) -> np.ndarray:
+            return np.matmul(shifted[None], x)
 
     out = states
     substeps = np.maximum(1, np.ceil(norm * times / 4.0)).astype(int)
@@ -100,7 +109,7 @@ def _series(h: np.ndarray | Local, states: np.ndarray, times: np.ndarray) -> np.
                     break
             vector = total
         out = out.copy() if out is states else out
-        out[rows] = vector
+        out[rows] = vector * np.exp(-1j * centre * times[rows])[:, None, None, None]
     return out
 
 
@@ -169,15 +178,27 @@ class Local:
     def norm(self) -> float:
         return float(np.abs(self.diagonal).max()) + sum(float(np.abs(m).sum(axis=0).max()) for _, m in self.terms)
 
+    @cached_property
+    def centre(self) -> float:
+        """The middle of the diagonal's real range: the series runs on ``H - centre``, a narrower spectrum."""
+        real = self.diagonal.real
+        return float(real.max() + real.min()) / 2.0
+
     def apply(self, states: np.ndarray) -> np.ndarray:
         """``H states`` for states (r, M, K, X)."""
         r, m, k, x = states.shape
         d = self.levels
         count = round(math.log(k, d))
+        states = np.ascontiguousarray(states)
         out = self.diagonal[None, :, :, None] * states
-        tensor = states.reshape((r, m) + (d,) * count + (x,))
         for axes, matrix in self.terms:
+            if len(axes) == 1:  # one qubit: a broadcast matmul on a view, no transposition
+                a = axes[0]
+                view = states.reshape(r * m * d**a, d, d ** (count - a - 1) * x)
+                out += np.matmul(matrix, view).reshape(r, m, k, x)
+                continue
             n = len(axes)
+            tensor = states.reshape((r, m) + (d,) * count + (x,))
             op = matrix.reshape((d,) * (2 * n))
             moved = np.tensordot(op, tensor, axes=(list(range(n, 2 * n)), [2 + a for a in axes]))
             out += np.moveaxis(moved, list(range(n)), [2 + a for a in axes]).reshape(r, m, k, x)
@@ -624,7 +645,7 @@ class _Pass:
                     sel = np.isin(owner, group)
                     *part, states = self._measure(event, phase, owner[sel], traj[sel], src[sel], weights[sel],
                                                   records[sel], clock[sel])
-                    part[2] = part[2] + size
+                    part[2] = np.where(part[2] < 0, size - 1 - part[2], part[2])  # -1 - k: new state k
                     size += len(states)
                     fresh.append(states)
                     parts.append(tuple(part))
@@ -649,7 +670,7 @@ class _Pass:
                     self.leaf_weights[e] = weights[mine].copy()
                     self.leaf_records[e] = records[mine, : self.programs[e].memory_slots].copy()
                     self.leaf_norms[e] = norms
-                    if self.keep_final:
+                    if self.keep_final and e not in self.finals:
                         unit = states / np.sqrt(np.maximum(norms, 1e-300))[:, None]
                         w = weights[mine] / weights[mine].sum()
                         self.finals[e] = np.einsum("r,ri,rj->ij", w, unit, unit.conj())
@@ -808,8 +829,18 @@ class _Pass:
                     self.slot_errors[e][slot] = per_row.std(axis=0, ddof=1) / math.sqrt(per_row.shape[0])
                 else:
                     self.slot_errors[e][slot] = 0.0
-        last = {e: phase + 1 >= len(self.programs[e].phases) for e in np.unique(owner).tolist()}
-        branch = np.array([not self.stochastic or last[int(e)] for e in owner], dtype=bool)
+        # an experiment's last measurement ends it: its branches need weights and records, not states (a
+        # jump trajectory per outcome would be rows x outcomes kets); they keep the measured state's index
+        ending = [e for e in np.unique(owner).tolist() if phase + 1 >= len(self.programs[e].phases)]
+        terminal = np.isin(owner, ending)
+        if self.keep_final:
+            same = index[:, None] == index[None, :]  # what a non-selective measurement leaves of rho
+            for e in ending:
+                mine = owner == e
+                unit = states[place[mine]] / np.sqrt(norms[place[mine]])[:, None]
+                w = weights[mine] / weights[mine].sum()
+                self.finals[e] = np.einsum("r,ri,rj->ij", w, unit, unit.conj()) * same
+        branch = terminal | (not self.stochastic)
         out_rows: list[np.ndarray] = []
         out_outs: list[np.ndarray] = []
         out_w: list[np.ndarray] = []
@@ -831,13 +862,19 @@ class _Pass:
             out_w.append(weights[sampled])
         rows = np.concatenate(out_rows)
         outs = np.concatenate(out_outs)
-        pairs, new_src = np.unique(np.stack([place[rows], outs], axis=1), axis=0, return_inverse=True)
-        kept = np.where(index[None, :] == pairs[:, 1:2], states[pairs[:, 0]], 0.0)
-        # a branch keeps its trajectory's norm clock: rescale to the norm before the measurement
-        kept_norm = np.einsum("ri,ri->r", kept, kept.conj()).real
-        kept *= np.sqrt(norms[pairs[:, 0]] / np.maximum(kept_norm, 1e-300))[:, None]
+        new_src = src[rows].copy()
+        kept = np.zeros((0, model.dim), dtype=complex)
+        fresh = ~terminal[rows]
+        if fresh.any():
+            pairs, inverse = np.unique(np.stack([place[rows[fresh]], outs[fresh]], axis=1), axis=0,
+                                       return_inverse=True)
+            kept = np.where(index[None, :] == pairs[:, 1:2], states[pairs[:, 0]], 0.0)
+            # a branch keeps its trajectory's norm clock: rescale to the norm before the measurement
+            kept_norm = np.einsum("ri,ri->r", kept, kept.conj()).real
+            kept *= np.sqrt(norms[pairs[:, 0]] / np.maximum(kept_norm, 1e-300))[:, None]
+            new_src[fresh] = -1 - inverse.reshape(-1)
         new_records = records[rows].copy()
         for slot, pos in event.writes:
             new_records[:, slot] = levels[positions.index(pos)][outs]
-        return (owner[rows], traj[rows], new_src.reshape(-1), np.concatenate(out_w), new_records, clock[rows],
-                kept)
+        return (owner[rows], traj[rows], new_src, np.concatenate(out_w), new_records, clock[rows], kept)
+
