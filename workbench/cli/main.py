@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.cli import calibrate
+from workbench.cli import results as results_command
 from workbench.errors import InputError, WorkbenchError
 
 log = logging.getLogger("workbench")
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="assignments",
                    help="set any execution option (repeatable); VALUE is read as JSON when it parses")
     p.add_argument("--out", metavar="DIR", help="output folder, new or empty (default: results/<tuid>)")
+    p.add_argument("--datadir", metavar="DIR", help=results_command.DATADIR_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--parallel", action="store_true",
                    help="spread experiments and jobs over Dask workers: a local cluster (one worker process per "
@@ -80,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shots", help="shots written into the job's config (default: the device's default)")
 
     calibrate.add_parser(sub)
+    results_command.add_parser(sub)
 
     p = sub.add_parser("lab", help="open the getting-started notebook in JupyterLab (from a source checkout)",
                        description="Start JupyterLab on the repository's notebooks/getting-started.ipynb. "
@@ -192,6 +195,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         logging.getLogger("distributed").setLevel(logging.WARNING if args.verbose else logging.CRITICAL)
     options = read_options_file(args.options) if args.options else None
+    datadir = results_command.run_target(args)
     if args.out:
         check_output_folder(args.out)
     prepared = [prepare(job, args.device, options=options, options_source=args.options or "options", flags=flags,
@@ -222,7 +226,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             close_local_cluster()
     if len(prepared) == 1:
         result = results[0]
-        folder = result.export(args.out or os.path.join("results", result.tuid))
+        folder = results_command.keep(result, args, datadir)
         print(result.summary())
         print(f"results written to {folder}")
         return 0
@@ -237,7 +241,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for job, exc in failures:
             print(f"error: {job}: {exc}", file=sys.stderr)
         return max(exc.exit_code for _, exc in failures)  # type: ignore[attr-defined]
-    folder = write_batch_folder(args.jobs, results, args.out or os.path.join("results", new_tuid()))
+    if datadir is not None:  # each finished job is one run of the data directory
+        folder = results_command.keep_batch(results, args, datadir)
+    else:
+        folder = write_batch_folder(args.jobs, results, args.out or os.path.join("results", new_tuid()))
     for r in results:
         if not isinstance(r, BaseException):
             print(r.summary())
@@ -338,7 +345,8 @@ def _cmd_lab(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run, "compile": _cmd_compile,
-             "lab": _cmd_lab, "show": _cmd_show, "calibrate": calibrate.command}
+             "lab": _cmd_lab, "show": _cmd_show, "calibrate": calibrate.command,
+             "results": results_command.command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

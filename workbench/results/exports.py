@@ -113,10 +113,13 @@ def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def write_folder(result: Result, folder: str | os.PathLike[str]) -> Path:
-    """Write every output file for ``result`` into ``folder`` (new or empty), atomically."""
+def write_folder(result: Result, folder: str | os.PathLike[str], *, dataset_name: str = "dataset.nc") -> Path:
+    """Write every output file for ``result`` into ``folder`` (new or empty), atomically.
+
+    ``dataset_name``: a data directory keeps the Dataset under quantify-core's name, ``dataset.hdf5``
+    (:mod:`workbench.results.datadir`); the file is the same."""
     with staged_folder(folder) as staging:
-        _write_files(result, staging)
+        _write_files(result, staging, dataset_name)
     return Path(folder)
 
 
@@ -134,7 +137,7 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _write_files(result: Result, folder: Path) -> None:
+def _write_files(result: Result, folder: Path, dataset_name: str = "dataset.nc") -> None:
     if result.has_counts:
         counts = count_entities(result)
         _write_text(folder / "result-counts.json", entities_json(counts))
@@ -148,7 +151,7 @@ def _write_files(result: Result, folder: Path) -> None:
         _write_text(folder / "result-statevector.csv", entities_csv(vectors))
     _write_text(folder / "result-trace.json", json.dumps(result.trace, indent=2) + "\n")
     _write_text(folder / "execution-options.json", json.dumps(result.options, indent=2) + "\n")
-    result.save(folder / "dataset.nc")
+    result.save(folder / dataset_name)
     job_file = result.dataset.attrs.get("job_filename") or "job.json"
     _write_text(folder / Path(job_file).name, _readable_job(job_file, result.dataset.attrs.get("job_source", "")))
     device_config = result.device_config

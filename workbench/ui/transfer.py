@@ -17,7 +17,7 @@ from pathlib import Path
 
 from workbench.errors import InputError, OutputError
 from workbench.results.exports import check_output_folder
-from workbench.results.result import Result
+from workbench.results.result import DATASET_FILES, Result
 
 log = logging.getLogger("workbench.ui")
 
@@ -120,7 +120,7 @@ def load_result_bytes(filename: str, content: bytes) -> Result:
 def _load_zip(path: Path) -> Result:
     with zipfile.ZipFile(path) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
-        datasets = [m for m in members if Path(m.filename).name == "dataset.nc"]
+        datasets = [m for m in members if Path(m.filename).name in DATASET_FILES]
         if len(datasets) != 1:
             found = "no dataset.nc" if not datasets else f"{len(datasets)} dataset.nc files"
             raise InputError(f"{found} in the zip (expected one exported output folder)", None, str(path))
