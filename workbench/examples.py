@@ -6,6 +6,11 @@ different pi amplitude still sweeps around *its* pi amplitude. Everything return
 (Python ints, floats, strings, lists, dicts) and deterministic, so the same device gives the same
 file byte for byte.
 
+A few examples are files instead (:data:`EXAMPLE_FILES`, shipped in ``workbench/examples/``):
+circuits, which need no calibration, and a PulseQobj sweep that shows a file as users write one.
+They are usable by name from any folder (``workbench run bell.qasm``); a file of that name in the
+current folder wins (:func:`workbench.jobs.loader.source_kind`).
+
 Conventions used below:
 
 * times and durations are in samples of the device's ``dt``; frequencies in the qobj are in GHz;
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -353,6 +359,42 @@ EXAMPLES: dict[str, Example] = {
     "ramsey": Example(ramsey, "two pi/2 pulses around a delay with 1 MHz virtual detuning", 1),
     "bell": Example(bell, "Bell state on a coupled pair: Ry(pi/2) on both, CZ, Ry(-pi/2)", 2),
 }
+
+
+class ExampleFile(NamedTuple):
+    """A job file shipped with the package (``workbench/examples/``), usable by its name from any folder."""
+
+    description: str
+    qubits: int  # what the job needs (checked against the file by the tests)
+
+
+EXAMPLE_DIR = Path(__file__).with_name("examples")
+EXAMPLE_FILES: dict[str, ExampleFile] = {
+    "bell.qasm": ExampleFile("Bell state circuit (OpenQASM 2): H, CX, measure both qubits", 2),
+    "ghz3.qasm": ExampleFile("three-qubit GHZ circuit (OpenQASM 3): H, two CX, measure all", 3),
+    "sweep.json": ExampleFile("PulseQobj sweep: the pi pulse of qutip-1q detuned -25..25 MHz with shiftf "
+                              "(26 experiments, coordinate 'detuning')", 1),
+}
+
+
+def example_file(name: str) -> Path | None:
+    """The shipped file of that name (``bell.qasm``...), None when there is none."""
+    return EXAMPLE_DIR / name if isinstance(name, str) and name in EXAMPLE_FILES else None
+
+
+def job_kind(name: str) -> str:
+    """``circuit`` or ``pulse``: what an example (generated or shipped) gives."""
+    return "circuit" if name.endswith(".qasm") else "pulse"
+
+
+def listing() -> list[dict[str, Any]]:
+    """Every example, generated ones first: name, qubits needed, job kind, description, and where a shipped
+    file is (``workbench examples``)."""
+    rows: list[dict[str, Any]] = [{"name": name, "qubits": e.min_qubits, "kind": "pulse", "description": e.description,
+                                   "file": None} for name, e in EXAMPLES.items()]
+    rows += [{"name": name, "qubits": e.qubits, "kind": job_kind(name), "description": e.description,
+              "file": str(EXAMPLE_DIR / name)} for name, e in EXAMPLE_FILES.items()]
+    return rows
 
 
 def build(name: str, device: Device) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("devices", help="list the devices")
     p.add_argument("--json", action="store_true", help="print the QHAna devices list as JSON")
 
-    p = sub.add_parser("examples", help="list the built-in example jobs")
+    p = sub.add_parser("examples", help="list the example jobs (name, qubits, job kind), usable by name in 'run'")
 
     p = sub.add_parser("show", help="write the pulse schedule of a job as a self-contained HTML page")
     p.add_argument("job", metavar="JOB", help="PulseQobj JSON file, OpenQASM file or built-in example name")
@@ -112,10 +112,15 @@ def _cmd_devices(args: argparse.Namespace) -> int:
 
 
 def _cmd_examples(args: argparse.Namespace) -> int:
-    from workbench.examples import EXAMPLES
+    from workbench.examples import EXAMPLE_DIR, listing
 
-    for name, entry in EXAMPLES.items():
-        print(f"{name:<10} {entry[1]}")
+    rows = listing()
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'NAME':<{width}}  QUBITS  KIND     DESCRIPTION")
+    for r in rows:
+        print(f"{r['name']:<{width}}  {r['qubits']:<6}  {r['kind']:<7}  {r['description']}")
+    print(f"Names without a suffix are generated from the chosen device's calibration; the files are in {EXAMPLE_DIR} "
+          "(a file of the same name in the current folder wins).")
     return 0
 
 

@@ -161,15 +161,6 @@ def find(tuid: str, datadir: str | os.PathLike[str] | None = None, *, missing_ok
     raise DatadirError(f"no run {tuid} in the data directory", None, str(root))
 
 
-def load(tuid: str, datadir: str | os.PathLike[str] | None = None) -> Result:
-    """The run with this tuid, loaded from the data directory."""
-    from workbench.results.result import Result
-
-    folder = find(tuid, datadir)
-    assert folder is not None  # find raises when it is missing
-    return Result.load(folder)
-
-
 @dataclass(frozen=True)
 class Entry:
     """One run in a data directory, as listed (from its folder name and ``result-trace.json``).

@@ -121,11 +121,12 @@ class Workbench(widgets.VBox):
         styled(self, "wb-app")
 
     def _load_initial_job(self, job: str) -> None:
-        from workbench.examples import EXAMPLES
+        from workbench.jobs.loader import source_kind
 
-        if job in EXAMPLES:
+        kind = source_kind(job)
+        if kind in ("example", "example-file"):
             self.session.set_example(job)
-        elif "\n" not in job and Path(job).expanduser().exists():
+        elif kind == "path" and Path(job).expanduser().exists():
             self.session.set_job_path(job)
         else:
             self.session.set_job_text(job)

@@ -477,8 +477,11 @@ class Session:
         self._emit("job", "options", "schedule")
 
     def _example_source(self, name: str) -> JobSource:
-        from workbench.examples import build
+        from workbench.examples import build, example_file
 
+        shipped = example_file(name)
+        if shipped is not None:  # a file: the same on every device
+            return JobSource("example", shipped.read_text(encoding="utf-8"), name, name)
         try:
             text = json.dumps(build(name, self.device), indent=2) + "\n"
         except InputError:
@@ -725,8 +728,11 @@ def _job_from_source(source: JobSource, device: Device) -> Job:
     if source.kind == "path":
         return load_job(Path(source.origin or "").expanduser())
     if source.kind == "example":
-        from workbench.examples import build
+        from workbench.examples import build, example_file
 
+        shipped = example_file(source.example or "")
+        if shipped is not None:  # chosen from the list: the shipped file, whatever the kernel's folder holds
+            return load_job(shipped)
         return load_job(build(source.example or "", device))
     text = source.text
     if not text.strip():
