@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -20,6 +21,12 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "getting-started.ipynb"
 
 pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 # JupyterLab's own state, read through the app object the test config exposes as window.jupyterapp.
 _KERNEL_IDLE = """() => {
@@ -90,16 +97,41 @@ def test_getting_started_workbench_runs_in_chromium(jupyter_home, start_server, 
         raise
 
 
-def test_workbench_lab_serves_the_getting_started_notebook(jupyter_home, start_server, loopback_port):
-    """`workbench lab` starts JupyterLab at the checkout's root and opens the getting-started notebook."""
+def test_workbench_lab_serves_a_working_copy_and_leaves_the_checkout_alone(jupyter_home, start_server,
+                                                                          loopback_port):
+    """`workbench lab` copies the notebooks into the user's folder (~/workbench-notebooks) on first use,
+    serves that copy, and never writes to the repository's notebooks; a second start keeps the user's edits."""
+    home = jupyter_home.base / "home"
+    home.mkdir()
+    jupyter_home.env["HOME"] = str(home)
+    jupyter_home.env.pop("WORKBENCH_NOTEBOOKS", None)
+    before = {p.name: p.read_bytes() for p in NOTEBOOK.parent.glob("*.ipynb")}
+    copy = home / "workbench-notebooks"
     jupyter_home.configure(loopback_port)  # token-less, so the test can ask the REST API; lab overrides the root
     command = [sys.executable, "-m", "workbench", "lab", "--port", str(loopback_port), "--no-browser"]
     server = start_server(command, loopback_port, cwd=jupyter_home.base)
-    status, body = server.get("/api/contents/notebooks/getting-started.ipynb?content=0")
+    status, body = server.get(f"/api/contents/{NOTEBOOK.name}?content=0")
     assert status == 200, body[:300]
-    assert json.loads(body)["path"] == "notebooks/getting-started.ipynb"
-    status, _ = server.get("/lab/tree/notebooks/getting-started.ipynb")
+    assert json.loads(body)["path"] == NOTEBOOK.name
+    status, _ = server.get(f"/lab/tree/{NOTEBOOK.name}")
     assert status == 200
+    assert sorted(p.name for p in copy.glob("*.ipynb")) == sorted(before)
+    # save the notebook through the server, as JupyterLab does after running cells: only the copy changes
+    status, body = server.get(f"/api/contents/{NOTEBOOK.name}")
+    model = json.loads(body)
+    model["content"]["cells"][0]["source"] = "# my edit\n" + "".join(model["content"]["cells"][0]["source"])
+    saved = server.put(f"/api/contents/{NOTEBOOK.name}", {"type": "notebook", "content": model["content"]})
+    assert saved == 200
     log = server.log()
-    assert f"JupyterLab on {NOTEBOOK}" in log
-    assert "/lab/tree/notebooks/getting-started.ipynb" in log  # the URL it prints opens the notebook
+    assert f"JupyterLab on {copy / NOTEBOOK.name}" in log
+    assert f"copied {len(before)} notebooks from {NOTEBOOK.parent} into {copy}" in log
+    assert f"/lab/tree/{NOTEBOOK.name}" in log  # the URL it prints opens the notebook
+    server.stop()
+    assert {p.name: p.read_bytes() for p in NOTEBOOK.parent.glob("*.ipynb")} == before
+    assert "# my edit" in (copy / NOTEBOOK.name).read_text()
+
+    port = _free_port()
+    jupyter_home.configure(port)
+    again = start_server([*command[:5], str(port), "--no-browser"], port, cwd=jupyter_home.base)
+    assert "# my edit" in (copy / NOTEBOOK.name).read_text()  # never overwritten
+    assert "copied" not in again.log()

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from workbench.cli import calibrate
+from workbench.cli import calibrate, lab
 from workbench.cli import results as results_command
 from workbench.errors import InputError, WorkbenchError
 
@@ -83,15 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 
     calibrate.add_parser(sub)
     results_command.add_parser(sub)
-
-    p = sub.add_parser("lab", help="open the getting-started notebook in JupyterLab (from a source checkout)",
-                       description="Start JupyterLab on the repository's notebooks/getting-started.ipynb. "
-                       "Arguments after '--' go to JupyterLab unchanged, e.g. "
-                       "'workbench lab --port 8899 -- --ServerApp.ip=127.0.0.1'.")
-    p.add_argument("--port", help="port JupyterLab listens on (default: JupyterLab's, 8888 or the next free one)")
-    p.add_argument("--no-browser", action="store_true", help="do not open a browser; open the printed URL yourself")
-    p.add_argument("lab_args", nargs=argparse.REMAINDER, metavar="-- JUPYTERLAB_ARGS",
-                   help="further JupyterLab options, after '--'")
+    lab.add_parser(sub)
     return parser
 
 
@@ -304,53 +296,8 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_lab(args: argparse.Namespace) -> int:
-    """JupyterLab on the getting-started notebook, served from the root of the source checkout.
-
-    The notebooks live in the repository only (a copy shipped inside the package could drift from
-    it), so look where a checkout can be: around the imported package (an editable install, or
-    running from the clone) and around the current folder (a clone next to a regular install). The
-    server root is the checkout, so the notebook's URL path is the one mybinder uses too. On POSIX
-    this process becomes JupyterLab (exec): Ctrl-C, signals and the exit code are JupyterLab's own,
-    with no wrapper process left behind to orphan it.
-    """
-    import importlib.util
-    import subprocess
-    from pathlib import Path
-
-    import workbench
-    from workbench.errors import UnsupportedError
-
-    notebook = "notebooks/getting-started.ipynb"
-    if importlib.util.find_spec("jupyterlab") is None:
-        raise UnsupportedError("workbench lab needs JupyterLab; install it with: pip install 'jupyterlab>=4.2'")
-    starts = [Path(workbench.__file__).resolve().parent, Path.cwd().resolve()]
-    root = next((folder for start in starts for folder in (start, *start.parents)
-                 if (folder / notebook).is_file() and (folder / "pyproject.toml").is_file()), None)
-    if root is None:
-        raise UnsupportedError(
-            f"no source checkout with {notebook} found around {Path.cwd()} or the installed package: the "
-            "notebooks ship with the repository, not the package; clone the repository and run 'workbench lab' "
-            "inside it")
-    extra = args.lab_args[1:] if args.lab_args[:1] == ["--"] else list(args.lab_args)
-    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
-               f"--LabApp.default_url=/lab/tree/{notebook}"]
-    if args.port is not None:
-        command.append(f"--port={args.port}")
-    if args.no_browser:
-        command.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines run as root; Jupyter refuses
-        command.append("--allow-root")
-    command += extra
-    print(f"JupyterLab on {root / notebook} (Ctrl-C stops it)", flush=True)
-    if os.name == "posix":
-        sys.stderr.flush()
-        os.execv(sys.executable, command)
-    return subprocess.call(command)
-
-
 _COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run, "compile": _cmd_compile,
-             "lab": _cmd_lab, "show": _cmd_show, "calibrate": calibrate.command,
+             "lab": lab.command, "show": _cmd_show, "calibrate": calibrate.command,
              "results": results_command.command}
 
 
