@@ -217,25 +217,26 @@ def _entry(tuid: str, folder: Path) -> Entry:
 
 
 def entries(datadir: str | os.PathLike[str] | None = None, *, device: str | None = None,
-            since: dt.datetime | None = None, contains: str = "") -> list[Entry]:
+            since: dt.datetime | None = None, contains: str = "", newest: int | None = None) -> list[Entry]:
     """The runs in the data directory, oldest first: optionally only those on ``device``, made at or
     after ``since``, or whose folder name contains ``contains`` (as quantify-core's
-    ``get_tuids_containing``)."""
+    ``get_tuids_containing``); ``newest``: only the last that many (only their traces are read)."""
     root = required(datadir)
     if not root.is_dir():
         raise DatadirError("the data directory does not exist", None, str(root))
     first_day = f"{since:%Y%m%d}" if since is not None else ""
+    candidates = [(tuid, folder) for tuid, folder in _run_dirs(root, first_day)
+                  if (not contains or contains in folder.name) and (since is None or tuid_time(tuid) >= since)]
+    if newest is not None:
+        candidates.reverse()
     found = []
-    for tuid, folder in _run_dirs(root, first_day):
-        if contains and contains not in folder.name:
-            continue
-        if since is not None and tuid_time(tuid) < since:
-            continue
+    for tuid, folder in candidates:
+        if newest is not None and len(found) >= newest:
+            break
         entry = _entry(tuid, folder)
-        if device is not None and entry.device != device:
-            continue
-        found.append(entry)
-    return found
+        if device is None or entry.device == device:
+            found.append(entry)
+    return found[::-1] if newest is not None else found
 
 
 def parse_since(text: str) -> dt.datetime:
