@@ -368,7 +368,9 @@ class ExampleFile(NamedTuple):
     qubits: int  # what the job needs (checked against the file by the tests)
 
 
+#: Where the shipped example files are (package data).
 EXAMPLE_DIR = Path(__file__).with_name("examples")
+#: The shipped example files by name: what each is and how many qubits it needs.
 EXAMPLE_FILES: dict[str, ExampleFile] = {
     "bell.qasm": ExampleFile("Bell state circuit (OpenQASM 2): H, CX, measure both qubits", 2),
     "ghz3.qasm": ExampleFile("three-qubit GHZ circuit (OpenQASM 3): H, two CX, measure all", 3),
