@@ -7,6 +7,7 @@ spaces included, for the same seed.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import re
@@ -128,8 +129,9 @@ def test_no_measurement_gives_the_empty_key_with_all_shots(tmp_path):
     circuit.write_text(QELIB + "qreg q[2];\nh q[0];\ncx q[0],q[1];\n")
     out = tmp_path / "out"
     assert main(["run", str(circuit), "--shots", "321", "--seed", "4", "--out", str(out)]) == 0
-    assert json.loads((out / "result-counts.json").read_text()) == [{"ID": "no-measure", "": 321}]
-    assert json.loads((out / "result-distribution.json").read_text()) == [{"ID": "no-measure", "": 1.0}]
+    run_id = json.loads((out / "result-trace.json").read_text())["ID"]
+    assert json.loads((out / "result-counts.json").read_text()) == {"": 321, "ID": run_id}
+    assert json.loads((out / "result-distribution.json").read_text()) == {"": 1.0, "ID": run_id}
     assert (out / "circuit.qasm").read_text() == circuit.read_text()
 
 
@@ -242,17 +244,17 @@ def test_statevector_after_measurement_is_collapsed_and_written_as_complex_liter
     out = tmp_path / "out"
     assert main(["run", str(circuit), "--shots", "200", "--seed", "17", "--set", "statevector=true",
                  "--out", str(out)]) == 0
-    rows = json.loads((out / "result-statevector.json").read_text())
-    assert [sorted(r) for r in rows] == [["0", "1", "ID"]]
-    amplitudes = [complex(rows[0]["0"]), complex(rows[0]["1"])]
+    row = json.loads((out / "result-statevector.json").read_text())
+    assert list(row) == ["ID", "0", "1"]  # one object, the ID first, as QHAna writes it
+    amplitudes = [complex(row["0"]), complex(row["1"])]
     assert sorted(round(abs(a), 12) for a in amplitudes) == [0.0, 1.0]  # collapsed, not 1/sqrt(2) each
     outcome = json.loads((out / "result-trace.json").read_text())["executorInfo"]["statevectorOutcomes"][0]
     assert abs(amplitudes[int(outcome)]) == pytest.approx(1.0)  # the vector is the recorded shot's branch
     csv_lines = (out / "result-statevector.csv").read_text().splitlines()
-    assert csv_lines[0] == "ID,0,1"
-    values = csv_lines[1].split(",")[1:]
+    assert csv_lines[0] == '"ID","0","1"'
+    values = next(csv.reader([csv_lines[1]]))[1:]
     assert [complex(v) for v in values] == amplitudes
-    counts = json.loads((out / "result-counts.json").read_text())[0]
+    counts = json.loads((out / "result-counts.json").read_text())
     assert set(counts) == {"ID", "0", "1"}  # the 200 main shots are not collapsed by the extra one
 
 
@@ -291,8 +293,7 @@ def test_seed_reproduces_exactly_through_execution_options(tmp_path):
     options = json.loads((first / "execution-options.json").read_text())
     assert isinstance(options["seed"], int) and options["method"] == "statevector"
     assert main(["run", str(circuit), "--options", str(first / "execution-options.json"), "--out", str(again)]) == 0
-    assert (json.loads((first / "result-counts.json").read_text())
-            == json.loads((again / "result-counts.json").read_text()))
+    assert Result.load(first).counts() == Result.load(again).counts()
     np.testing.assert_array_equal(Result.load(first).dataset["memory"].values,
                                   Result.load(again).dataset["memory"].values)
     # the folder's own copy reruns the same way (its experiment is named after the copy's file name)

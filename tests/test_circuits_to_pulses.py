@@ -461,7 +461,7 @@ def test_compile_then_run_gives_identical_counts(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", str(job), "--seed", "5", "--out", str(out), "--no-progress"]) == 0
     capsys.readouterr()
-    from_file = json.loads((out / "result-counts.json").read_text())[0]
+    from_file = json.loads((out / "result-counts.json").read_text())
     from_file.pop("ID")
     direct = workbench.run(str(circuit), device="qutip-2q", shots=700, seed=5)
     assert from_file == direct.counts(0)

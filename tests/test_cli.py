@@ -33,16 +33,16 @@ def test_run_writes_the_standard_files(x_gate_run):
     assert {"result-counts.json", "result-counts.csv", "result-distribution.json", "result-distribution.csv",
             "result-trace.json", "execution-options.json", "dataset.nc", "job.json",
             "device-config.yml"} <= names
-    counts = json.loads((out / "result-counts.json").read_text())
-    assert len(counts) == 1 and counts[0]["ID"]
-    bits = {k: v for k, v in counts[0].items() if k != "ID"}
+    counts = json.loads((out / "result-counts.json").read_text())  # one experiment: one object, as QHAna
+    assert isinstance(counts, dict) and counts["ID"] == json.loads((out / "result-trace.json").read_text())["ID"]
+    bits = {k: v for k, v in counts.items() if k != "ID"}
     assert sum(bits.values()) == 300
     assert all(len(k) == 1 for k in bits)
     assert bits.get("1", 0) > 270  # an X gate on the calibrated device
-    dist = json.loads((out / "result-distribution.json").read_text())[0]
+    dist = json.loads((out / "result-distribution.json").read_text())
     assert sum(v for k, v in dist.items() if k != "ID") == 1.0
     csv_lines = (out / "result-counts.csv").read_text().splitlines()
-    assert csv_lines[0].startswith("ID,")
+    assert csv_lines[0].startswith('"ID",')
     assert "results written to" in proc.stdout
 
 
@@ -80,7 +80,7 @@ def test_dataset_reloads_identically(x_gate_run, tmp_path):
     again = tmp_path / "again.nc"
     result.save(again)
     xr.testing.assert_identical(Result.load(again).dataset, result.dataset)
-    assert result.counts(0) == {k: v for k, v in json.loads((out / "result-counts.json").read_text())[0].items()
+    assert result.counts(0) == {k: v for k, v in json.loads((out / "result-counts.json").read_text()).items()
                                 if k != "ID"}
     assert result.dataset["iq"].dtype.kind == "c"
 
@@ -93,6 +93,7 @@ def test_execution_options_reproduce_the_counts(x_gate_run, tmp_path):
     assert code == 0
     first = json.loads((out / "result-counts.json").read_text())
     second = json.loads((again / "result-counts.json").read_text())
+    assert first.pop("ID") != second.pop("ID")  # a fresh run ID, never the one of the options file
     assert first == second
     ds1, ds2 = Result.load(out).dataset, Result.load(again).dataset
     xr.testing.assert_equal(ds1["iq"], ds2["iq"])

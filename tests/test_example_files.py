@@ -114,7 +114,7 @@ def test_cli_runs_an_example_file_from_any_folder_and_refuses_a_small_device(run
 _WORKBENCH = re.compile(r"^(?:[A-Z_]+=\S+\s+)*(?:python3? -m )?workbench\s")
 _VALUE_OPTIONS = {"--config", "--device", "--shots", "--seed", "--options", "--set", "--out", "--datadir",
                   "--scheduler", "--workers", "--scheduler-timeout", "-o", "--output", "--html", "--experiment",
-                  "--qubit", "--port", "--since"}
+                  "--qubit", "--port", "--since", "--format", "--dir"}
 _PYTHON_JOB = re.compile(r"\b(?:workbench\.(?:run|prepare|plot_schedule|load_job)|load_job)\(\s*\"([^\"]+)\"")
 _PLACEHOLDER = re.compile(r"[A-Z]{2,}")
 

@@ -33,8 +33,8 @@ from workbench.parallel import Parallel
 from workbench.parallel.merge import merge, merge_info
 from workbench.parallel.runner import ranges
 
-TIMING_KEYS = ("tuid", "jobId", "date", "timeTaken", "timeTakenCompile", "timeTakenPrepare", "timeTakenQpu",
-               "parallel")
+TIMING_KEYS = ("tuid", "jobId", "ID", "date", "timeTaken", "timeTakenCompile", "timeTakenPrepare", "timeTakenQpu",
+               "timeTakenQpuPrepare", "timeTakenQpuExecute", "parallel")
 TIMING_INFO = ("aerSeconds", "seconds")
 
 BELL = """OPENQASM 2.0;
@@ -80,6 +80,9 @@ def comparable(result: workbench.Result):
     for key in TIMING_INFO:
         trace["executorInfo"].pop(key, None)
     ds.attrs["trace"] = json.dumps(trace, sort_keys=True)
+    options = json.loads(ds.attrs["options"])
+    options.pop("ID")  # every run has a fresh one
+    ds.attrs["options"] = json.dumps(options, sort_keys=True)
     ds.attrs.pop("tuid")
     return ds
 
@@ -453,9 +456,14 @@ def test_cli_batch_parallel_writes_one_folder_per_job_like_serial(tmp_path, run_
     assert [e["folder"] for e in index] == ["1-bell", "2-example-x-gate", "3-example-rabi"]
     assert [e["status"] for e in index] == ["done"] * 3 and index[0]["device"] == "aer-simulator"
     for entry in index:
-        for name in ("result-counts.json", "execution-options.json"):
-            assert ((tmp_path / "parallel" / entry["folder"] / name).read_text()
-                    == (tmp_path / "serial" / entry["folder"] / name).read_text())
+        runs = {}
+        for run in ("parallel", "serial"):
+            folder = tmp_path / run / entry["folder"]
+            run_id = json.loads((folder / "result-trace.json").read_text())["ID"]
+            # every run has a fresh ID (also inside multi-experiment entity IDs); the rest is the same
+            runs[run] = [(folder / name).read_text().replace(run_id, "<ID>")
+                         for name in ("result-counts.json", "execution-options.json")]
+        assert runs["parallel"] == runs["serial"]
         trace = json.loads((tmp_path / "parallel" / entry["folder"] / "result-trace.json").read_text())
         assert trace["parallel"]["where"] == "workers"
     assert parallel.stdout.splitlines()[-1] == f"results written to {tmp_path / 'parallel'}"

@@ -72,11 +72,11 @@ def test_plugin_executor_is_listed_and_runs(tmp_path, run_cli):
                    "--out", str(out), env=env)
     assert proc.returncode == 0, proc.stderr
     counts = json.loads((out / "result-counts.json").read_text())
-    assert counts[0]["1"] == 10
+    assert counts["1"] == 10
     vector = json.loads((out / "result-statevector.json").read_text())
-    assert vector == [{"ID": counts[0]["ID"], "0": "0j", "1": "(1+0j)"}]
-    assert complex(vector[0]["1"]) == 1
-    assert (out / "result-statevector.csv").read_text().splitlines()[0] == "ID,0,1"
+    assert vector == {"ID": counts["ID"], "0": "0j", "1": "(1+0j)"}
+    assert complex(vector["1"]) == 1
+    assert (out / "result-statevector.csv").read_text().splitlines()[0] == '"ID","0","1"'
     for path in out.rglob("*"):
         if path.is_file():
             assert b"LK-123456" not in path.read_bytes()

@@ -67,7 +67,7 @@ def test_rabi_sweep_oscillates_through_the_cluster(device):
     assert populations[-1] < 0.1  # 2 pi: back down, a whole oscillation
     assert np.all(np.isfinite(ds.iq.values))
     trace = result.trace
-    assert trace["qpuType"] == "hardware" and trace["executor"] == "quantify"
+    assert trace["qpuType"] == "qpu" and trace["executor"] == "quantify"  # QHAna's word for hardware
     info = trace["executorInfo"]
     assert "ThresholdedAcquisition" in info["acquisition"] and "q1asm" in info["artifacts"]
     assert trace["versions"]["quantify-scheduler"] == "0.28.1"

@@ -231,12 +231,17 @@ def test_sech_and_derivatives_match_formulas():
 # --------------------------------------------------------------------------------------- amplitude
 
 
+#: Shapes whose samples are not amp * exp(i angle) times an envelope (amp is informational there).
+UNSCALED = {"zero", "wacqt_cz_gate_pulse"}
+WACQT = {"delta_0": 0.08, "t_w": 4e-9, "t_rf": 8e-9, "t_p": 1.2e-8}
+
+
 def _minimal(shape: str) -> dict:
-    params = {"duration": 24, "amp": 0.3, "sigma": 4.0, "beta": 1.5, "width": 8, "freq": 0.125}
+    params = {"duration": 24, "amp": 0.3, "sigma": 4.0, "beta": 1.5, "width": 8, "freq": 0.125, **WACQT}
     return {k: v for k, v in params.items() if k in SHAPES[shape].parameters}
 
 
-@pytest.mark.parametrize("shape", sorted(set(SHAPES) - {"zero"}))
+@pytest.mark.parametrize("shape", sorted(set(SHAPES) - UNSCALED))
 def test_angle_rotates_every_shape_and_complex_amp_is_the_same(shape):
     base = _minimal(shape)
     plain = sample(shape, base)
@@ -317,6 +322,79 @@ def test_parse_samples_forms_and_errors():
         with pytest.raises(JobError) as err:
             parse_samples(value, "s")
         assert err.value.location == location, value
+
+
+def test_parse_samples_reads_tergite_run_length_encoding():
+    """The SDK's RLE (sdk-2026.6.0/b_sampled_waveform_rle.job.json): [[re, im], n] is n samples, [[re, im]] one."""
+    runs = [[[0.0, 0.0], 4], [[0.025, 0.0]], [[0.05, 0.0]], [[0.075, 0.0]], [[0.1, 0.0], 7], [[0.05, 0.02], 3],
+            [[0.0, 0.0], 3]]
+    expected = [0] * 4 + [0.025, 0.05, 0.075] + [0.1] * 7 + [0.05 + 0.02j] * 3 + [0] * 3
+    np.testing.assert_array_equal(parse_samples(runs, "s"), np.array(expected, dtype=complex))
+    mixed = parse_samples([[0.1, 0.2], [[0.3, 0.0], 2], 0.5, [{"real": 0.0, "imag": 1.0}]], "s")
+    np.testing.assert_array_equal(mixed, [0.1 + 0.2j, 0.3, 0.3, 0.5, 1j])
+    for value, location in [([[[0.1, 0.0], 0]], "s[0][1]"), ([[[0.1, 0.0], 2.5]], "s[0][1]"),
+                            ([[[0.1, 0.0], True]], "s[0][1]"), ([[[0.1], 2]], "s[0][0]"),
+                            ([[[0.1, 0.0], 10**9]], "s[0]")]:
+        with pytest.raises(JobError) as err:
+            parse_samples(value, "s")
+        assert err.value.location == location, value
+
+
+# ----------------------------------------------------------------------- Tergite's wacqt_cz_gate_pulse
+
+
+def tergite_delta(t: float, t_w: float, t_rf: float, t_p: float, delta_0: float) -> float:
+    """delta(t) of Tergite's backend (app/libs/quantum_executor/qiskit/functions.py), one point at a time."""
+    if t <= t_w:
+        return 0.0
+    if t <= t_w + t_rf / 2:
+        return delta_0 / 2 * (1 - math.cos(2 * math.pi * (t - t_w) / t_rf))
+    if t < t_w + t_rf / 2 + t_p:
+        return delta_0
+    if t < t_w + t_rf + t_p:
+        return delta_0 / 2 * (1 - math.cos(2 * math.pi * (t - t_w - t_p) / t_rf))
+    return 0.0
+
+
+def test_wacqt_cz_gate_pulse_is_tergites_flux_envelope_on_tergites_time_grid():
+    # the parameters of tests/data/tergite/backend/69a9ae9/jobs_to_upload_simulator_2q.json, fewer samples
+    params = {"duration": 5711, "delta_0": 0.08, "Theta": 0.275, "omega_c0": 49008845396.00077,
+              "omega_Phi": -2559690049.4077325, "phi": 0.0, "t_w": 8.8e-08, "t_rf": 2.5e-08, "t_p": 3.7e-07,
+              "amp": [0.08, 0.0], "freq": 7800000000}
+    got = sample("wacqt_cz_gate_pulse", params)
+    gate = 3.7e-07 + 2.5e-08 + 2 * 8.8e-08
+    step = gate / (5711 - 1)  # duration points, first and last included: 1e-10 s apart
+    expected = [tergite_delta(k * step, 8.8e-08, 2.5e-08, 3.7e-07, 0.08) for k in range(5711)]
+    np.testing.assert_allclose(got.real, expected, rtol=0, atol=1e-15)
+    assert np.all(got.imag == 0)
+    # closed-form landmarks: 0 before t_w, delta_0 on the plateau, back to 0 after the fall, symmetric
+    k = lambda t: round(t / step)  # noqa: E731
+    assert got[k(8.0e-8)] == 0 and got[-1] == 0 and got[0] == 0
+    np.testing.assert_array_equal(got[k(1.01e-7):k(4.70e-7)].real, 0.08)
+    np.testing.assert_allclose(got.real, got.real[::-1], atol=1e-12)
+    # the area is delta_0 (t_p + t_rf / 2): the two raised-cosine edges make one t_rf / 2 together
+    assert np.trapezoid(got.real, dx=step) == pytest.approx(0.08 * (3.7e-07 + 2.5e-08 / 2), rel=1e-6)
+
+
+def test_wacqt_phase_square_edge_case_and_coupler_parameters_do_not_change_samples():
+    base = {"duration": 101, "delta_0": 0.2, "t_w": 1e-9, "t_rf": 2e-9, "t_p": 6e-9}
+    plain = sample("wacqt_cz_gate_pulse", base)
+    # grid step T / (duration - 1) = 1e-10 s: sample 15 is a quarter of t_rf into the rise (half height),
+    # 20 the top of the rise, 80 the start of the fall, 85 half way down
+    assert plain[15].real == pytest.approx(0.1, abs=1e-15) and plain[85].real == pytest.approx(0.1, abs=1e-15)
+    assert plain[10] == 0 and plain[20] == 0.2 and plain[80] == 0.2 and plain[90] == 0
+    np.testing.assert_allclose(sample("wacqt_cz_gate_pulse", {**base, "phi": 0.9}), plain * np.exp(0.9j), atol=1e-16)
+    extra = {"Theta": -0.000355, "omega_c0": 2.6e10, "omega_Phi": -1.9e9, "amp": [0.19, 0.0], "freq": 4170580000}
+    np.testing.assert_array_equal(sample("wacqt_cz_gate_pulse", {**base, **extra}), plain)
+    # t_rf = 0 (tests/data/tergite/backend/69a9ae9/two-qubit_cz_qobj.json): a square, nonzero strictly inside
+    # (t_w, t_w + t_p); here points 1 ns apart, t_w = 1 ns, t_p = 8 ns
+    square = sample("wacqt_cz_gate_pulse", {**base, "t_rf": 0.0, "t_p": 8e-9, "duration": 11}).real
+    np.testing.assert_array_equal(square, [0, 0] + [0.2] * 7 + [0, 0])
+    for change, location in [({"t_w": -1e-9}, "t_w"), ({"t_p": 0.0, "t_rf": 0.0, "t_w": 0.0}, "t_p"),
+                             ({"delta_0": [0.1, 0.0]}, "delta_0"), ({"theta": 0.3}, "theta")]:
+        with pytest.raises(JobError) as err:
+            sample("wacqt_cz_gate_pulse", {**base, **change})
+        assert err.value.location == f"parameters.{location}", change
 
 
 def test_calibrated_uses_the_calibration_and_amp_override():
@@ -437,6 +515,7 @@ def test_every_spec_lists_its_parameters_consistently():
         assert (name == "zero") == ("amp" not in spec.parameters)
         # the required parameters alone (plus one of width/risefall) make a valid pulse
         params = {k: v for k, v in _minimal(name).items() if k in spec.required or k in ("width", "freq")}
+        assert set(spec.required) <= set(params), name
         assert sample(name, params).shape == (24,)
 
 
@@ -503,6 +582,10 @@ def test_valid_parameters_always_sample_finitely(shape, duration, amp, sigma, be
         "beta": beta,
         "width": width_fraction * duration,
         "freq": freq,
+        "delta_0": amp,
+        "t_w": width_fraction * 1e-7,
+        "t_rf": sigma % 1e-7,
+        "t_p": abs(beta) * 1e-9 + 1e-12,
     }
     params = {k: v for k, v in params.items() if k in spec.parameters}
     out = sample(shape, params)

@@ -16,7 +16,8 @@ import platform
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from workbench._version import __version__
 from workbench.circuits.program import CircuitProgram
 from workbench.devices.catalogue import Catalogue
 from workbench.devices.model import Device
-from workbench.errors import JobError, UnsupportedError, WorkbenchError
+from workbench.errors import InputError, JobError, UnsupportedError, WorkbenchError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.executors.registry import executor_class, load_catalogue
 from workbench.jobs import Job, load_job
@@ -34,7 +35,9 @@ from workbench.jobs.loader import source_kind
 from workbench.options import COMMON_OPTIONS, OptionSpec, ResolvedOptions, Secret, resolve_options
 from workbench.readout import discriminate_slots
 from workbench.results.dataset import build_dataset
+from workbench.results.qhana import new_run_id, output_options, qpu_type
 from workbench.results.result import Result
+from workbench.schedule.detuning import far_frame_warnings
 from workbench.schedule.ir import Schedule
 
 log = logging.getLogger("workbench")
@@ -52,6 +55,22 @@ def option_specs(executor: type[QuantumExecutor]) -> tuple[OptionSpec, ...]:
     return tuple(s for s in COMMON_OPTIONS if s.name not in own) + tuple(executor.options)
 
 
+@contextmanager
+def about_job(job: Job) -> Iterator[None]:
+    """Put the job's file name in front of input errors located in it (``experiments[0]: ...``).
+
+    Executors and the device translation know experiments by index, not the file they came from; the
+    user reading the one-line error needs both.
+    """
+    try:
+        yield
+    except InputError as exc:
+        origin = getattr(job, "origin", None)
+        if origin is None or exc.source is not None or not (exc.location or "").startswith("experiments["):
+            raise
+        raise type(exc)(exc.message, exc.location, origin) from None
+
+
 def _is_example_name(source: Any) -> bool:
     return isinstance(source, str) and source_kind(source) == "example"
 
@@ -66,6 +85,7 @@ class Prepared:
     options: ResolvedOptions
     programs: list[Schedule] | list[CircuitProgram]  # what the executor consumes (see QuantumExecutor.consumes)
     compile_seconds: float
+    warnings: tuple[str, ...] = ()  # found while preparing (frames far from the device), reported by the run
 
 
 def prepare(
@@ -120,26 +140,29 @@ def prepare(
         top["shots"] = shots
     if seed is not None:
         top["seed"] = seed
-    resolved = resolve_options(option_specs(cls), [
+    resolved = resolve_options(option_specs(cls) + job.job_options(), [
         (f"device {dev.name} defaults", dev.defaults),
         ("job file", job.option_defaults()),
         (options_source, options),
         ("flags", top),
     ])
     try:
-        programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
-        probe = cls(dev)
-        probe.check(programs, resolved)
-    except UnsupportedError as exc:
+        with about_job(job):
+            job = job.bind(resolved.values)
+            programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
+            probe = cls(dev)
+            probe.check(programs, resolved)
+            decided = probe.effective_options(programs, resolved)
+    except UnsupportedError as exc:  # a circuit too big for the device: say which devices can run it
         needed = getattr(getattr(job, "circuit", None), "num_qubits", 0)
         if needed <= dev.qubit_count:
             raise
         raise _naming_devices(exc, catalogue or load_catalogue(config), lambda d: d.qubit_count >= needed and
                               job.kind in executor_class(d.executor).job_kinds) from None
-    decided = probe.effective_options(programs, resolved)
     if decided:
         resolved = resolved.with_values(decided, f"executor {cls.name}")
-    return Prepared(job, dev, cls, resolved, programs, time.perf_counter() - started)
+    warnings = () if cls.consumes == "circuit" else tuple(far_frame_warnings(programs, dev))
+    return Prepared(job, dev, cls, resolved, programs, time.perf_counter() - started, warnings)
 
 
 def _naming_devices(exc: UnsupportedError, catalogue: Catalogue, fits: Any) -> UnsupportedError:
@@ -197,7 +220,7 @@ def execute(
     secrets_ = run_secrets(prepared, credentials)
     started_at = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    with prepared.executor(prepared.device, secrets_) as executor:
+    with about_job(prepared.job), prepared.executor(prepared.device, secrets_) as executor:
         t_prepared = time.perf_counter()
         data = executor.run(prepared.programs, prepared.options, progress, cancel)
     t_run = time.perf_counter()
@@ -222,34 +245,43 @@ def build_result(
     data = _postprocess(data, prepared)
     job, dev, opts = prepared.job, prepared.device, prepared.options
     tuid = new_tuid()
-    warnings = list(opts.warnings) + list(getattr(job, "warnings", [])) + list(data.warnings)
+    warnings = (list(opts.warnings) + list(getattr(job, "warnings", [])) + list(prepared.warnings)
+                + list(data.warnings))
+    run_id = new_run_id()
+    qobj = getattr(job, "qobj", None)
+    total = round(prepare_seconds + run_seconds + prepared.compile_seconds, 6)
+    qpu_seconds = round(data.qpu_seconds if data.qpu_seconds is not None else run_seconds, 6)
+    qpu = {"qpuType": qpu_type(prepared.executor.kind), "qpuVendor": dev.vendor, "qpuName": dev.name,
+           "qpuVersion": __version__}
     trace = {
         "jobId": job.job_id or tuid,
+        "qobjId": (getattr(qobj, "qobj_id", None) or "") if qobj is not None else "",
         "tuid": tuid,
         "jobName": job.name,
         "jobKind": job.kind,
         "device": dev.name,
         "executor": prepared.executor.name,
-        "qpuType": prepared.executor.kind,
-        "qpuVendor": dev.vendor,
-        "qpuName": dev.name,
-        "qpuVersion": __version__,
+        **qpu,
         "seed": opts["seed"],
         "shots": opts["shots"],
         "measLevel": opts["meas_level"],
         "experiments": len(prepared.programs),
         "instructions": sum(p.instruction_count() for p in prepared.programs),
         "date": started_at.isoformat(timespec="seconds"),
-        "timeTaken": round(prepare_seconds + run_seconds + prepared.compile_seconds, 6),
+        "timeTaken": total,
+        "timeTakenIdle": 0,
         "timeTakenCompile": round(prepared.compile_seconds, 6),
         "timeTakenPrepare": round(prepare_seconds, 6),
-        "timeTakenQpu": round(data.qpu_seconds if data.qpu_seconds is not None else run_seconds, 6),
+        "timeTakenQpu": qpu_seconds,
+        "timeTakenQpuPrepare": round(max(total - qpu_seconds, 0.0), 6),
+        "timeTakenQpuExecute": qpu_seconds,
         "optionSources": dict(opts.sources),
         "versions": _versions(prepared.executor),
         "executorInfo": data.info,
         "warnings": warnings,
         **dict(trace_extra or {}),
     }
+    trace["ID"] = run_id  # last, as QHAna's executors write it; the same ID is in execution-options.json
     for w in warnings:
         log.warning(w)
     attrs = {
@@ -261,7 +293,7 @@ def build_result(
         "job_kind": job.kind,
         "job_filename": job.source_filename,
         "job_source": job.source,
-        "options": opts.echo,
+        "options": output_options(opts.echo, run_id, prepared.executor.name, qpu),
         "trace": trace,
         "device_config": dev.model_dump(mode="json"),
         "artifacts": {k: v for k, v in data.artifacts.items() if isinstance(v, str)},

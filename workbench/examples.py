@@ -7,7 +7,8 @@ different pi amplitude still sweeps around *its* pi amplitude. Everything return
 file byte for byte.
 
 A few examples are files instead (:data:`EXAMPLE_FILES`, shipped in ``workbench/examples/``):
-circuits, which need no calibration, and a PulseQobj sweep that shows a file as users write one.
+circuits, which need no calibration, a PulseQobj sweep and OpenPulse programs, which show files as
+users write them.
 They are usable by name from any folder (``workbench run bell.qasm``); a file of that name in the
 current folder wins (:func:`workbench.jobs.loader.source_kind`).
 
@@ -376,6 +377,11 @@ EXAMPLE_FILES: dict[str, ExampleFile] = {
     "ghz3.qasm": ExampleFile("three-qubit GHZ circuit (OpenQASM 3): H, two CX, measure all", 3),
     "sweep.json": ExampleFile("PulseQobj sweep: the pi pulse of qutip-1q detuned -25..25 MHz with shiftf "
                               "(26 experiments, coordinate 'detuning')", 1),
+    "prog.qasm": ExampleFile("OpenPulse program: the X gate of qutip-1q as a defcal playing its DRAG pulse", 1),
+    "sweep.qasm": ExampleFile("OpenPulse program with an input: the DRAG pulse at amplitude 'amp' "
+                              "(--set inputs='{\"amp\": [0.1, 0.2]}')", 1),
+    "phase.qasm": ExampleFile("OpenPulse program with an input: two pi/2 pulses, the frame turned by 'phi' "
+                              "between them", 1),
 }
 
 
@@ -385,8 +391,11 @@ def example_file(name: str) -> Path | None:
 
 
 def job_kind(name: str) -> str:
-    """``circuit`` or ``pulse``: what an example (generated or shipped) gives."""
-    return "circuit" if name.endswith(".qasm") else "pulse"
+    """``circuit`` or ``pulse`` (the job's ``kind``): what an example, generated or shipped, gives when loaded.
+    OpenPulse programs are pulse jobs; other OpenQASM files are circuits."""
+    if not name.endswith(".qasm"):
+        return "pulse"
+    return "pulse" if "defcalgrammar" in (EXAMPLE_DIR / name).read_text(encoding="utf-8") else "circuit"
 
 
 def listing() -> list[dict[str, Any]]:

@@ -22,6 +22,14 @@ from typing import Any
 
 from workbench.errors import OptionsError
 
+#: What QHAna writes into execution options about an earlier execution (our execution-options.json has
+#: them too). They are provenance, not options: echoed (the output replaces them), never warned about.
+PROVENANCE_KEYS = frozenset({"ID", "executorPlugin", "qpuType", "qpuVendor", "qpuName", "qpuVersion"})
+
+#: Spellings of booleans accepted from options files and flags: marshmallow's (QHAna's forms), any case.
+TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})
+FALSE_WORDS = frozenset({"0", "false", "f", "no", "n", "off"})
+
 # Credentials named by the QHAna executor interface, in both spellings users type.
 SECRET_NAMES = frozenset(
     {"api-token", "api_token", "apitoken", "token", "username", "user", "password", "start-session",
@@ -31,7 +39,7 @@ SECRET_NAMES = frozenset(
 
 @dataclass(frozen=True)
 class OptionSpec:
-    """One execution option. ``kind`` is one of int, float, bool, str; ``choices`` limits values."""
+    """One execution option. ``kind`` is one of int, float, bool, str, dict; ``choices`` limits values."""
 
     name: str
     kind: type
@@ -50,8 +58,10 @@ class OptionSpec:
         kind = self.kind
         ok = True
         if kind is bool:
-            if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "yes", "no"}:
-                value = value.lower() in {"true", "1", "yes"}
+            if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+                value = value.strip().lower() in TRUE_WORDS
+            elif isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+                value = bool(value)  # JSON 1/0, as QHAna's forms and options files send them
             ok = isinstance(value, bool)
         elif kind is int:
             if isinstance(value, str):
@@ -72,6 +82,13 @@ class OptionSpec:
             value = float(value) if ok else value
         elif kind is str:
             ok = isinstance(value, str)
+        elif kind is dict:  # a JSON object, given as a mapping or typed as its JSON text
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError:
+                    ok = False
+            ok = ok and isinstance(value, dict)
         if not ok:
             raise OptionsError(f"expected {kind.__name__}, got {_show(value)}", f"option '{self.name}'", source)
         if self.choices is not None and value not in self.choices:
@@ -193,7 +210,8 @@ def resolve_options(
                 continue
             values[name] = spec.coerce(value, source)
             sources[name] = source
-    warnings = tuple(f"unknown option '{n}' ignored (echoed in execution-options.json)" for n in unknown)
+    warnings = tuple(f"unknown option '{n}' ignored (echoed in execution-options.json)" for n in unknown
+                     if n not in PROVENANCE_KEYS)
     if values.get("seed") is None and "seed" in by_name:
         values["seed"] = secrets.randbelow(MAX_SEED)
         sources["seed"] = "drawn"
@@ -215,15 +233,72 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return key, value
 
 
+#: Options files are small; anything larger is not one (and is not read whole into memory).
+MAX_OPTIONS_FILE = 16 * 1024 * 1024
+
+
 def read_options_file(path: str) -> dict[str, Any]:
-    """An options file: a JSON object (e.g. a previous run's ``execution-options.json``)."""
+    """An options file in any form QHAna reads execution options: a JSON object (e.g. a previous run's
+    ``execution-options.json``), a JSON list of entities, JSON lines (``application/X-lines+json``), or
+    CSV with a header row. Like QHAna, the first entity is the options; CSV values are text (the
+    options' own rules read ``"500"`` as 500 and ``"true"`` as true)."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_OPTIONS_FILE + 1)
     except OSError as exc:
         raise OptionsError(f"cannot read options file ({exc.strerror or exc})", None, path) from None
+    if len(raw) > MAX_OPTIONS_FILE:
+        raise OptionsError(f"larger than {MAX_OPTIONS_FILE // (1024 * 1024)} MB: not an options file", None, path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise OptionsError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})", None, path) from None
+    if text.lstrip().startswith(("{", "[")):
+        return _options_from_json(text, path)
+    return _options_from_csv(text, path)
+
+
+def _options_from_json(text: str, path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise OptionsError(f"not valid JSON: {exc.msg}", f"line {exc.lineno} column {exc.colno}", path) from None
+        lines = [line for line in text.splitlines() if line.strip()]
+        if exc.msg == "Extra data" and lines:  # JSON lines: one entity per line, the first is the options
+            try:
+                data = json.loads(lines[0])
+            except json.JSONDecodeError as line_exc:
+                raise OptionsError(f"not valid JSON lines: {line_exc.msg}", "line 1", path) from None
+        else:
+            raise OptionsError(f"not valid JSON: {exc.msg}", f"line {exc.lineno} column {exc.colno}", path) from None
+    except RecursionError:
+        raise OptionsError("not valid JSON: nested too deeply", None, path) from None
+    if isinstance(data, list):  # a list of entities, as QHAna's loaders read it: the first one
+        if data and not isinstance(data[0], dict):
+            raise OptionsError("a JSON list of options must hold JSON objects of name: value", "[0]", path)
+        return dict(data[0]) if data else {}
     if not isinstance(data, dict):
-        raise OptionsError("must be a JSON object of name: value", None, path)
+        raise OptionsError("must be a JSON object of name: value (or a list of them, or CSV)", None, path)
     return data
+
+
+def _options_from_csv(text: str, path: str) -> dict[str, Any]:
+    import csv
+    import io
+
+    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    if not rows:
+        return {}
+    header = rows[0]
+    if len(rows) < 2:
+        raise OptionsError("a CSV options file needs a header row and a row of values", "line 2", path)
+    values = rows[1]
+    if len(values) != len(header):
+        raise OptionsError(f"has {len(values)} value{'s' if len(values) != 1 else ''} for {len(header)} columns",
+                           "line 2", path)
+    names = [name.strip() for name in header]
+    for i, name in enumerate(names):
+        if not name:
+            raise OptionsError(f"column {i + 1} has no name", "line 1", path)
+        if name in names[:i]:
+            raise OptionsError(f"column '{name}' appears twice", "line 1", path)
+    return dict(zip(names, values, strict=True))

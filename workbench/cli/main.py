@@ -74,11 +74,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler-timeout", metavar="SECONDS",
                    help="seconds to reach the scheduler and find a worker there (default 10)")
 
-    p = sub.add_parser("compile", help="compile a circuit to a PulseQobj with a device's calibrations")
-    p.add_argument("circuit", metavar="CIRCUIT", help="OpenQASM circuit file")
+    p = sub.add_parser("compile", help="compile a job to a PulseQobj or an OpenPulse program for a device")
+    p.add_argument("circuit", metavar="JOB", help="OpenQASM circuit, OpenPulse program (or, with --format "
+                   "openpulse, a PulseQobj)")
     p.add_argument("--device", required=True, help="pulse device whose calibrated pulses are used")
     p.add_argument("-o", "--output", metavar="FILE", required=True,
-                   help="PulseQobj JSON file to write (must not exist)")
+                   help="file to write (must not exist): PulseQobj JSON or an OpenQASM 3 + OpenPulse program")
+    p.add_argument("--format", choices=("qobj", "openpulse"), default="qobj",
+                   help="qobj (default): PulseQobj JSON; openpulse: OpenQASM 3 + OpenPulse (docs/openpulse.md)")
     p.add_argument("--shots", help="shots written into the job's config (default: the device's default)")
 
     calibrate.add_parser(sub)
@@ -253,17 +256,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
-    """Circuit -> PulseQobj file: the exact pulses a run of the circuit on that device would play.
+    """Job -> PulseQobj or OpenPulse file: the exact pulses a run of the job on that device would play.
 
     The file is written to a temporary name and linked into place, so an existing file is never
     overwritten (not even by a race) and a failure leaves no partial file behind.
     """
     from pathlib import Path
 
-    from workbench.circuits.to_pulses import circuit_to_schedule
     from workbench.errors import JobError, OptionsError, OutputError, UnsupportedError
     from workbench.executors.registry import load_catalogue
-    from workbench.jobs import load_job
+    from workbench.jobs import PulseJob, load_job
     from workbench.jobs.to_qobj import schedules_to_qobj
     from workbench.results.exports import write_new_text
 
@@ -284,13 +286,22 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         if shots < 1:
             raise OptionsError(f"must be a positive integer, got {args.shots!r}", "--shots")
     job = load_job(args.circuit)
-    if job.kind != "circuit":
-        raise JobError(f"is a {job.kind} job, not a circuit; compile takes an OpenQASM circuit", None, args.circuit)
-    schedules = [circuit_to_schedule(program, device) for program in job.circuits()]
-    qobj = schedules_to_qobj(schedules, shots=shots, qobj_id=job.name, backend_name=device.name)
-    write_new_text(out, json.dumps(qobj, indent=2) + "\n", what="job")
+    if args.format == "openpulse":
+        from workbench.jobs.to_openpulse import schedules_to_openpulse
+
+        schedules = job.schedules(device)
+        text = schedules_to_openpulse(schedules, shots=shots if args.shots is not None else None,
+                                      backend_name=device.name)
+    else:
+        if isinstance(job, PulseJob):
+            raise JobError("is a PulseQobj already; compile takes an OpenQASM circuit or an OpenPulse program "
+                           "(or use --format openpulse)", None, args.circuit)
+        schedules = job.schedules(device)
+        text = json.dumps(schedules_to_qobj(schedules, shots=shots, qobj_id=job.name, backend_name=device.name),
+                          indent=2) + "\n"
+    write_new_text(out, text, what="job")
     instructions = sum(s.instruction_count() for s in schedules)
-    print(f"compiled {len(schedules)} circuit(s) for {device.name}: {instructions} pulse instructions, "
+    print(f"compiled {len(schedules)} experiment(s) for {device.name}: {instructions} pulse instructions, "
           f"{max(s.duration for s in schedules)} samples of dt = {device.dt} s")
     print(f"job written to {out}")
     return 0

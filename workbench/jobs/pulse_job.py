@@ -155,6 +155,8 @@ class PulseJob(Job):
 
         An LO entry for a qubit the device does not have is dropped: Qiskit writes one entry per
         qubit of the backend it assembled for, which may be larger than the device running the job.
+        An entry of 0.0 means "not set" (the Tergite SDK writes ``[0.0] * n`` and sets every carrier
+        with ``setf``), so the frame keeps the device's frequency.
         """
         freqs = device.frame_frequencies()
         for config in (self.qobj.config, experiment.config):
@@ -162,7 +164,7 @@ class PulseJob(Job):
                 continue
             for values, prefix in ((config.qubit_lo_freq, "d"), (config.meas_lo_freq, "m")):
                 for i, ghz in enumerate(values or ()):
-                    if f"{prefix}{i}" in freqs:
+                    if ghz != 0.0 and f"{prefix}{i}" in freqs:
                         freqs[f"{prefix}{i}"] = ghz * GHZ
         return freqs
 

@@ -35,6 +35,7 @@ from pydantic import (
 )
 
 from workbench.errors import JobError
+from workbench.jobs.envelope import is_envelope, unwrap
 from workbench.pulses.shapes import parse_samples
 from workbench.validation import format_validation_error, hidden_tag
 
@@ -105,9 +106,10 @@ def _ghz(value: Any) -> float:
 
 
 def _lo_ghz(value: Any) -> float:
+    """An LO frequency; 0.0 means "not set" (the Tergite SDK always writes ``[0.0] * n``)."""
     number = _ghz(value)
-    if number <= 0:
-        raise ValueError("an LO frequency must be > 0 GHz")
+    if number < 0:
+        raise ValueError("an LO frequency must be > 0 GHz (or 0.0 for not set)")
     return number
 
 
@@ -430,28 +432,6 @@ class PulseQobj(_Strict):
         return experiments
 
 
-def _literal(expected: str, explanation: str) -> Any:
-    def check(value: Any) -> Any:
-        if value != expected:
-            raise ValueError(f"must be {expected!r}: {explanation}")
-        return value
-
-    return BeforeValidator(check)
-
-
-class EnvelopeParams(_Open):
-    qobj: dict[str, Any]
-
-
-class Envelope(_Open):
-    """Tergite's wrapper: ``{"job_id", "type": "script", "name": "pulse_schedule", "params": {"qobj"}}``."""
-
-    job_id: str | None = None
-    type: Annotated[str, _literal("script", "Tergite pulse jobs are scripts")]
-    name: Annotated[str, _literal("pulse_schedule", "only pulse_schedule scripts are jobs")]
-    params: EnvelopeParams
-
-
 # --- whole-document parsing ---------------------------------------------------------------------
 
 
@@ -465,12 +445,7 @@ class ParsedDocument:
     library: Mapping[str, np.ndarray]
     memory_slots: tuple[int | None, ...]  # declared slots per experiment (None: as many as used)
     warnings: tuple[str, ...]
-
-
-def _is_envelope(data: Mapping[str, Any]) -> bool:
-    if "params" in data or data.get("type") == "script":
-        return True
-    return "job_id" in data and "experiments" not in data
+    envelope: str | None = None  # Tergite envelope era ("E0", "E1"), None for a bare qobj
 
 
 def _validate(model: type[BaseModel], data: Any, prefix: str | None = None) -> Any:
@@ -484,14 +459,14 @@ def _validate(model: type[BaseModel], data: Any, prefix: str | None = None) -> A
 def parse_document(data: Any) -> ParsedDocument:
     """Validate a decoded job document (bare qobj or Tergite envelope); raises located JobErrors."""
     if not isinstance(data, Mapping):
-        kind = "a list" if isinstance(data, list | tuple) else type(data).__name__
-        raise JobError(f"a job must be a JSON object (a PulseQobj or a Tergite envelope), got {kind}")
+        raise JobError(_not_an_object(data))
     job_id = None
-    enveloped = _is_envelope(data)
-    if enveloped:
-        envelope: Envelope = _validate(Envelope, data)
-        job_id = envelope.job_id
-        data = envelope.params.qobj
+    envelope_warnings: tuple[str, ...] = ()
+    era = None
+    if is_envelope(data):
+        unwrapped = unwrap(data)
+        job_id, data, era, envelope_warnings = (unwrapped.job_id, unwrapped.qobj, unwrapped.era,
+                                                unwrapped.warnings)
     elif not {"type", "experiments", "qobj_id"} & set(data):
         raise JobError("not a PulseQobj: expected an object with \"type\": \"PULSE\" and \"experiments\" "
                        "(or a Tergite envelope with params.qobj)")
@@ -500,8 +475,17 @@ def parse_document(data: Any) -> ParsedDocument:
     qobj: PulseQobj = _validate(PulseQobj, data)
     library = _library(qobj.config)
     slots, warnings = _check_experiments(qobj, library)
-    return ParsedDocument(qobj, job_id if job_id is not None else qobj.qobj_id, enveloped, library, slots,
-                          tuple(warnings))
+    return ParsedDocument(qobj, job_id if job_id is not None else qobj.qobj_id, era is not None, library, slots,
+                          envelope_warnings + tuple(warnings), era)
+
+
+def _not_an_object(data: Any) -> str:
+    if isinstance(data, list | tuple):
+        if data and all(isinstance(item, Mapping) and is_envelope(item) for item in data):
+            return (f"this file holds a list of {len(data)} Tergite job files (as Tergite's test fixtures do); "
+                    "a job is one JSON object: save each job file of the list in a file of its own")
+        return "a job must be a JSON object (a PulseQobj or a Tergite envelope), got a list"
+    return f"a job must be a JSON object (a PulseQobj or a Tergite envelope), got {type(data).__name__}"
 
 
 def _library(config: QobjConfig) -> dict[str, np.ndarray]:

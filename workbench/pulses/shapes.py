@@ -117,14 +117,30 @@ def _sub(location: str | None, suffix: str) -> str:
     return suffix.lstrip(".")
 
 
-_SAMPLES_WANTED = "samples must be a list of numbers or [re, im] pairs"
+_SAMPLES_WANTED = "samples must be a list of numbers, [re, im] pairs or runs [[re, im], n]"
+
+
+def _run_length(item: Any, location: str) -> int | None:
+    """The repeat count of a run-length encoded item (``[[re, im], n]`` or ``[[re, im]]``), None for a
+    plain sample: the Tergite SDK writes pulse-library samples as runs of equal consecutive values."""
+    if not (isinstance(item, list | tuple) and 1 <= len(item) <= 2 and isinstance(item[0], list | tuple | Mapping)):
+        return None
+    if len(item) == 1:
+        return 1
+    count = item[1]
+    if _is_bool(count) or not isinstance(count, numbers.Integral) or count < 1:
+        raise JobError(f"the repeat count of a run [[re, im], n] must be a whole number >= 1, got "
+                       f"{_describe(count)}", f"{location}[1]")
+    return int(count)
 
 
 def parse_samples(value: Any, location: str | None) -> np.ndarray:
     """The samples of a ``pulse_library`` waveform as complex128.
 
-    Accepts a list whose items are numbers or ``[re, im]`` pairs (mixed is fine), or a numeric numpy
-    array. Each bad item is reported by its index, because waveforms are long and hand-edited.
+    Accepts a list whose items are numbers, ``[re, im]`` pairs or runs ``[[re, im], n]`` / ``[[re, im]]``
+    (the Tergite SDK's run-length encoding; mixed is fine), or a numeric numpy array. Each bad item is
+    reported by its index, because waveforms are long and hand-edited. Runs are counted before anything
+    is allocated, so a huge repeat count costs nothing but the error.
     """
     if isinstance(value, np.ndarray) and value.dtype.kind in "iufc":
         array = value
@@ -144,9 +160,25 @@ def parse_samples(value: Any, location: str | None) -> np.ndarray:
     if not isinstance(value, list | tuple):
         raise JobError(f"{_SAMPLES_WANTED}, not {_describe(value)}", location)
     _check_length(len(value), location)
-    out = np.empty(len(value), dtype=np.complex128)
+    counts = []
+    total = 0
     for i, item in enumerate(value):
-        out[i] = parse_amplitude(item, _sub(location, f"[{i}]"))
+        count = _run_length(item, _sub(location, f"[{i}]"))
+        counts.append(count)
+        total += 1 if count is None else count
+        if total > MAX_DURATION:
+            raise JobError(f"the runs add up to more than the limit of {MAX_DURATION} samples",
+                           _sub(location, f"[{i}]"))
+    _check_length(total, location)
+    out = np.empty(total, dtype=np.complex128)
+    position = 0
+    for i, (item, count) in enumerate(zip(value, counts, strict=True)):
+        if count is None:
+            out[position] = parse_amplitude(item, _sub(location, f"[{i}]"))
+            position += 1
+        else:
+            out[position:position + count] = parse_amplitude(item[0], _sub(location, f"[{i}][0]"))
+            position += count
     return out
 
 
@@ -403,6 +435,43 @@ def _triangle(t: np.ndarray, a: _Args) -> np.ndarray:
     return a.scale * (1.0 - 2.0 * np.abs(saw))
 
 
+def _wacqt_flux(t: np.ndarray, t_w: float, t_rf: float, t_p: float, delta_0: float) -> np.ndarray:
+    """Tergite's flux-pulse envelope delta(t): wait t_w, raised-cosine rise over t_rf/2, flat delta_0 for
+    t_p, raised-cosine fall over t_rf/2, then 0 (the boundaries as Tergite's executors have them)."""
+    out = np.zeros(t.shape)
+    rise_end = t_w + t_rf / 2
+    fall_start = rise_end + t_p
+    end = t_w + t_rf + t_p
+    rise = (t > t_w) & (t <= rise_end)
+    flat = (t > rise_end) & (t < fall_start)
+    fall = (t >= fall_start) & (t < end) & ~rise & ~flat
+    out[flat] = delta_0
+    if t_rf > 0:  # with t_rf = 0 both edges are empty and the pulse is a square of width t_p
+        out[rise] = delta_0 / 2 * (1 - np.cos(_TWO_PI * (t[rise] - t_w) / t_rf))
+        out[fall] = delta_0 / 2 * (1 - np.cos(_TWO_PI * (t[fall] - t_w - t_p) / t_rf))
+    return out
+
+
+def _wacqt_cz_gate_pulse(t: np.ndarray, a: _Args) -> np.ndarray:
+    """Tergite's CZ flux pulse on a coupler: the envelope delta(t) of the flux modulation, times e^{i phi}.
+
+    The time axis is Tergite's: ``duration`` points spread evenly over the whole gate, first and last
+    included (``linspace(0, t_p + t_rf + 2 t_w, duration)``), whatever the device's dt. The modulation
+    frequency is the coupler channel's frame frequency, as on Tergite's Qblox path, which plays
+    delta_0 as the amplitude of a soft square pulse; ``Theta``, ``omega_c0``, ``omega_Phi``, ``amp`` and
+    ``freq`` describe the coupler and are accepted without changing the samples.
+    """
+    times = {name: a.values[name] for name in ("t_w", "t_rf", "t_p")}
+    for name, value in times.items():
+        if value < 0:
+            raise a.fail(name, f"{name} must be >= 0 s, got {value}")
+    gate = times["t_p"] + times["t_rf"] + 2 * times["t_w"]
+    if not gate > 0:
+        raise a.fail("t_p", "the gate t_p + t_rf + 2 t_w must last longer than 0 s")
+    grid = np.linspace(0.0, gate, a.duration)
+    return _wacqt_flux(grid, times["t_w"], times["t_rf"], times["t_p"], a["delta_0"]) * _phasor(a["phi"])
+
+
 @dataclass(frozen=True)
 class ShapeSpec:
     """What a ``parametric_pulse`` of one shape may carry, and how it is sampled.
@@ -465,6 +534,10 @@ SHAPES: dict[str, ShapeSpec] = {
               "2A (x - floor(x + 1/2)), x = freq t + phase / 2 pi", _sawtooth),
         _spec("triangle", ("duration", "amp"), _WAVE,
               "A (1 - 2|sawtooth(x - 1/4)|), x = freq t + phase / 2 pi", _triangle),
+        _spec("wacqt_cz_gate_pulse", ("duration", "delta_0", "t_w", "t_rf", "t_p"),
+              {"phi": 0.0, "Theta": None, "omega_c0": None, "omega_Phi": None, "amp": None, "freq": None},
+              "delta(t_k) e^(i phi), t_k = linspace(0, t_p + t_rf + 2 t_w, duration) s; delta: 0 for t_w, "
+              "raised-cosine rise over t_rf/2 to delta_0, flat for t_p, fall, 0", _wacqt_cz_gate_pulse),
     )
 }
 

@@ -1,11 +1,15 @@
 """The output folder a colleague receives: QHAna circuit-executor files plus what reproduces the run.
 
+The QHAna files follow :mod:`workbench.results.qhana`: one object per file for one experiment (a list
+for several), one run ``ID`` shared by every file, written with ``json.dumps`` as QHAna writes them.
+
 =================================  =============================================================
-``result-counts.json/.csv``        one entity per experiment: ``{"ID": name, "<bits>": n, ...}``
+``result-counts.json/.csv``        one entity per experiment: ``{"<bits>": n, ..., "ID": run id}``
 ``result-distribution.json/.csv``  the same divided by shots; each entity sums to exactly 1
 ``result-statevector.json/.csv``   where the executor has a statevector (complex literals)
 ``result-trace.json``              provenance: job, device, executor, versions, timings, seed
 ``execution-options.json``         every effective option; pass it back with ``--options``
+``tergite-result.json``            the job document Tergite's backend returns (``result.memory``)
 ``dataset.nc``                     the full xarray Dataset (NetCDF, h5netcdf)
 ``job.json`` / ``circuit.qasm``    the job exactly as given
 ``device-config.yml``              the device and calibrations used (``--config`` reproduces)
@@ -32,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.errors import OutputError
 from workbench.results.counts import distribution
+from workbench.results.qhana import entity_ids, shaped, statevector_entity
+from workbench.results.tergite import tergite_result
 
 if TYPE_CHECKING:
     from workbench.results.result import Result
@@ -53,41 +59,43 @@ def check_output_folder(folder: str | os.PathLike[str]) -> Path:
 
 
 def entities_json(rows: Sequence[Mapping[str, Any]]) -> str:
-    return json.dumps(list(rows), indent=2) + "\n"
+    """Entities as QHAna's executors write them (``json.dump``): one object for one entity, else a list."""
+    return json.dumps(shaped([dict(r) for r in rows]))
 
 
 def entities_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Entities in QHAna's CSV dialect: ``ID`` first, every cell quoted, CRLF line ends."""
     columns: list[str] = ["ID"]
     for row in rows:
         columns.extend(k for k in row if k not in columns)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, restval=0, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval=0, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
 
 
+def _entity_ids(result: Result) -> list[str]:
+    return entity_ids(result.run_id, result.experiment_names)
+
+
 def count_entities(result: Result) -> list[dict[str, Any]]:
-    return [{"ID": name, **counts} for name, counts in zip(result.experiment_names, result.counts_list(),
-                                                           strict=True)]
+    """``{"<bits>": n, ..., "ID": ...}`` per experiment: the ID last, as QHAna writes counts."""
+    return [{**counts, "ID": entity_id}
+            for entity_id, counts in zip(_entity_ids(result), result.counts_list(), strict=True)]
 
 
 def distribution_entities(result: Result) -> list[dict[str, Any]]:
-    return [{"ID": name, **distribution(counts)}
-            for name, counts in zip(result.experiment_names, result.counts_list(), strict=True)]
+    return [{**distribution(counts), "ID": entity_id}
+            for entity_id, counts in zip(_entity_ids(result), result.counts_list(), strict=True)]
 
 
 def statevector_entities(result: Result) -> list[dict[str, Any]] | None:
     vectors = result.statevectors()
     if vectors is None:
         return None
-    rows = []
-    for name, vector in zip(result.experiment_names, vectors, strict=True):
-        width = max(1, (len(vector) - 1).bit_length())
-        row: dict[str, Any] = {"ID": name}
-        row.update({format(i, f"0{width}b"): repr(complex(v)) for i, v in enumerate(vector)})
-        rows.append(row)
-    return rows
+    return [statevector_entity(entity_id, vector)
+            for entity_id, vector in zip(_entity_ids(result), vectors, strict=True)]
 
 
 @contextmanager
@@ -138,6 +146,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _write_files(result: Result, folder: Path, dataset_name: str = "dataset.nc") -> None:
+    result = result.with_run_id()
     if result.has_counts:
         counts = count_entities(result)
         _write_text(folder / "result-counts.json", entities_json(counts))
@@ -149,8 +158,11 @@ def _write_files(result: Result, folder: Path, dataset_name: str = "dataset.nc")
     if vectors is not None:
         _write_text(folder / "result-statevector.json", entities_json(vectors))
         _write_text(folder / "result-statevector.csv", entities_csv(vectors))
-    _write_text(folder / "result-trace.json", json.dumps(result.trace, indent=2) + "\n")
-    _write_text(folder / "execution-options.json", json.dumps(result.options, indent=2) + "\n")
+    _write_text(folder / "result-trace.json", json.dumps(result.trace))
+    _write_text(folder / "execution-options.json", json.dumps(result.options))
+    memory = tergite_result(result)
+    if memory is not None:
+        _write_text(folder / "tergite-result.json", json.dumps(memory))
     result.save(folder / dataset_name)
     job_file = result.dataset.attrs.get("job_filename") or "job.json"
     _write_text(folder / Path(job_file).name, _readable_job(job_file, result.dataset.attrs.get("job_source", "")))

@@ -15,7 +15,7 @@ import numpy as np
 
 from workbench.errors import InputError
 from workbench.results.counts import distribution
-from workbench.results.dataset import check_result_dataset, json_attr, load_dataset, save_dataset
+from workbench.results.dataset import check_result_dataset, json_attr, json_text, load_dataset, save_dataset
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -59,6 +59,24 @@ class Result:
     @property
     def job_id(self) -> str:
         return str(self.dataset.attrs.get("job_id", ""))
+
+    @property
+    def run_id(self) -> str:
+        """The run's uuid4, the ``ID`` every QHAna file of this run carries (empty for results saved before
+        runs had one: :meth:`with_run_id` gives those one)."""
+        return str(self.trace.get("ID", ""))
+
+    def with_run_id(self) -> Result:
+        """This result, or for one saved without a run ID a copy that has one in its trace and options."""
+        if self.run_id:
+            return self
+        from workbench.results.qhana import new_run_id
+
+        run_id = new_run_id()
+        ds = self.dataset.copy()
+        ds.attrs["trace"] = json_text({**self.trace, "ID": run_id})
+        ds.attrs["options"] = json_text({**self.options, "ID": run_id})
+        return Result(ds)
 
     @property
     def experiment_names(self) -> list[str]:

@@ -307,14 +307,14 @@ class Session:
 
     # -- options --------------------------------------------------------------------------------
     def option_specs(self) -> tuple[OptionSpec, ...]:
-        """The options the form shows: common ones plus the executor's, credentials excluded."""
-        cls = self.executor
-        specs = option_specs(cls) if cls is not None else COMMON_OPTIONS
-        return tuple(s for s in specs if not s.secret)
+        """The options the form shows: common ones, the executor's and the job's own (an OpenPulse
+        program's ``inputs``), credentials excluded."""
+        return tuple(s for s in self._all_specs() if not s.secret)
 
     def _all_specs(self) -> tuple[OptionSpec, ...]:
         cls = self.executor
-        return option_specs(cls) if cls is not None else COMMON_OPTIONS
+        specs = option_specs(cls) if cls is not None else COMMON_OPTIONS
+        return specs + (self._job.job_options() if self._job is not None else ())
 
     def credential_names(self) -> tuple[str, ...]:
         """What the credentials prompt asks for: the executor's ``needs_credentials`` and secret options."""
@@ -337,7 +337,11 @@ class Session:
             if name in self._overrides and self._overrides[name] == raw and type(self._overrides[name]) is type(raw):
                 return
             self._overrides[name] = raw
-        self._emit("options")
+        self._emit("options", *(("schedule",) if name in self._job_option_names() else ()))
+
+    def _job_option_names(self) -> set[str]:
+        """Options that change the job itself (and so its schedule preview)."""
+        return {s.name for s in self._job.job_options()} if self._job is not None else set()
 
     def set_options(self, values: Mapping[str, Any]) -> list[str]:
         """Set several options (e.g. from an ``execution-options.json``); returns the names not declared."""
@@ -532,7 +536,8 @@ class Session:
     def schedules(self) -> list[Schedule] | None:
         """The job's schedules on the selected device (None, with :attr:`schedule_problem`, when there are none)."""
         job, device = self._job, self.device
-        key = (id(job), self._device_key)
+        bound = {k: self._overrides.get(k) for k in sorted(self._job_option_names())}
+        key = (id(job), self._device_key, repr(bound))
         if self._schedules_for == key:
             return self._schedules
         self._schedules, self._schedule_problem, self._schedules_for = None, None, key
@@ -544,6 +549,9 @@ class Session:
                 "choose a pulse device to see one")
         else:
             try:
+                if bound:  # the job as the form's options make it (an OpenPulse program's inputs)
+                    layers = [*self._base_layers(), (FORM_SOURCE, self._overrides)]
+                    job = job.bind(resolve_options(self._all_specs(), layers).values)
                 self._schedules = job.schedules(device)
             except InputError as exc:
                 self._schedule_problem = Problem.from_error(exc, "schedule")
@@ -555,6 +563,8 @@ class Session:
         return self._schedule_problem
 
     def schedule_experiment_names(self) -> list[str]:
+        if self._job is not None and self._job_option_names():  # inputs may make more experiments
+            return [s.name for s in self.schedules() or ()] or list(self._job.experiment_names)
         return list(self._job.experiment_names) if self._job is not None else []
 
     def schedule_channels_available(self) -> list[str]:
@@ -783,10 +793,10 @@ def _job_from_source(source: JobSource, device: Device) -> Job:
         raise JobError("the job is empty: paste PulseQobj JSON or OpenQASM, load a file or choose an example",
                        None, source.origin)
     origin = source.origin
-    if source_kind(text, pasted=True) == "qasm":  # pasted text is never a path; the QASM parser explains
-        from workbench.jobs.circuit_job import CircuitJob
+    if source_kind(text, pasted=True) in ("qasm", "openpulse"):  # pasted text is never a path
+        from workbench.jobs.loader import load_qasm
 
-        return CircuitJob(text, origin)
+        return load_qasm(text, origin)
     try:
         return load_job(text)
     except JobError as exc:
