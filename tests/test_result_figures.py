@@ -56,6 +56,37 @@ def test_rare_outcomes_are_folded_into_one_bar(rabi_result):
     assert bars.y[-1] == sum(range(1, 38))
 
 
+def test_counts_and_probability_are_one_figure_with_a_toggle(rabi_result):
+    fig = rf.outcomes_figure(rabi_result, [0, 10, 20])
+    counts, probability = fig.data[:3], fig.data[3:]
+    reference = rf.counts_figure(rabi_result, [0, 10, 20]).data
+    for trace, bars in zip(counts, reference, strict=True):
+        assert (trace.name, list(trace.x), list(trace.y)) == (bars.name, list(bars.x), list(bars.y))
+        assert trace.visible is None  # shown
+    for trace, e in zip(probability, [0, 10, 20], strict=True):
+        assert trace.visible is False and trace.name == f"rabi-{e:03d}"
+        assert sum(trace.y) == pytest.approx(1.0)
+    (menu,) = fig.layout.updatemenus
+    shown = {b.label: b.args[0]["visible"] for b in menu.buttons}
+    assert shown == {"Counts": [True] * 3 + [False] * 3, "Probability": [False] * 3 + [True] * 3}
+    assert menu.buttons[1].args[1]["yaxis.range"] == [0, 1.05] and menu.active == 0
+    assert rf.outcomes_figure(workbench.run("x-gate", shots=10, seed=1, options={"meas_level": 1})) is None
+
+
+def test_the_readout_centres_are_drawn_over_the_shots(rabi_result):
+    """WebGL is painted over SVG: the centres are WebGL traces after the shots, and their labels annotations."""
+    fig = rf.iq_figure(rabi_result, 20)  # 2x the pi amplitude: a cloud around |0>, and |1> must stay visible
+    names = [t.name for t in fig.data]
+    centres = fig.data[names.index("readout centres")]
+    assert centres.type == "scattergl" and names.index("readout centres") > max(
+        i for i, n in enumerate(names) if n.startswith("state"))
+    assert centres.marker.line.color == "white"
+    labels = {a.text for a in fig.layout.annotations}
+    assert {"<b>|0></b>", "<b>|1></b>"} <= labels
+    expected = json_attr(rabi_result.dataset, "device_config")["qubits"][0]["readout"]["iq_centers"]
+    assert sorted(zip(centres.x, centres.y, strict=True)) == sorted(tuple(v) for v in expected.values())
+
+
 def test_iq_points_are_coloured_by_the_assigned_state(rabi_result):
     e = 5  # half the pi amplitude: both states present
     fig = rf.iq_figure(rabi_result, e)

@@ -135,7 +135,9 @@ def test_run_shows_results(make_app):
     assert result is not None and result.options["shots"] == 400
     bars = app.results.histogram.figure.data[0]
     assert dict(zip(bars.x, (int(v) for v in bars.y), strict=True)) == result.counts()
-    assert sum(app.results.distribution.figure.data[0].y) == pytest.approx(1.0)
+    counts, probability = app.results.histogram.figure.data  # one figure, the toggle shows one or the other
+    assert counts.visible is not False and probability.visible is False
+    assert sum(probability.y) == pytest.approx(1.0) and app.results.distribution.figure is None
     assert app.results.iq.figure is not None and app.results.sweep.figure is None  # one experiment
     assert "x-gate" in app.results.dataset.value and "<b>Result" in app.results.dataset.value
     row = app.run_panel.rows[1]
@@ -158,7 +160,7 @@ def test_sweep_result_shows_the_sweep_and_one_experiment_at_a_time(make_app):
     table = app.results.analysis.value
     assert "wb-analysis-table" in table and "data-parameter='pi_amplitude'" in table
     assert analysis.parameters["pi_amplitude"].text() in table
-    assert len(app.results.histogram.figure.data) == 1  # 21 experiments: one shown at a time
+    assert len(app.results.histogram.figure.data) == 2  # 21 experiments: one shown at a time (counts, probability)
     amp = app.session.selected_result.dataset["amp"].values[10]
     assert app.results.experiment.options[10] == (f"10: amp = {amp:.4g} (rabi-010)", 10)  # picked by swept value
     app.results.experiment.value = 10

@@ -38,6 +38,8 @@ _LAZY = {
 __all__ = ["InputError", "JobError", "WorkbenchError", "__version__", "list_devices", "load_result", *_LAZY]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
+    import os
+
     from workbench.api import analyse, execute, execute_batch, prepare, run, run_batch  # noqa: F401
     from workbench.devices.catalogue import Catalogue  # noqa: F401
     from workbench.executors.base import QuantumExecutor  # noqa: F401
@@ -60,11 +62,13 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def load_result(path: str) -> Result:
-    """Reload a result from an output folder or a ``dataset.nc`` file."""
+def load_result(source: str | os.PathLike[str], *, datadir: str | os.PathLike[str] | None = None) -> Result:
+    """Reload a result from an output folder or a ``dataset.nc`` file, or by its tuid from the data
+    directory (``datadir``, default ``$WORKBENCH_DATADIR``); an existing path always wins."""
+    from workbench.results.datadir import locate
     from workbench.results.result import Result
 
-    return Result.load(path)
+    return Result.load(locate(source, datadir))
 
 
 def list_devices(config: str | None = None) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from workbench._version import __version__
 from workbench.circuits.program import CircuitProgram
 from workbench.devices.catalogue import Catalogue
 from workbench.devices.model import Device
-from workbench.errors import InputError, JobError, UnsupportedError
+from workbench.errors import InputError, JobError, UnsupportedError, WorkbenchError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.executors.registry import executor_class, load_catalogue
 from workbench.jobs import Job, load_job
@@ -114,7 +114,11 @@ def job_and_device(
     if _is_example_name(job):
         from workbench.examples import build
 
-        job = load_job(build(str(job), dev))
+        name = str(job)
+        try:
+            job = load_job(build(name, dev))
+        except UnsupportedError as exc:  # too few qubits, no CZ coupling...: say where it runs
+            raise _naming_devices(exc, catalogue or load_catalogue(config), lambda d: bool(build(name, d))) from None
     return load_job(job), dev
 
 
@@ -155,16 +159,37 @@ def prepare(
         (options_source, options),
         ("flags", top),
     ])
-    with about_job(job):
-        job = job.bind(resolved.values)
-        programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
-        probe = cls(dev)
-        probe.check(programs, resolved)
-        decided = probe.effective_options(programs, resolved)
+    try:
+        with about_job(job):
+            job = job.bind(resolved.values)
+            programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
+            probe = cls(dev)
+            probe.check(programs, resolved)
+            decided = probe.effective_options(programs, resolved)
+    except UnsupportedError as exc:  # a circuit too big for the device: say which devices can run it
+        needed = getattr(getattr(job, "circuit", None), "num_qubits", 0)
+        if needed <= dev.qubit_count:
+            raise
+        raise _naming_devices(exc, catalogue or load_catalogue(config), lambda d: d.qubit_count >= needed and
+                              job.kind in executor_class(d.executor).job_kinds) from None
     if decided:
         resolved = resolved.with_values(decided, f"executor {cls.name}")
     warnings = () if cls.consumes == "circuit" else tuple(far_frame_warnings(programs, dev))
     return Prepared(job, dev, cls, resolved, programs, time.perf_counter() - started, warnings)
+
+
+def _naming_devices(exc: UnsupportedError, catalogue: Catalogue, fits: Any) -> UnsupportedError:
+    """``exc`` with the catalogue's devices that can run the job named (those for which ``fits`` holds)."""
+    names = []
+    for name in catalogue.names():
+        try:
+            device = catalogue.get(name)
+            if device.available and fits(device):
+                names.append(name)
+        except WorkbenchError:  # this device cannot, for whatever reason
+            continue
+    hint = f"devices that can run it: {', '.join(names)}" if names else "no device in the catalogue can run it"
+    return UnsupportedError(f"{exc.message}; {hint}", exc.location, exc.source)
 
 
 def _versions(executor: type[QuantumExecutor]) -> dict[str, str]:

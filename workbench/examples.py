@@ -6,6 +6,12 @@ different pi amplitude still sweeps around *its* pi amplitude. Everything return
 (Python ints, floats, strings, lists, dicts) and deterministic, so the same device gives the same
 file byte for byte.
 
+A few examples are files instead (:data:`EXAMPLE_FILES`, shipped in ``workbench/examples/``):
+circuits, which need no calibration, a PulseQobj sweep and OpenPulse programs, which show files as
+users write them.
+They are usable by name from any folder (``workbench run bell.qasm``); a file of that name in the
+current folder wins (:func:`workbench.jobs.loader.source_kind`).
+
 Conventions used below:
 
 * times and durations are in samples of the device's ``dt``; frequencies in the qobj are in GHz;
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -493,6 +500,52 @@ EXAMPLES: dict[str, Example] = {
 ANALYSES: dict[str, str] = {"rabi": "rabi-amplitude", "rabi-length": "rabi-length", "t1": "t1", "ramsey": "ramsey",
                             "echo": "echo", "qubit-spectroscopy": "qubit-spectroscopy",
                             "resonator-spectroscopy": "resonator-spectroscopy", "chevron": "chevron"}
+
+
+class ExampleFile(NamedTuple):
+    """A job file shipped with the package (``workbench/examples/``), usable by its name from any folder."""
+
+    description: str
+    qubits: int  # what the job needs (checked against the file by the tests)
+
+
+#: Where the shipped example files are (package data).
+EXAMPLE_DIR = Path(__file__).with_name("examples")
+#: The shipped example files by name: what each is and how many qubits it needs.
+EXAMPLE_FILES: dict[str, ExampleFile] = {
+    "bell.qasm": ExampleFile("Bell state circuit (OpenQASM 2): H, CX, measure both qubits", 2),
+    "ghz3.qasm": ExampleFile("three-qubit GHZ circuit (OpenQASM 3): H, two CX, measure all", 3),
+    "sweep.json": ExampleFile("PulseQobj sweep: the pi pulse of qutip-1q detuned -25..25 MHz with shiftf "
+                              "(26 experiments, coordinate 'detuning')", 1),
+    "prog.qasm": ExampleFile("OpenPulse program: the X gate of qutip-1q as a defcal playing its DRAG pulse", 1),
+    "sweep.qasm": ExampleFile("OpenPulse program with an input: the DRAG pulse at amplitude 'amp' "
+                              "(--set inputs='{\"amp\": [0.1, 0.2]}')", 1),
+    "phase.qasm": ExampleFile("OpenPulse program with an input: two pi/2 pulses, the frame turned by 'phi' "
+                              "between them", 1),
+}
+
+
+def example_file(name: str) -> Path | None:
+    """The shipped file of that name (``bell.qasm``...), None when there is none."""
+    return EXAMPLE_DIR / name if isinstance(name, str) and name in EXAMPLE_FILES else None
+
+
+def job_kind(name: str) -> str:
+    """``circuit`` or ``pulse`` (the job's ``kind``): what an example, generated or shipped, gives when loaded.
+    OpenPulse programs are pulse jobs; other OpenQASM files are circuits."""
+    if not name.endswith(".qasm"):
+        return "pulse"
+    return "pulse" if "defcalgrammar" in (EXAMPLE_DIR / name).read_text(encoding="utf-8") else "circuit"
+
+
+def listing() -> list[dict[str, Any]]:
+    """Every example, generated ones first: name, qubits needed, job kind, description, and where a shipped
+    file is (``workbench examples``)."""
+    rows: list[dict[str, Any]] = [{"name": name, "qubits": e.min_qubits, "kind": "pulse", "description": e.description,
+                                   "file": None} for name, e in EXAMPLES.items()]
+    rows += [{"name": name, "qubits": e.qubits, "kind": job_kind(name), "description": e.description,
+              "file": str(EXAMPLE_DIR / name)} for name, e in EXAMPLE_FILES.items()]
+    return rows
 
 
 def build(name: str, device: Device) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from xarray.backends import BackendEntrypoint
 
 from workbench.errors import InputError
 from workbench.results.dataset import check_result_dataset, decoded
-from workbench.results.result import Result
+from workbench.results.result import Result, dataset_file
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -117,8 +117,9 @@ class WorkbenchBackendEntrypoint(BackendEntrypoint):
     """``xr.open_dataset(folder_or_file, engine="workbench")``: a workbench output folder (or its
     ``dataset.nc``) read into memory, schema checked, IQ as complex, the file closed afterwards.
 
-    Folders holding a ``dataset.nc`` are recognised without ``engine=``; ``.nc`` files are left to
-    xarray's netCDF engines unless ``engine="workbench"`` is given (the accessor works either way).
+    Folders holding a ``dataset.nc`` (or a data directory's ``dataset.hdf5``) are recognised without
+    ``engine=``; ``.nc`` files are left to xarray's netCDF engines unless ``engine="workbench"`` is
+    given (the accessor works either way).
     """
 
     description = "workbench result: an output folder or its dataset.nc (complex IQ, schema checked)"
@@ -136,7 +137,7 @@ class WorkbenchBackendEntrypoint(BackendEntrypoint):
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         path = _path(filename_or_obj)
-        return path is not None and path.is_dir() and (path / "dataset.nc").is_file()
+        return path is not None and path.is_dir() and dataset_file(path) is not None
 
 
 def _path(filename_or_obj: Any) -> Path | None:

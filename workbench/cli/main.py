@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.cli import analyse as analyse_cli
-from workbench.cli import calibrate, events, show
+from workbench.cli import calibrate, events, lab, show
+from workbench.cli import results as results_command
 from workbench.errors import InputError, WorkbenchError
 
 log = logging.getLogger("workbench")
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("devices", help="list the devices")
     p.add_argument("--json", action="store_true", help="print the QHAna devices list as JSON")
 
-    p = sub.add_parser("examples", help="list the built-in example jobs")
+    p = sub.add_parser("examples", help="list the example jobs (name, qubits, job kind), usable by name in 'run'")
 
     show.add_parser(sub)
     events.add_parser(sub)
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="assignments",
                    help="set any execution option (repeatable); VALUE is read as JSON when it parses")
     p.add_argument("--out", metavar="DIR", help="output folder, new or empty (default: results/<tuid>)")
+    p.add_argument("--datadir", metavar="DIR", help=results_command.DATADIR_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--parallel", action="store_true",
                    help="spread experiments and jobs over Dask workers: a local cluster (one worker process per "
@@ -83,15 +85,8 @@ def _parser() -> argparse.ArgumentParser:
 
     calibrate.add_parser(sub)
     analyse_cli.add_parser(sub)
-
-    p = sub.add_parser("lab", help="open the getting-started notebook in JupyterLab (from a source checkout)",
-                       description="Start JupyterLab on the repository's notebooks/getting-started.ipynb. "
-                       "Arguments after '--' go to JupyterLab unchanged, e.g. "
-                       "'workbench lab --port 8899 -- --ServerApp.ip=127.0.0.1'.")
-    p.add_argument("--port", help="port JupyterLab listens on (default: JupyterLab's, 8888 or the next free one)")
-    p.add_argument("--no-browser", action="store_true", help="do not open a browser; open the printed URL yourself")
-    p.add_argument("lab_args", nargs=argparse.REMAINDER, metavar="-- JUPYTERLAB_ARGS",
-                   help="further JupyterLab options, after '--'")
+    results_command.add_parser(sub)
+    lab.add_parser(sub)
     return parser
 
 
@@ -112,10 +107,15 @@ def _cmd_devices(args: argparse.Namespace) -> int:
 
 
 def _cmd_examples(args: argparse.Namespace) -> int:
-    from workbench.examples import EXAMPLES
+    from workbench.examples import EXAMPLE_DIR, listing
 
-    for name, entry in EXAMPLES.items():
-        print(f"{name:<10} {entry[1]}")
+    rows = listing()
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'NAME':<{width}}  QUBITS  KIND     DESCRIPTION")
+    for r in rows:
+        print(f"{r['name']:<{width}}  {r['qubits']:<6}  {r['kind']:<7}  {r['description']}")
+    print(f"Names without a suffix are generated from the chosen device's calibration; the files are in {EXAMPLE_DIR} "
+          "(a file of the same name in the current folder wins).")
     return 0
 
 
@@ -175,6 +175,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         logging.getLogger("distributed").setLevel(logging.WARNING if args.verbose else logging.CRITICAL)
     options = read_options_file(args.options) if args.options else None
+    datadir = results_command.run_target(args)
     if args.out:
         check_output_folder(args.out)
     prepared = [prepare(job, args.device, options=options, options_source=args.options or "options", flags=flags,
@@ -208,7 +209,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         result = results[0]
         status = analyse_cli.after_run(result, args)
-        folder = result.export(args.out or os.path.join("results", result.tuid))
+        folder = results_command.keep(result, args, datadir)
         print(summary_text(result))
         print(f"results written to {folder}")
         return status
@@ -224,7 +225,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for job, exc in failures:
             print(f"error: {job}: {exc}", file=sys.stderr)
         return max(exc.exit_code for _, exc in failures)  # type: ignore[attr-defined]
-    folder = write_batch_folder(args.jobs, results, args.out or os.path.join("results", new_tuid()))
+    if datadir is not None:  # each finished job is one run of the data directory
+        folder = results_command.keep_batch(results, args, datadir)
+    else:
+        folder = write_batch_folder(args.jobs, results, args.out or os.path.join("results", new_tuid()))
     for r in results:
         if not isinstance(r, BaseException):
             print(r.summary())
@@ -287,54 +291,9 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_lab(args: argparse.Namespace) -> int:
-    """JupyterLab on the getting-started notebook, served from the root of the source checkout.
-
-    The notebooks live in the repository only (a copy shipped inside the package could drift from
-    it), so look where a checkout can be: around the imported package (an editable install, or
-    running from the clone) and around the current folder (a clone next to a regular install). The
-    server root is the checkout, so the notebook's URL path is the one mybinder uses too. On POSIX
-    this process becomes JupyterLab (exec): Ctrl-C, signals and the exit code are JupyterLab's own,
-    with no wrapper process left behind to orphan it.
-    """
-    import importlib.util
-    import subprocess
-    from pathlib import Path
-
-    import workbench
-    from workbench.errors import UnsupportedError
-
-    notebook = "notebooks/getting-started.ipynb"
-    if importlib.util.find_spec("jupyterlab") is None:
-        raise UnsupportedError("workbench lab needs JupyterLab; install it with: pip install 'jupyterlab>=4.2'")
-    starts = [Path(workbench.__file__).resolve().parent, Path.cwd().resolve()]
-    root = next((folder for start in starts for folder in (start, *start.parents)
-                 if (folder / notebook).is_file() and (folder / "pyproject.toml").is_file()), None)
-    if root is None:
-        raise UnsupportedError(
-            f"no source checkout with {notebook} found around {Path.cwd()} or the installed package: the "
-            "notebooks ship with the repository, not the package; clone the repository and run 'workbench lab' "
-            "inside it")
-    extra = args.lab_args[1:] if args.lab_args[:1] == ["--"] else list(args.lab_args)
-    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
-               f"--LabApp.default_url=/lab/tree/{notebook}"]
-    if args.port is not None:
-        command.append(f"--port={args.port}")
-    if args.no_browser:
-        command.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines run as root; Jupyter refuses
-        command.append("--allow-root")
-    command += extra
-    print(f"JupyterLab on {root / notebook} (Ctrl-C stops it)", flush=True)
-    if os.name == "posix":
-        sys.stderr.flush()
-        os.execv(sys.executable, command)
-    return subprocess.call(command)
-
-
 _COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run, "compile": _cmd_compile,
-             "lab": _cmd_lab, "show": show.command, "events": events.command, "calibrate": calibrate.command,
-             "analyse": analyse_cli.command}
+             "lab": lab.command, "show": show.command, "events": events.command, "calibrate": calibrate.command,
+             "analyse": analyse_cli.command, "results": results_command.command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from workbench.jobs.base import Job
 from workbench.jobs.pulse_job import PulseJob
 
 JobSource = Job | str | os.PathLike[str] | Mapping[str, Any]
-SourceKind = Literal["json", "qasm", "openpulse", "path", "example"]
+SourceKind = Literal["json", "qasm", "openpulse", "path", "example", "example-file"]
 
 # Comments and blank space that may precede the OPENQASM header of a circuit.
 _QASM_PREAMBLE = re.compile(r"\A(?:\s+|//[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
@@ -41,10 +41,12 @@ def source_kind(text: str, *, pasted: bool = False) -> SourceKind:
       (Qiskit's OpenQASM 3 reader refuses those), read by :class:`~workbench.jobs.openpulse_job.OpenPulseJob`;
     * ``path``: one line naming an existing file, or one line that is no built-in example either (the
       error then says the file does not exist);
-    * ``example``: a built-in example name (``x-gate``, ``rabi``...) with no file of that name here.
+    * ``example``: a built-in example name (``x-gate``, ``rabi``...) with no file of that name here;
+    * ``example-file``: the name of a job file shipped with the package (``bell.qasm``, ``sweep.json``:
+      :data:`workbench.examples.EXAMPLE_FILES`) with no file of that name here.
 
-    A file wins over an example of the same name: a user who saved ``rabi`` in the current folder
-    means that file.
+    A file wins over an example of the same name: a user who saved ``rabi`` or ``bell.qasm`` in the
+    current folder means that file.
     """
     body = text.removeprefix(_BOM)
     if body.lstrip().startswith(("{", "[")):
@@ -53,10 +55,12 @@ def source_kind(text: str, *, pasted: bool = False) -> SourceKind:
         return "openpulse" if is_openpulse(body) else "qasm"
     if _existing_path(text) is not None:
         return "path"
-    from workbench.examples import EXAMPLES
+    from workbench.examples import EXAMPLE_FILES, EXAMPLES
 
     if text in EXAMPLES:
         return "example"
+    if text in EXAMPLE_FILES:
+        return "example-file"
     return "path"
 
 
@@ -80,6 +84,10 @@ def load_job(source: JobSource) -> Job:
         return _load_text(source, None, None)
     if kind in ("qasm", "openpulse"):
         return load_qasm(source, None)
+    if kind == "example-file":
+        from workbench.examples import EXAMPLE_DIR
+
+        return _load_file(EXAMPLE_DIR / source, origin=source)
     if kind == "example":
         raise JobError(f"'{source}' is a built-in example: it is built for a device, so give the device too "
                        "(workbench.run(name, device=...) or examples.build(name, device))")
@@ -100,8 +108,9 @@ def _existing_path(text: str) -> Path | None:
         return None
 
 
-def _load_file(path: Path) -> Job:
-    origin = str(path)
+def _load_file(path: Path, origin: str | None = None) -> Job:
+    """A job file; ``origin`` is the name errors give it (default: the path)."""
+    origin = origin or str(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

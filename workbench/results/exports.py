@@ -121,10 +121,14 @@ def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def write_folder(result: Result, folder: str | os.PathLike[str], *, report: bool = True) -> Path:
-    """Write every output file for ``result`` into ``folder`` (new or empty), atomically."""
+def write_folder(result: Result, folder: str | os.PathLike[str], *, report: bool = True,
+                 dataset_name: str = "dataset.nc") -> Path:
+    """Write every output file for ``result`` into ``folder`` (new or empty), atomically.
+
+    ``dataset_name``: a data directory keeps the Dataset under quantify-core's name, ``dataset.hdf5``
+    (:mod:`workbench.results.datadir`); the file is the same."""
     with staged_folder(folder) as staging:
-        _write_files(result, staging)
+        _write_files(result, staging, dataset_name)
         write_added_files(result, staging, report=report)
     return Path(folder)
 
@@ -157,7 +161,7 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _write_files(result: Result, folder: Path) -> None:
+def _write_files(result: Result, folder: Path, dataset_name: str = "dataset.nc") -> None:
     result = result.with_run_id()
     if result.has_counts:
         counts = count_entities(result)
@@ -175,7 +179,7 @@ def _write_files(result: Result, folder: Path) -> None:
     memory = tergite_result(result)
     if memory is not None:
         _write_text(folder / "tergite-result.json", json.dumps(memory))
-    result.save(folder / "dataset.nc")
+    result.save(folder / dataset_name)
     job_file = result.dataset.attrs.get("job_filename") or "job.json"
     _write_text(folder / Path(job_file).name, _readable_job(job_file, result.dataset.attrs.get("job_source", "")))
     device_config = result.device_config

@@ -23,6 +23,18 @@ if TYPE_CHECKING:
     from workbench.analysis.base import AnalysisResult
 
 
+DATASET_FILES = ("dataset.nc", "dataset.hdf5")  # an output folder's; a data directory's (quantify-core's name)
+
+
+def dataset_file(folder: str | os.PathLike[str]) -> Path | None:
+    """The dataset file of an output folder or a data directory's run folder, None when it has none."""
+    for name in DATASET_FILES:
+        file = Path(folder) / name
+        if file.is_file():
+            return file
+    return None
+
+
 class Result:
     """One run's result: counts, distributions and the output folder, all read from ``dataset``.
 
@@ -168,12 +180,19 @@ class Result:
 
         return write_folder(self, folder, report=report)
 
+    def to_datadir(self, datadir: str | os.PathLike[str] | None = None) -> Path:
+        """Keep this run in a data directory (default ``$WORKBENCH_DATADIR``), in quantify-core's layout:
+        ``<datadir>/<YYYYMMDD>/<tuid>-<name>/`` (:mod:`workbench.results.datadir`)."""
+        from workbench.results.datadir import save
+
+        return save(self, datadir)
+
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Result:
-        """Reload from an output folder or a ``dataset.nc`` file."""
+        """Reload from an output folder (or a data directory's run folder) or its dataset file."""
         p = Path(path)
-        file = p / "dataset.nc" if p.is_dir() else p
-        if not file.exists():
+        file = dataset_file(p) if p.is_dir() else p
+        if file is None or not file.exists():
             raise InputError("no dataset.nc found (expected an output folder or a .nc file)", None, str(p))
         try:
             ds = load_dataset(file)

@@ -42,6 +42,7 @@ from workbench.executors.registry import describe_device, executor_class, load_c
 from workbench.jobs import Job, load_job
 from workbench.jobs.loader import source_kind
 from workbench.options import COMMON_OPTIONS, OptionSpec, Secret, resolve_options
+from workbench.results import datadir as datadir_module
 from workbench.results.result import Result
 from workbench.ui import transfer
 
@@ -55,7 +56,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("workbench.ui")
 
-EVENTS = ("device", "options", "credentials", "job", "schedule", "results")
+EVENTS = ("device", "options", "credentials", "job", "schedule", "results", "datadir")
+MAX_LISTED_RUNS = 200  # a shared data directory can hold thousands of runs; a list shows the latest
 FORM_SOURCE = "workbench form"  # how options set in the form are named in messages and optionSources
 
 
@@ -181,8 +183,11 @@ class Session:
     """State of one workbench: device, options, job, schedule selection, results. See the module doc."""
 
     def __init__(self, catalogue: Catalogue | None = None, *, config: str | os.PathLike[str] | None = None,
-                 device: str | None = None):
+                 device: str | None = None, datadir: str | os.PathLike[str] | None = None):
         self.catalogue = catalogue if catalogue is not None else load_catalogue(config)
+        self.datadir: Path | None = datadir_module.resolve(datadir)  # runs are kept there (None: nowhere)
+        self.datadir_note = ""  # what keeping the last run there did
+        self.datadir_problem: Problem | None = None  # why the last run could not be kept there
         self.observers: list[Callable[[str], None]] = []
         self._imported: dict[str, Device] = {}
         self._imported_from: dict[str, str] = {}
@@ -483,8 +488,11 @@ class Session:
         self._emit("job", "options", "schedule")
 
     def _example_source(self, name: str) -> JobSource:
-        from workbench.examples import build
+        from workbench.examples import build, example_file
 
+        shipped = example_file(name)
+        if shipped is not None:  # a file: the same on every device
+            return JobSource("example", shipped.read_text(encoding="utf-8"), name, name)
         try:
             text = json.dumps(build(name, self.device), indent=2) + "\n"
         except InputError:
@@ -656,13 +664,52 @@ class Session:
         with self._lock:
             return self._results[self._selected] if self._selected is not None else None
 
-    def add_result(self, result: Result) -> None:
-        """Append to the history (earlier results stay) and select it, fitted with the analysis it calls for."""
+    def add_result(self, result: Result, *, keep: bool = True) -> None:
+        """Append to the history (earlier results stay) and select it, fitted with the analysis it calls
+        for; with a data directory, a new run (``keep``) is also kept there. A run that cannot be kept
+        stays in the history, and :attr:`datadir_problem` says why."""
         auto_analyse(result)
+        if keep and self.datadir is not None:
+            self._keep(result)
         with self._lock:
             self._results.append(result)
             self._selected = len(self._results) - 1
         self._emit("results")
+
+    # -- data directory -------------------------------------------------------------------------
+    def set_datadir(self, folder: str | os.PathLike[str] | None) -> None:
+        """Keep the next runs in ``folder`` (None or blank: in none) and browse it."""
+        text = os.fspath(folder).strip() if folder is not None else ""
+        self.datadir = Path(text).expanduser() if text else None
+        self.datadir_note, self.datadir_problem = "", None
+        self._emit("datadir")
+
+    def _keep(self, result: Result) -> None:
+        try:
+            folder = result.to_datadir(self.datadir)
+        except Exception as exc:  # the run itself is fine: keep it in the history, say why it is not kept
+            self.datadir_note, self.datadir_problem = "", Problem.from_error(exc, "run")
+        else:
+            self.datadir_note, self.datadir_problem = f"kept {result.tuid} in {folder}", None
+        self._emit("datadir")
+
+    def datadir_entries(self, *, device: str | None = None, contains: str = "",
+                        limit: int = MAX_LISTED_RUNS) -> list[datadir_module.Entry]:
+        """The data directory's last ``limit`` runs, newest first (none without a data directory, or when it
+        does not exist yet)."""
+        if self.datadir is None or not self.datadir.is_dir():
+            return []
+        return datadir_module.entries(self.datadir, device=device, contains=contains, newest=limit)[::-1]
+
+    def load_from_datadir(self, tuid: str) -> Result:
+        """A run of the data directory, added to the history (and selected) as it was run."""
+        if self.datadir is None:
+            raise InputError("no data directory: give the workbench one first")
+        folder = datadir_module.find(tuid, self.datadir)
+        assert folder is not None
+        result = Result.load(folder)
+        self.add_result(result, keep=False)
+        return result
 
     def select_result(self, index: int) -> None:
         with self._lock:
@@ -759,8 +806,11 @@ def _job_from_source(source: JobSource, device: Device) -> Job:
     if source.kind == "path":
         return load_job(Path(source.origin or "").expanduser())
     if source.kind == "example":
-        from workbench.examples import build
+        from workbench.examples import build, example_file
 
+        shipped = example_file(source.example or "")
+        if shipped is not None:  # chosen from the list: the shipped file, whatever the kernel's folder holds
+            return load_job(shipped)
         return load_job(build(source.example or "", device))
     text = source.text
     if not text.strip():

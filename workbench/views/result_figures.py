@@ -1,6 +1,7 @@
 """Plotly figures of a result, built from the Dataset alone (so a reloaded ``dataset.nc`` draws the same).
 
 * :func:`counts_figure` / :func:`distribution_figure`: bars per outcome, one colour per experiment;
+  :func:`outcomes_figure` both in one figure with a Counts / Probability toggle;
 * :func:`iq_figure`: the IQ plane per memory slot, shots coloured by the state they were assigned,
   with the device's discriminator boundary (from the result's ``device_config``, i.e. the
   calibration the run actually used) and the readout centres;
@@ -103,6 +104,32 @@ def counts_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None =
 def distribution_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None = None) -> go.Figure | None:
     """The counts divided by the shots of each experiment."""
     return counts_figure(data, experiments, normalise=True)
+
+
+def outcomes_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None = None) -> go.Figure | None:
+    """Counts and probabilities in one figure, with *Counts* / *Probability* buttons to switch between them.
+
+    Both are the same bars on two scales, so one figure with a toggle says it with half the space; the
+    buttons are plotly's own (``updatemenus``), so the toggle also works in an exported HTML page."""
+    counts = counts_figure(data, experiments)
+    if counts is None:
+        return None
+    probability = counts_figure(data, experiments, normalise=True)
+    assert probability is not None  # there are counts
+    n = len(counts.data)
+    fig = counts
+    for trace in probability.data:
+        fig.add_trace(trace.update(visible=False))
+    views = (("Counts", counts.layout.title.text, "shots", {"yaxis.autorange": True}, [True] * n + [False] * n),
+             ("Probability", probability.layout.title.text, "probability", {"yaxis.range": [0, 1.05]},
+              [False] * n + [True] * n))
+    buttons = [{"label": label, "method": "update",
+                "args": [{"visible": visible}, {"title.text": title, "yaxis.title.text": axis, **scale}]}
+               for label, title, axis, scale, visible in views]
+    fig.update_layout(updatemenus=[{"type": "buttons", "direction": "right", "active": 0, "buttons": buttons,
+                                    "x": 1.0, "xanchor": "right", "y": 1.02, "yanchor": "bottom",
+                                    "pad": {"r": 0, "t": 0}, "showactive": True}])
+    return fig
 
 
 # --------------------------------------------------------------------------------------------- IQ
@@ -226,13 +253,20 @@ def iq_figure(data: Result | xr.Dataset, experiment: int = 0, *, max_points: int
         i_range = (float(extent.real.min() - pad_i), float(extent.real.max() + pad_i))
         q_range = (float(extent.imag.min() - pad_q), float(extent.imag.max() + pad_q))
         if centres:
+            # WebGL traces are painted above SVG ones, so SVG centres would vanish under the shots: the
+            # centres are WebGL too, drawn after the shots, outlined, and labelled by annotations (always on top).
             c = np.array([centres[s] for s in sorted(centres)])
-            fig.add_trace(go.Scatter(
-                x=c.real, y=c.imag, mode="markers+text", text=[f"|{s}>" for s in sorted(centres)],
-                textposition="top center", name="readout centres", legendgroup="centres",
-                showlegend="centres" not in legend_done, marker={"symbol": "x", "size": 10, "color": "black"},
+            labels_text = [f"|{s}>" for s in sorted(centres)]
+            fig.add_trace(go.Scattergl(
+                x=c.real, y=c.imag, mode="markers", text=labels_text, name="readout centres", legendgroup="centres",
+                showlegend="centres" not in legend_done,
+                marker={"symbol": "x", "size": 13, "color": "black", "line": {"color": "white", "width": 1.5}},
                 hovertemplate="%{text}: I %{x:.3f}, Q %{y:.3f}<extra>calibrated centre</extra>",
             ), row=row, col=col)
+            for point, label in zip(c, labels_text, strict=True):
+                fig.add_annotation(x=point.real, y=point.imag, text=f"<b>{label}</b>", showarrow=False, yshift=16,
+                                   bgcolor="rgba(255,255,255,0.85)", bordercolor="black", borderwidth=1,
+                                   font={"size": 12, "color": "black"}, row=row, col=col)
             legend_done.add("centres")
         disc = _discriminator(device_config, qubit)
         segment = boundary_segment(disc[0], disc[1], i_range, q_range) if disc is not None else None

@@ -115,9 +115,9 @@ class ResultsPanel(widgets.VBox):
         choice = self.experiment.value if self.experiment.value is not None else -1
         experiments = rf.default_experiments(result) if choice == -1 else [choice]
         single = 0 if choice == -1 else choice
-        self.histogram.show(rf.counts_figure(result, experiments),
+        self.histogram.show(rf.outcomes_figure(result, experiments),  # counts, and probability by its toggle
                             "" if result.has_counts else "no counts: the run did not discriminate (meas_level 1)")
-        self.distribution.show(rf.distribution_figure(result, experiments))
+        self.distribution.show(None)
         self.sweep.show(rf.sweep_figure(result))
         self.iq.show(rf.iq_figure(result, single))
         self._shown = (id(result), choice)
