@@ -117,7 +117,7 @@ class ScheduleDrawing:
     """One schedule, ready to be drawn in any window; options fixed, windows free.
 
     ``channels``: lanes to show (default all, in lane order); ``mode``: ``"iq"`` (real solid, imaginary
-    dotted) or ``"envelope"`` (|v|); ``scale``: ``"fit"`` (each lane's axis fits its peak) or ``"full"``
+    dotted) or ``"envelope"`` (``|v|``); ``scale``: ``"fit"`` (each lane's axis fits its peak) or ``"full"``
     (every axis +-1 full scale); ``compress``: fold idle stretches and long instructions; ``units``:
     channel -> (per full scale, unit name) for the right-hand axes (``schedule_lanes.channel_units``);
     ``findings``: timing checks to mark; ``overlays``: other schedules (label, schedule) drawn on the
@@ -615,5 +615,5 @@ def plot_schedule(
     return schedule_figure(schedule, channels=channels, max_points=max_points, **options)
 
 
-__all__ = ["Highlight", "ScheduleDrawing", "lane_channels", "lane_index", "lane_point_count", "pick_experiment",
+__all__ = ["DrawnLane", "Highlight", "ScheduleDrawing", "lane_channels", "lane_index", "lane_point_count", "pick_experiment",
            "plot_schedule", "schedule_figure"]

@@ -140,7 +140,7 @@ class Highlight:
 
 
 @dataclass
-class Series:
+class Polyline:
     """One polyline: drawn times (ns, NaN separating pieces), values, and per point the pulse's label
     and the real time (ns; differs from ``x`` where time is folded)."""
 
@@ -157,7 +157,7 @@ class LaneWindow:
     channel: str
     exact: bool
     samples: int  # samples of the channel inside the window
-    parts: dict[str, Series]
+    parts: dict[str, Polyline]
     rows: np.ndarray  # play rows inside the window
 
 
@@ -195,7 +195,7 @@ class LaneIndex:
         return found
 
     def peak(self, channel: str) -> float:
-        """Largest |sample| of a channel (0 when it plays nothing)."""
+        """Largest ``|sample|`` of a channel (0 when it plays nothing)."""
         rows = self.plays.get(channel)
         if rows is None or rows.size == 0:
             return 0.0
@@ -238,7 +238,7 @@ class LaneIndex:
         total = int(np.ceil(visible.clip(0).sum())) if rows.size else 0
         keys = ("envelope",) if mode == "envelope" else ("real", "imag")
         if rows.size == 0:
-            empty = {k: Series(np.zeros(0), np.zeros(0), np.zeros(0, dtype=object) if hover else None, np.zeros(0))
+            empty = {k: Polyline(np.zeros(0), np.zeros(0), np.zeros(0, dtype=object) if hover else None, np.zeros(0))
                      for k in keys}
             return LaneWindow(channel, True, 0, empty, rows)
         if total <= max_points:
@@ -246,7 +246,7 @@ class LaneIndex:
         return LaneWindow(channel, False, total, self._decimated(rows, a, b, tmap, drawn, buckets, keys, hover), rows)
 
     def _exact(self, rows: np.ndarray, a: float, b: float, tmap: TimeMap, keys: tuple[str, ...],
-               hover: bool) -> dict[str, Series]:
+               hover: bool) -> dict[str, Polyline]:
         table = self.table
         ns = self.ns
         pieces_t, pieces_v, pieces_r = [], [], []
@@ -262,10 +262,10 @@ class LaneIndex:
         x = tmap(t)
         text = self.labels()[np.concatenate(pieces_r)] if hover else None
         values = {"real": v.real, "imag": v.imag, "envelope": np.abs(v)}
-        return {k: Series(x, values[k], text, t) for k in keys}
+        return {k: Polyline(x, values[k], text, t) for k in keys}
 
     def _decimated(self, rows: np.ndarray, a: float, b: float, tmap: TimeMap, drawn: tuple[float, float],
-                   buckets: int, keys: tuple[str, ...], hover: bool) -> dict[str, Series]:
+                   buckets: int, keys: tuple[str, ...], hover: bool) -> dict[str, Polyline]:
         table = self.table
         ns = self.ns
         x0, x1 = drawn
@@ -342,7 +342,7 @@ class LaneIndex:
         for j, part in enumerate(parts):
             y = np.empty(3 * n)
             y[0::3], y[1::3], y[2::3] = lo[filled, j], hi[filled, j], np.nan
-            out[part] = Series(x[keep], y[keep], text, real_t)
+            out[part] = Polyline(x[keep], y[keep], text, real_t)
         return out
 
 
@@ -420,5 +420,5 @@ def nice_title(schedule: Schedule) -> str:
             f"{duration_ns * scale:.{0 if math.isclose(scale, 1.0) else 2}f} {unit}")
 
 
-__all__ = ["ACQUIRE", "DEFAULT_MAX_POINTS", "DELAY", "Highlight", "LaneIndex", "LaneWindow", "Series", "TimeMap",
+__all__ = ["ACQUIRE", "DEFAULT_MAX_POINTS", "DELAY", "Highlight", "LaneIndex", "LaneWindow", "Polyline", "TimeMap",
            "boxes", "channel_units", "compressed_time", "frame_segments", "nice_title"]
