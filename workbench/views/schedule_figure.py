@@ -615,5 +615,5 @@ def plot_schedule(
     return schedule_figure(schedule, channels=channels, max_points=max_points, **options)
 
 
-__all__ = ["DrawnLane", "Highlight", "ScheduleDrawing", "lane_channels", "lane_index", "lane_point_count", "pick_experiment",
-           "plot_schedule", "schedule_figure"]
+__all__ = ["DrawnLane", "Highlight", "ScheduleDrawing", "lane_channels", "lane_index", "lane_point_count",
+           "pick_experiment", "plot_schedule", "schedule_figure"]
