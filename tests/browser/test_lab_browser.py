@@ -9,7 +9,6 @@ Debian's Chromium driven by Playwright. The screenshot of the workbench goes to
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import socket
@@ -143,10 +142,6 @@ def test_workbench_lab_serves_a_working_copy_and_leaves_the_checkout_alone(jupyt
 
 SWEEP_DRAWN = ".wb-app .wb-results .wb-sweep .js-plotly-plot .scatterlayer .trace"
 DOWNLOAD_LINK = ".wb-app .wb-export-download a.wb-download-link"
-# The analysis (branch i12a: workbench.analysis, the results panel's parameter table and the report's) is not on
-# this branch's base. Its assertions below are guarded by ANALYSIS and marked "ANALYSIS (i12a)": once both
-# branches are merged the guard is true and they run; the lead may then drop the guard.
-ANALYSIS = importlib.util.find_spec("workbench.analysis") is not None
 ANALYSIS_TABLE = "table.wb-analysis-table"
 
 
@@ -179,14 +174,14 @@ def test_rabi_sweep_its_fit_export_and_report_in_chromium(jupyter_home, start_se
         results = page.locator(".wb-app .wb-results").first
         _show_whole(page, ".wb-app .wb-results")
         assert "amp" in results.locator(".wb-sweep .xtitle").text_content()
-        if ANALYSIS:  # ANALYSIS (i12a): the fitted pi amplitude in the results panel's parameter table
-            table = results.locator(f".wb-analysis {ANALYSIS_TABLE}")
-            table.wait_for(state="visible")
-            assert "π amplitude" in table.inner_text() or "pi amplitude" in table.inner_text()
+        # the fitted pi amplitude in the results panel's parameter table
+        table = results.locator(f".wb-analysis {ANALYSIS_TABLE}")
+        table.wait_for(state="visible")
+        assert "π amplitude" in table.inner_text()
         # the experiment at the pi amplitude: its IQ cloud sits on the |1> centre, which stays drawn over it
         pick = results.locator(".wb-result-experiment select")
         labels = pick.locator("option").all_text_contents()
-        pick.select_option(index=next(i for i, label in enumerate(labels) if label.endswith("rabi-010")))
+        pick.select_option(index=next(i for i, label in enumerate(labels) if label.endswith("(rabi-010)")))
         page.wait_for_function("() => document.querySelector('.wb-app .wb-iq .gtitle').textContent"
                                ".includes('rabi-010')")
         iq_labels = results.locator(".wb-iq .annotation-text").all_text_contents()
@@ -219,14 +214,14 @@ def test_rabi_sweep_its_fit_export_and_report_in_chromium(jupyter_home, start_se
         assert page.locator("h2", has_text="Device").count() == 1
         assert page.locator("table").count() >= 3  # calibration, options, counts
         page.locator(".js-plotly-plot").first.wait_for()
-        if ANALYSIS:  # ANALYSIS (i12a): the report's parameter table with the fitted pi amplitude
-            table = page.locator(ANALYSIS_TABLE).first
-            table.wait_for(state="visible")
-            assert "π amplitude" in table.inner_text() or "pi amplitude" in table.inner_text()
-            table.scroll_into_view_if_needed()
+        # the report's parameter table with the fitted pi amplitude
+        table = page.locator(ANALYSIS_TABLE).first
+        table.wait_for(state="visible")
+        assert "π amplitude" in table.inner_text()
+        table.scroll_into_view_if_needed()
         page.set_viewport_size({"width": 1400, "height": 1600})
         page.wait_for_timeout(1000)
-        page.screenshot(path=str(artifacts / "report.png"), full_page=False)
+        page.screenshot(path=str(artifacts / "lab-report.png"), full_page=False)
     except Exception:
         page.screenshot(path=str(artifacts / "rabi-failure.png"), full_page=True)
         print(f"server log:\n{server.log()}", file=sys.stderr)
