@@ -1,8 +1,13 @@
-"""Benchmark: a 200-experiment Rabi amplitude sweep, workbench public API vs chalmers-qubit one by one.
+"""Benchmark: a 200-experiment Rabi amplitude sweep, the workbench vs chalmers-qubit one by one.
 
-Run with ``python benchmarks/bench_simulator.py [--experiments 200] [--shots 1024]``. Everything is
+Run with ``python benchmarks/bench_simulator.py [--experiments 200] [--shots 1024] [--chips]``
+(``--chips`` also runs ``bench_chips.py``: GHZ-5 against mesolve and the scaling table). Everything is
 measured in this one run and printed as a table:
 
+* the whole command line: ``workbench run job.json --device qutip-1q --shots 1024 --seed 1 --out DIR``
+  through the CLI's ``main`` in this process (interpreter start excluded, everything else included:
+  reading and validating the job, sampling its pulses, the simulation, the Dataset, every output
+  file), warm, best of three;
 * the workbench: ``workbench.run(job, device="qutip-1q", shots=1024, seed=1)`` on a PulseQobj with one
   DRAG pulse per experiment (the device's x pulse with swept amplitude), T1/T2 on, 3 levels. The first
   call of the process (imports, first use of scipy) and the best of three warm calls are both timed;
@@ -16,16 +21,21 @@ measured in this one run and printed as a table:
 * chalmers-qubit again with its default cubic spline through the sample midpoints (zero at both
   ends): a smooth pulse instead of the stepped one, hence a slightly different result;
 * the largest difference of final level populations against each (asserted < 2e-3);
-* the executor must be at least 10x faster than the faster chalmers variant (asserted); the whole
-  public API call is printed against the same baselines;
+* every workbench figure as a ratio against both chalmers variants (the target for the whole
+  command line: 50x against the cubic spline);
 * the time of ``python -c "import workbench"`` in a fresh interpreter (best of 5).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +43,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import workbench
 from workbench.executors.registry import load_catalogue
@@ -70,6 +81,28 @@ def run_workbench(qobj: dict[str, Any], shots: int) -> tuple[float, Any]:
     job = workbench.load_job(qobj)
     result = workbench.run(job, device=DEVICE, shots=shots, seed=1)
     return time.perf_counter() - started, result
+
+
+def run_cli(qobj: dict[str, Any], shots: int, repeats: int = 3) -> float:
+    """Best wall seconds of a warm ``workbench run`` (the CLI's main, in this process) over ``repeats``."""
+    from workbench.cli.main import main
+
+    root = Path(tempfile.mkdtemp(prefix="bench-rabi-"))
+    try:
+        job = root / "rabi.json"
+        job.write_text(json.dumps(qobj))
+        best = float("inf")
+        for i in range(repeats + 1):  # the first call warms the process up
+            started = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                code = main(["run", str(job), "--device", DEVICE, "--shots", str(shots), "--seed", "1",
+                             "--out", str(root / f"out{i}"), "--no-progress"])
+            assert code == 0
+            if i:
+                best = min(best, time.perf_counter() - started)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return best
 
 
 def run_chalmers(amps: np.ndarray, spline: str) -> tuple[float, float, np.ndarray]:
@@ -126,11 +159,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experiments", type=int, default=200)
     parser.add_argument("--shots", type=int, default=1024)
+    parser.add_argument("--chips", action="store_true", help="also run bench_chips.py (GHZ-5, scaling table)")
     args = parser.parse_args()
     amps = np.linspace(0.0, 1.0, args.experiments)
     qobj = rabi_qobj(amps, args.shots)
 
     cold, result = run_workbench(qobj, args.shots)
+    cli = run_cli(qobj, args.shots)
     warm_runs = [run_workbench(qobj, args.shots) for _ in range(3)]
     warm, result = min(warm_runs, key=lambda r: r[0])
     qpu = result.trace["timeTakenQpu"]
@@ -148,6 +183,7 @@ def main() -> int:
     rows = [
         ("chalmers-qubit one by one, step_func", chalmers, diff),
         ("chalmers-qubit one by one, cubic (default)", cubic, diff_cubic),
+        ("workbench run (whole CLI, warm, best of 3)", cli, None),
         ("workbench.run, first call in process", cold, None),
         ("workbench.run, warm (best of 3)", warm, None),
         ("  of which the executor (timeTakenQpu)", qpu, None),
@@ -160,11 +196,13 @@ def main() -> int:
     print(f"{label:46s} {wb_import:9.3f}   (bare interpreter {python_start:.3f})")
     assert diff < 2e-3, f"populations differ by {diff:.3g} from chalmers-qubit (same pulse)"
     assert diff_cubic < 2e-3, f"populations differ by {diff_cubic:.3g} from chalmers-qubit (cubic spline)"
-    fastest = min(chalmers, cubic)
-    assert fastest / qpu >= 10, f"the executor is only {fastest / qpu:.1f}x faster than chalmers-qubit"
-    if fastest / warm < 10:
-        print(f"note: through the public API {fastest / warm:.1f}x; the run's time outside the executor "
-              f"({warm - qpu:.3f} s: job parsing, device catalogue, result Dataset) is not the simulator's")
+    print(f"the whole command line is {cubic / cli:.1f}x faster than chalmers-qubit's default (target 50x); "
+          f"{cli - qpu:.3f} s of it are outside the executor (job, Dataset, files)")
+    if args.chips:
+        import bench_chips
+
+        sys.argv = [sys.argv[0]]
+        bench_chips.main()
     return 0
 
 

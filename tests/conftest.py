@@ -31,12 +31,14 @@ def device_2q(catalogue):
 
 @pytest.fixture(autouse=True)
 def _no_user_config(monkeypatch):
-    """Tests see the built-in devices only, whatever the developer's environment says."""
+    """Tests see the built-in devices only, whatever the developer's environment says (and keep no runs
+    in a data directory the environment names)."""
     monkeypatch.delenv("WORKBENCH_CONFIG", raising=False)
+    monkeypatch.delenv("WORKBENCH_DATADIR", raising=False)
 
 
 def _run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k != "WORKBENCH_CONFIG"}
+    full_env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_CONFIG", "WORKBENCH_DATADIR")}
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True,
                           cwd=cwd, env=full_env, timeout=600)

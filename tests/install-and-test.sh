@@ -1,19 +1,16 @@
 #!/usr/bin/env bash
-# Install everything the workbench and its tests need on a fresh Debian 12 / Python 3.11 machine,
-# then run the whole test suite. `.ci/run` calls this; so can you.
+# Install everything the workbench and its tests need on a fresh Debian 12 / Python 3.11 machine, into
+# the checkout's virtual environment (.venv/, made or reused by tests/install.sh), then lint, build the
+# documentation and run the whole test suite there. `.ci/run` calls this; so can you (pytest
+# arguments are passed on, e.g. `bash tests/install-and-test.sh -m "not slow"`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON=${PYTHON:-python3}
-"$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e ".[test]"
-
-# The browser tests drive Debian's Chromium (never a browser downloaded by `playwright install`).
-if [ ! -x /usr/bin/chromium ]; then
-    SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)  # CI runs as root; elsewhere ask for it
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        chromium fonts-liberation >/dev/null
-fi
+bash tests/install.sh test
+VENV=${WORKBENCH_VENV:-.venv}
+case "$VENV" in /*) ;; *) VENV="$PWD/$VENV" ;; esac
+export VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH"  # subprocesses (workbench, jupyter) are the venv's too
+PYTHON="$VENV/bin/python"
 
 "$PYTHON" -m ruff check workbench tests benchmarks
 # The API reference and the guides (offline; warnings, broken cross-references included, are errors).

@@ -20,15 +20,13 @@ from workbench.pulses.shapes import calibrated
 from workbench.schedule.builder import ScheduleBuilder
 from workbench.schedule.ir import Schedule
 
-# The always-on ZZ of qutip-2q (50 kHz) acts during the 200 ns CZ and its preparation: with the
-# coupler on its bare transition frequency (a calibration we keep) the conditional phase is
-# pi - ~0.04 rad. Tolerance for the phase, in rad:
-CZ_PHASE_TOLERANCE = 0.06
+# The always-on ZZ (50 kHz on qutip-2q, 30-65 kHz on the chips) acts during the 200 ns CZ and its
+# preparation: with the coupler on its bare transition frequency (a calibration we keep) the
+# conditional phase is pi minus 0.02 to 0.06 rad, less than the ZZ phase 2 pi zz t over the schedule.
+CZ_PHASE_MARGIN = 0.01  # rad beyond that bound
 
 
-def _qubits(catalogue) -> list[tuple[Device, int]]:
-    return [(catalogue.get(name), q.index) for name in ("qutip-1q", "qutip-2q")
-            for q in catalogue.get(name).qubits]
+DEVICES = ["qutip-1q", "qutip-2q", "qutip-3q", "qutip-5q"]
 
 
 def _schedule(device: Device, plays: list[tuple[int, str, np.ndarray]]) -> Schedule:
@@ -44,7 +42,7 @@ def _level_populations(rho: np.ndarray, qubits: tuple[int, ...], qubit: int, lev
     return pops.sum(axis=axes)
 
 
-@pytest.mark.parametrize("name", ["qutip-1q", "qutip-2q"])
+@pytest.mark.parametrize("name", DEVICES)
 def test_x_is_a_pi_pulse_with_little_leakage(catalogue, name: str) -> None:
     device = catalogue.get(name)
     for q in device.qubits:
@@ -57,7 +55,7 @@ def test_x_is_a_pi_pulse_with_little_leakage(catalogue, name: str) -> None:
         assert fidelity > 0.9999 and leakage < 1e-4  # the phase is right too, not only P1
 
 
-@pytest.mark.parametrize("name", ["qutip-1q", "qutip-2q"])
+@pytest.mark.parametrize("name", DEVICES)
 def test_sx_is_half_of_x(catalogue, name: str) -> None:
     device = catalogue.get(name)
     for q in device.qubits:
@@ -78,28 +76,39 @@ def test_x_with_decoherence_still_inverts(catalogue) -> None:
     assert _level_populations(rho, qubits, 0)[1] > 0.999 - 40e-9 / q.t1
 
 
-def test_cz_returns_eleven_with_a_pi_conditional_phase(catalogue) -> None:
-    device = catalogue.get("qutip-2q")
-    coupling = device.couplings[0]
-    q0, q1 = device.qubit(0), device.qubit(1)
-    x0, x1, sx0 = calibrated(q0.drive.x), calibrated(q1.drive.x), calibrated(q0.drive.sx)
+@pytest.mark.parametrize(("name", "channel"), [("qutip-2q", "u0"), ("qutip-5q", "u0"), ("qutip-5q", "u1"),
+                                               ("qutip-5q", "u2"), ("qutip-5q", "u3")])
+def test_cz_returns_eleven_with_a_pi_conditional_phase(catalogue, name: str, channel: str) -> None:
+    """On every edge (qutip-3q's are qutip-5q's u0 and u1): |11> comes back, with a pi conditional phase up
+    to what the always-on ZZ adds during the pulse."""
+    device = catalogue.get(name)
+    coupling = device.coupling(channel)
+    low, high = coupling.qubits  # "11-02": the second qubit is the one excited twice
+    ql, qh = device.qubit(low), device.qubit(high)
+    xl, xh, sxl = calibrated(ql.drive.x), calibrated(qh.drive.x), calibrated(ql.drive.sx)
     cz = calibrated(coupling.cz)
-    start = x0.size
-    eleven = _schedule(device, [(0, "d0", x0), (0, "d1", x1), (start, coupling.channel, cz)])
-    plus_one = _schedule(device, [(0, "d0", sx0), (0, "d1", x1), (start, coupling.channel, cz)])
-    plus_zero = _schedule(device, [(0, "d0", sx0), (start, coupling.channel, cz)])
-    (_, rho11), (qubits, rho_p1), (_, rho_p0) = final_states(device, [eleven, plus_one, plus_zero],
-                                                             noise=False)
-    assert qubits == (0, 1)
-    assert rho11[4, 4].real >= 0.999  # |11> is basis index 1 * 3 + 1
+    start = xl.size
+    eleven = _schedule(device, [(0, f"d{low}", xl), (0, f"d{high}", xh), (start, channel, cz)])
+    plus_one = _schedule(device, [(0, f"d{low}", sxl), (0, f"d{high}", xh), (start, channel, cz)])
+    plus_zero = _schedule(device, [(0, f"d{low}", sxl), (start, channel, cz)])
+    (qubits, rho11), (_, rho_p1), (_, rho_p0) = final_states(device, [eleven, plus_one, plus_zero], noise=False)
+    assert set(qubits) == {low, high}
 
-    # q0's coherence <0|rho|1> with q1 in |1> (indices 1 and 4) and in |0> (indices 0 and 3)
-    coherence_1, coherence_0 = rho_p1[1, 4], rho_p0[0, 3]
+    def index(levels: dict[int, int]) -> int:
+        out = 0
+        for q in qubits:
+            out = out * 3 + levels[q]
+        return out
+
+    assert rho11[index({low: 1, high: 1}), index({low: 1, high: 1})].real >= 0.999
+    # the low qubit's coherence <0|rho|1> with the high one in |1> and in |0>
+    coherence_1 = rho_p1[index({low: 0, high: 1}), index({low: 1, high: 1})]
+    coherence_0 = rho_p0[index({low: 0, high: 0}), index({low: 1, high: 0})]
     assert abs(coherence_1) > 0.49 and abs(coherence_0) > 0.49  # no leakage, no dephasing
     # |11> acquiring exp(i phi) turns rho[01, 11] into rho[01, 11] exp(-i phi)
     phase = -(np.angle(coherence_1) - np.angle(coherence_0))
     error = math.remainder(phase - math.pi, 2 * math.pi)
-    assert abs(error) < CZ_PHASE_TOLERANCE, phase
+    assert abs(error) < 2 * math.pi * coupling.zz * (start + cz.size) * device.dt + CZ_PHASE_MARGIN, phase
 
 
 def test_calibration_procedure_recovers_a_changed_device(catalogue) -> None:

@@ -28,7 +28,7 @@ FRAME = ("fc", "setf", "shiftf", "setp")
 def fits(name: str, device: Device) -> bool:
     if len(device.qubits) < EXAMPLES[name].min_qubits:
         return False
-    return name != "bell" or any(c.cz is not None for c in device.couplings)
+    return name not in ("bell", "chevron") or any(c.cz is not None for c in device.couplings)
 
 
 def assert_json_native(value, path="qobj"):
@@ -81,6 +81,8 @@ def to_schedule(experiment, device: Device):
             )
         elif inst["name"] == "fc":
             b.frame(inst["t0"], inst["ch"], "shiftp", inst["phase"], where=where)
+        elif inst["name"] == "setf":
+            b.frame(inst["t0"], inst["ch"], "setf", inst["frequency"] * 1e9, where=where)
         elif inst["name"] == "delay":
             b.delay(inst["t0"], inst["ch"], inst["duration"], where=where)
         elif inst["name"] == "acquire":
@@ -113,7 +115,8 @@ def check_qobj(qobj, device: Device, name: str) -> None:
     assert qobj["type"] == "PULSE" and qobj["schema_version"] == "1.3.0"
     assert qobj["header"] == {"backend_name": device.name}
     config = qobj["config"]
-    assert config["meas_level"] == 2 and config["meas_return"] == "single"
+    # resonator spectroscopy reads integrated IQ: its two responses are what it fits
+    assert config["meas_level"] == (1 if name == "resonator-spectroscopy" else 2) and config["meas_return"] == "single"
     assert config["memory_slot_size"] == 100 and config["rep_time"] == 200 and config["pulse_library"] == []
     assert config["shots"] == 1024
     qubits = sorted(device.qubits, key=lambda q: q.index)
@@ -173,7 +176,9 @@ def check_qobj(qobj, device: Device, name: str) -> None:
         schedule = to_schedule(experiment, device)
         assert schedule.memory_slots == slots
         assert sorted(a.memory_slot for a in schedule.acquires) == list(range(slots))
-        assert all(p.frequency == device.frame_frequencies()[p.channel] for p in schedule.plays)
+        set_frames = {i["ch"] for i in experiment["instructions"] if i["name"] == "setf"}  # spectroscopy steps these
+        assert all(p.frequency == device.frame_frequencies()[p.channel] for p in schedule.plays
+                   if p.channel not in set_frames)
     assert config["parametric_pulses"] == sorted(shapes_used)
 
 
@@ -382,11 +387,12 @@ def test_unknown_example_and_bad_arguments(device_1q):
 
 
 def test_registry_entries_unpack_as_builder_description_min_qubits():
-    assert set(EXAMPLES) == {"x-gate", "rabi", "t1", "ramsey", "bell"}
+    assert set(EXAMPLES) == {"x-gate", "rabi", "t1", "ramsey", "bell", "rabi-length", "echo", "qubit-spectroscopy",
+                             "resonator-spectroscopy", "chevron"}
     for name, (builder, description, min_qubits) in EXAMPLES.items():
         assert callable(builder)
         assert isinstance(description, str) and description and "\n" not in description
-        assert min_qubits == (2 if name == "bell" else 1)
+        assert min_qubits == (2 if name in ("bell", "chevron") else 1)
 
 
 def test_chevron_sweeps_amplitude_and_width(catalogue):

@@ -43,6 +43,8 @@ def load(tmp_path: Path, channels: str, cluster: str = CLUSTER, extra: str = "")
     return load_catalogue(path)
 
 
+BUILTIN = ("qblox-dummy-1q", "qblox-dummy-2q", "qblox-dummy-5q")
+
 GOOD = """
 - {channel: d0, module: 2, output: 0, interm_freq: 1.0e8}
 - {channel: m0, module: 4, output: 0, interm_freq: 1.0e8}
@@ -50,7 +52,7 @@ GOOD = """
 
 
 def test_builtin_qblox_devices_load_and_are_dummies(catalogue):
-    for name in ("qblox-dummy-1q", "qblox-dummy-2q"):
+    for name in BUILTIN:
         device = catalogue.get(name)
         assert device.executor == "quantify"
         config = validate(device)
@@ -63,7 +65,7 @@ def test_builtin_qblox_devices_load_and_are_dummies(catalogue):
 
 def test_twin_devices_have_the_simulator_devices_physics(catalogue):
     """The twin is only believable if it is the same qubit: physics and calibration as qutip-*."""
-    for twin, sim in (("qblox-dummy-1q", "qutip-1q"), ("qblox-dummy-2q", "qutip-2q")):
+    for twin, sim in (("qblox-dummy-1q", "qutip-1q"), ("qblox-dummy-2q", "qutip-2q"), ("qblox-dummy-5q", "qutip-5q")):
         a, b = catalogue.get(twin), catalogue.get(sim)
         assert a.qubits == b.qubits
         assert a.couplings == b.couplings
@@ -81,7 +83,7 @@ def test_a_good_user_config_loads(tmp_path):
 def test_the_example_config_documents_a_qblox_device_that_stays_a_dummy():
     example = Path(__file__).parents[1] / "executor-config.example.yml"
     catalogue = load_catalogue(example)
-    qblox = [d for d in catalogue if d.executor == "quantify" and d.name not in ("qblox-dummy-1q", "qblox-dummy-2q")]
+    qblox = [d for d in catalogue if d.executor == "quantify" and d.name not in BUILTIN]
     assert qblox, "the example file has no Qblox device"
     for device in qblox:
         config = validate(device)

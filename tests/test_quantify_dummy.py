@@ -263,6 +263,23 @@ def test_a_bell_circuit_runs_on_the_two_qubit_twin_with_its_coupler():
 
 
 @pytest.mark.slow
+def test_a_five_qubit_circuit_runs_on_the_chip_twin_as_on_the_simulator():
+    """All five qubits of qblox-dummy-5q (ZZ couples them: one system of five qutrits, simulated by
+    trajectories) through three QCM-RF, one multiplexed QRM-RF and a coupler's baseband QCM: the same
+    seed gives the simulator's counts, through the cluster's acquisition path."""
+    qasm = ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[5];\ncreg c[5];\n'
+            "x q[0];\nh q[1];\nx q[2];\ncx q[2],q[3];\nx q[4];\nmeasure q -> c;\n")
+    twin = workbench.run(qasm, device="qblox-dummy-5q", shots=1000, seed=5)
+    counts = twin.counts()
+    assert counts.get("11101", 0) + counts.get("11111", 0) > 0.9 * 1000  # q1 half and half, the others 1
+    assert min(counts.get("11101", 0), counts.get("11111", 0)) > 0.4 * 1000
+    assert counts == workbench.run(qasm, device="qutip-5q", shots=1000, seed=5).counts()
+    assert "play" in twin.artifacts["q1asm/module12_seq0.q1asm"]  # u2 on the second coupler QCM
+    readouts = [name for name in twin.artifacts if name.startswith("q1asm/module8_")]
+    assert len(readouts) == 5  # five readout sequencers on the one QRM-RF
+
+
+@pytest.mark.slow
 def test_a_job_larger_than_the_acquisition_memory_runs_as_several_programs(device):
     """2 experiments x 70000 shots need 140000 bins on the readout sequencer, which has 131072."""
     job = qobj([*readout(device, 0, 0)], [x(device, 0), *readout(device, 48, 0)])

@@ -11,6 +11,7 @@ builds from ``qutip-2q``: qubits alternate qutip-2q's qubit 0 and 1 physics, ``u
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -22,11 +23,14 @@ import workbench
 from workbench.circuits.program import CircuitProgram
 from workbench.circuits.to_pulses import circuit_to_schedule
 from workbench.devices.model import Device
+from workbench.executors.base import ExecutionData
+from workbench.executors.qutip import QutipExecutor
 from workbench.executors.qutip.calibration import schedule_unitary
 from workbench.executors.qutip.executor import final_states
+from workbench.options import COMMON_OPTIONS, resolve_options
 from workbench.pulses.shapes import calibrated
 from workbench.schedule.builder import ScheduleBuilder
-from workbench.schedule.ir import Schedule
+from workbench.schedule.ir import Acquire, Schedule
 
 DT = 1e-9
 LEVELS = 3
@@ -176,23 +180,66 @@ def both_couplers(dev: Device) -> Schedule:
 
 
 SCHEDULES = {"cz_on_reversed_pair": cz_on_reversed_pair, "both_couplers": both_couplers}
+_REFERENCES: dict[tuple[str, bool], np.ndarray] = {}
+
+
+def reference(dev: Device, name: str, noise: bool) -> np.ndarray:
+    """``mesolve_reference`` of a named schedule, computed once per test session (it takes seconds)."""
+    key = (name, noise)
+    if key not in _REFERENCES:
+        _REFERENCES[key] = mesolve_reference(dev, SCHEDULES[name](dev), noise)
+    return _REFERENCES[key]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("noise", [False, True], ids=["noiseless", "T1-T2"])
-@pytest.mark.parametrize("make", SCHEDULES.values(), ids=SCHEDULES.keys())
-def test_three_qubit_model_matches_qutip_mesolve(chain: Device, lossy_chain: Device, make, noise: bool) -> None:
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_three_qubit_model_matches_qutip_mesolve(chain: Device, lossy_chain: Device, name: str, noise: bool) -> None:
     dev = lossy_chain if noise else chain
-    schedule = make(dev)
+    schedule = SCHEDULES[name](dev)
     ((qubits, rho),) = final_states(dev, [schedule], noise=noise)
-    reference = mesolve_reference(dev, schedule, noise)
+    reference_ = reference(dev, name, noise)
     assert qubits == (0, 1, 2)
-    populations, expected = np.real(np.diag(rho)), np.real(np.diag(reference))
+    populations, expected = np.real(np.diag(rho)), np.real(np.diag(reference_))
     # the schedules move population around: a check against a state that stays put would mean nothing
     assert np.sort(expected)[-4] > 0.03
     np.testing.assert_allclose(populations, expected, atol=1e-3)
-    assert np.max(np.abs(rho - reference)) < 1e-3
+    assert np.max(np.abs(rho - reference_)) < 1e-3
     assert np.trace(rho).real == pytest.approx(1.0, abs=1e-10)
+
+
+def _measured_at_the_end(schedule: Schedule) -> Schedule:
+    """The schedule with all three qubits acquired when it ends (slot i holds qubit i)."""
+    acquires = tuple(Acquire(schedule.duration, 100, q, q) for q in range(3))
+    return dataclasses.replace(schedule, acquires=acquires, memory_slots=3)
+
+
+def _execute(dev: Device, schedules: list[Schedule], **options: Any) -> ExecutionData:
+    resolved = resolve_options(COMMON_OPTIONS + QutipExecutor.options, [("test", {"seed": 5, "shots": 100, **options})])
+    with QutipExecutor(dev) as ex:
+        ex.check(schedules, resolved)
+        return ex.run(schedules, resolved)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["ode", "trajectories"])
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_scalable_methods_match_qutip_mesolve_with_decoherence(lossy_chain: Device, name: str, method: str) -> None:
+    """The density-matrix ODE to ~1e-6; the trajectories within five of the standard errors they report
+    (T1 = 3 us: almost every trajectory jumps, the hardest case for them)."""
+    schedule = _measured_at_the_end(SCHEDULES[name](lossy_chain))
+    data = _execute(lossy_chain, [schedule], method=method, trajectories=3000)
+    assert data.info["methods"] == [method]
+    joint = np.real(np.diag(reference(lossy_chain, name, True))).reshape(LEVELS, LEVELS, LEVELS)
+    expected = np.stack([joint.sum(axis=(1, 2)), joint.sum(axis=(0, 2)), joint.sum(axis=(0, 1))])
+    populations = data.extras["populations"][1][0]  # (slot = qubit, level)
+    assert np.max(expected[:, 1:]) > 0.2  # population moved: the comparison means something
+    if method == "ode":
+        np.testing.assert_allclose(populations, expected, atol=1e-4)
+    else:
+        error = data.info["trajectory_error"]
+        assert 0 < error < 0.01 and data.info["jumps"] > 300  # T1 = 3 us: hundreds of jumps
+        assert np.max(np.abs(populations - expected)) < 5 * error
 
 
 def test_coupler_acts_whatever_the_spectator_state(chain: Device) -> None:

@@ -1,8 +1,15 @@
-"""The HTML report and ``workbench show``: self-contained files that open offline and hold no secrets."""
+"""The HTML report and ``workbench show``: self-contained files that open offline and hold no secrets.
+
+The report is read back as a person reads it: its tables are parsed (html.parser), not searched for
+fragments of markup.
+"""
 
 from __future__ import annotations
 
+import html
+import json
 import re
+from html.parser import HTMLParser
 
 import pytest
 from plotly.offline import get_plotlyjs
@@ -15,9 +22,57 @@ PLOTLY_BANNER = get_plotlyjs()[:60]  # the licence header plotly.js starts with
 SECRET = "tok-report-5150"
 
 
+class Tables(HTMLParser):
+    """Every table of a page by its CSS class (or its caption): a list of rows of cell texts."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._stack: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+        self._names: list[str] = []
+        self.headings: list[str] = []
+        self._heading: list[str] | None = None
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self._stack.append([])
+            self._names.append(attrs.get("class") or f"table-{len(self.tables)}")
+        elif tag == "tr" and self._stack:
+            self._stack[-1].append([])
+        elif tag in ("td", "th") and self._stack:
+            self._cell = []
+        elif tag in ("h1", "h2", "h3"):
+            self._heading = []
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self._stack:
+            self.tables[self._names.pop()] = self._stack.pop()
+        elif tag in ("td", "th") and self._cell is not None:
+            self._stack[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag in ("h1", "h2", "h3") and self._heading is not None:
+            self.headings.append("".join(self._heading).strip())
+            self._heading = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._heading is not None:
+            self._heading.append(data)
+
+
+def as_dict(rows):
+    return {row[0]: row[1] for row in rows if len(row) >= 2}
+
+
 @pytest.fixture(scope="module")
 def rabi_result():
-    return workbench.run("rabi", device="qutip-1q", shots=200, seed=9, options={"api-token": SECRET})
+    result = workbench.run("rabi", device="qutip-1q", shots=200, seed=9, options={"api-token": SECRET})
+    result.analyse()
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -35,23 +90,77 @@ def test_plotlyjs_is_inlined_once_and_nothing_is_fetched(rabi_report):
     assert "<script src" not in rabi_report
     rest = _outside_plotlyjs(rabi_report)
     assert not re.findall(r"https?://", rest)
-    assert rest.count("Plotly.newPlot") == 5  # counts, distribution, sweep, IQ, schedule
+    assert rest.count("Plotly.newPlot") == 5  # sweep with its fit, schedule, counts, distribution, IQ
 
 
-def test_report_holds_device_options_counts_and_figures(rabi_result, rabi_report):
-    assert "qutip-1q" in rabi_report and "Simulated transmon, 1 qubit" in rabi_report
-    assert "<th>f01 (GHz)</th>" in rabi_report and "<td class=num>4.8</td>" in rabi_report
-    sources = rabi_result.trace["optionSources"]
-    assert re.search(f"<td>shots</td><td[^>]*>200</td><td>{sources['shots']}</td>", rabi_report)
-    counts = rabi_result.counts("rabi-005")
-    header = re.search(r"<th>experiment</th>(.*?)</tr>", rabi_report).group(1)
-    row = re.search(r"<tr><td>rabi-005</td>(.*?)</tr>", rabi_report).group(1)
-    shown = dict(zip(re.findall(r"<th>(\d+)</th>", header), (int(n) for n in re.findall(r">(\d+)<", row)),
-                     strict=True))
-    assert {k: v for k, v in shown.items() if v} == counts and len(counts) == 2
-    for key in ("counts", "distribution", "sweep", "iq", "schedule"):
-        assert f'id="wb-report-{key}"' in rabi_report
-    assert rabi_result.tuid in rabi_report
+def test_the_header_says_what_ran_where_when_and_how(rabi_result, rabi_report):
+    page = Tables(rabi_report)
+    assert page.headings[0] == "Rabi amplitude: example-rabi on qutip-1q"
+    header = as_dict(page.tables["wb-report-header"])
+    trace = rabi_result.trace
+    assert header["tuid"] == rabi_result.tuid and header["date"] == trace["date"]
+    assert header["device"] == "qutip-1q" and header["executor"] == "qutip (simulator)"
+    assert header["shots"] == "200" and header["seed"] == "9"
+    assert header["job"] == "example-rabi (pulse, 21 experiments)"
+    assert f"workbench {workbench.__version__}" in header["versions"] and "numpy" in header["versions"]
+
+
+def test_the_fit_and_its_parameters_lead_the_report(rabi_result, rabi_report):
+    page = Tables(rabi_report)
+    analysis = rabi_result.analysis
+    (row,) = page.tables["wb-analysis-table"][1:]
+    assert row == ["π amplitude", analysis.parameters["pi_amplitude"].text()]
+    assert abs(analysis.parameters["pi_amplitude"].value / 0.476817 - 1) < 0.02
+    sweep = rabi_report.index('id="wb-report-sweep"')
+    assert sweep < rabi_report.index("wb-analysis-table") < rabi_report.index("wb-counts-table")
+    title = "Rabi amplitude: π amplitude " + analysis.parameters["pi_amplitude"].text()
+    assert title in rabi_report or json.dumps(title)[1:-1] in rabi_report  # the sweep figure's title (JSON)
+
+
+def test_experiments_are_listed_by_swept_value_with_their_counts(rabi_result, rabi_report):
+    rows = Tables(rabi_report).tables["wb-counts-table"]
+    header = rows[0]
+    assert header[:4] == ["#", "amp", "experiment", "P(1)"]
+    amps = rabi_result.dataset["amp"].values
+    for row in rows[1:]:
+        e = int(row[0])
+        assert row[2] == f"rabi-{e:03d}" and float(row[1]) == pytest.approx(amps[e], rel=1e-3)
+        shown = {k: int(v) for k, v in zip(header[4:], row[4:], strict=True) if int(v)}
+        assert shown == rabi_result.counts(e)
+        assert float(row[3]) == pytest.approx(rabi_result.counts(e).get("1", 0) / 200, abs=1e-4)
+
+
+def test_the_schedule_shown_is_the_one_at_the_fitted_value(rabi_result, rabi_report):
+    pi = rabi_result.analysis.parameters["pi_amplitude"].value
+    nearest = int(abs(rabi_result.dataset["amp"].values - pi).argmin())
+    assert f"Experiment amp = {rabi_result.dataset['amp'].values[nearest]:.4g} (rabi-{nearest:03d})" in rabi_report
+    chosen = report_html(rabi_result, experiment=3)
+    assert "(rabi-003)." in chosen
+
+
+def test_options_and_trace_are_tables_not_json(rabi_result, rabi_report):
+    page = Tables(rabi_report)
+    trace = as_dict(page.tables["wb-report-trace"])
+    assert trace["seed"] == "9" and trace["tuid"] == rabi_result.tuid
+    assert trace["optionSources.shots"] == rabi_result.trace["optionSources"]["shots"]
+    assert trace["versions.numpy"] == rabi_result.trace["versions"]["numpy"]
+    assert re.search(f"<td>shots</td><td[^>]*>200</td><td>{rabi_result.trace['optionSources']['shots']}</td>",
+                     rabi_report)
+    assert '"optionSources": {' not in rabi_report  # no raw JSON dump
+
+
+def test_a_failed_fit_shows_its_reasons_not_a_number(tmp_path):
+    path = tmp_path / "blind.yml"
+    path.write_text("devices:\n  - name: blind\n    base: qutip-1q\n    qubits:\n      0:\n        readout: "
+                    "{iq_centers: {0: [0.3, 0.3], 1: [0.3, 0.3], 2: [0.3, 0.3]}}\n")
+    result = workbench.run("rabi", "blind", config=path, shots=200, seed=4)
+    analysis = result.analyse()
+    assert not analysis.ok
+    page = report_html(result)
+    assert "wb-analysis-table" not in page and "FAILED" in page
+    reasons = Tables(page)
+    assert all(html.escape(reason) in page for reason in analysis.quality.reasons)
+    assert "π amplitude" not in [row[0] for table in reasons.tables.values() for row in table]
 
 
 def test_no_secret_in_the_report(rabi_result, rabi_report, tmp_path):
@@ -59,14 +168,15 @@ def test_no_secret_in_the_report(rabi_result, rabi_report, tmp_path):
     assert "api-token" not in rabi_result.options
     folder = tmp_path / "out"
     rabi_result.export(folder)
-    write_report(rabi_result, folder / "report.html")
+    assert (folder / "report.html").is_file() and (folder / "analysis.json").is_file()
     for path in folder.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
 
 
 def test_a_reloaded_result_gives_the_same_report_body(rabi_result, rabi_report, tmp_path):
-    rabi_result.export(tmp_path / "out")
+    rabi_result.export(tmp_path / "out", report=False)
+    assert not (tmp_path / "out" / "report.html").exists()
     again = report_html(workbench.load_result(tmp_path / "out"))
     strip = re.compile(r'id="[0-9a-f-]{36}"|"[0-9a-f-]{36}"')  # plotly's random div ids
     assert strip.sub("", again) == strip.sub("", rabi_report)

@@ -29,7 +29,8 @@ def test_counts_figure_has_the_counts(bell_result):
 
 def test_distribution_sums_to_one_per_experiment(rabi_result):
     fig = rf.distribution_figure(rabi_result, [0, 10, 20])
-    assert [t.name for t in fig.data] == ["rabi-000", "rabi-010", "rabi-020"]
+    amps = rabi_result.dataset["amp"].values
+    assert [t.name for t in fig.data] == [f"amp = {amps[e]:.4g} (rabi-{e:03d})" for e in (0, 10, 20)]  # by swept value
     for trace, e in zip(fig.data, [0, 10, 20], strict=True):
         assert sum(trace.y) == pytest.approx(1.0)
         assert dict(zip(trace.x, trace.y, strict=True)) == pytest.approx(
@@ -53,6 +54,37 @@ def test_rare_outcomes_are_folded_into_one_bar(rabi_result):
     assert len(bars.x) == rf.MAX_OUTCOMES and bars.x[-1] == "other (37)"
     assert sum(bars.y) == table[0].sum()  # nothing lost, only folded
     assert bars.y[-1] == sum(range(1, 38))
+
+
+def test_counts_and_probability_are_one_figure_with_a_toggle(rabi_result):
+    fig = rf.outcomes_figure(rabi_result, [0, 10, 20])
+    counts, probability = fig.data[:3], fig.data[3:]
+    reference = rf.counts_figure(rabi_result, [0, 10, 20]).data
+    for trace, bars in zip(counts, reference, strict=True):
+        assert (trace.name, list(trace.x), list(trace.y)) == (bars.name, list(bars.x), list(bars.y))
+        assert trace.visible is None  # shown
+    for trace, e in zip(probability, [0, 10, 20], strict=True):
+        assert trace.visible is False and trace.name == f"rabi-{e:03d}"
+        assert sum(trace.y) == pytest.approx(1.0)
+    (menu,) = fig.layout.updatemenus
+    shown = {b.label: b.args[0]["visible"] for b in menu.buttons}
+    assert shown == {"Counts": [True] * 3 + [False] * 3, "Probability": [False] * 3 + [True] * 3}
+    assert menu.buttons[1].args[1]["yaxis.range"] == [0, 1.05] and menu.active == 0
+    assert rf.outcomes_figure(workbench.run("x-gate", shots=10, seed=1, options={"meas_level": 1})) is None
+
+
+def test_the_readout_centres_are_drawn_over_the_shots(rabi_result):
+    """WebGL is painted over SVG: the centres are WebGL traces after the shots, and their labels annotations."""
+    fig = rf.iq_figure(rabi_result, 20)  # 2x the pi amplitude: a cloud around |0>, and |1> must stay visible
+    names = [t.name for t in fig.data]
+    centres = fig.data[names.index("readout centres")]
+    assert centres.type == "scattergl" and names.index("readout centres") > max(
+        i for i, n in enumerate(names) if n.startswith("state"))
+    assert centres.marker.line.color == "white"
+    labels = {a.text for a in fig.layout.annotations}
+    assert {"<b>|0></b>", "<b>|1></b>"} <= labels
+    expected = json_attr(rabi_result.dataset, "device_config")["qubits"][0]["readout"]["iq_centers"]
+    assert sorted(zip(centres.x, centres.y, strict=True)) == sorted(tuple(v) for v in expected.values())
 
 
 def test_iq_points_are_coloured_by_the_assigned_state(rabi_result):
@@ -118,3 +150,54 @@ def test_boundary_segment_clips_to_the_box():
     assert rf.boundary_segment((1.0, 0.0), -0.5, (0, 1), (0, 2)) == ([0.5, 0.5], [0.0, 2.0])  # vertical
     assert rf.boundary_segment((1.0, 1.0), -1.0, (0, 1), (0, 1)) == ([0.0, 1.0], [1.0, 0.0])
     assert rf.boundary_segment((1.0, 0.0), -5.0, (0, 1), (0, 1)) is None  # misses the box
+
+
+# ----------------------------------------------------------------------------- sweeps and analyses
+
+
+def test_the_sweep_leads_with_the_fit_when_the_result_holds_one(rabi_result):
+    result = workbench.Result(rabi_result.dataset.copy())
+    analysis = result.analyse()
+    fig = rf.sweep_figure(result)
+    data, fit = fig.data[0], fig.data[1]
+    assert (data.name, fit.name) == ("rabi", "rabi fit")
+    assert np.allclose(np.asarray(data.y), result.dataset["memory"].values[:, :, 0].mean(axis=1))
+    assert np.allclose(np.asarray(data.error_y.array), analysis.series[0].signal_err)
+    pi = analysis.parameters["pi_amplitude"].value
+    assert fig.layout.shapes[0].x0 == pytest.approx(pi)  # the dashed line at the pi amplitude
+    assert max(fit.y) == pytest.approx(float(np.asarray(fit.y)[np.argmin(abs(np.asarray(fit.x) - pi))]), abs=1e-3)
+    assert "exact" in fig.data[2].name  # the simulator's populations, dotted, on the same axis
+
+
+def test_integrated_iq_is_shown_as_its_projection_not_raw_i_and_q():
+    result = workbench.run("rabi", device="qutip-1q", shots=100, seed=6, options={"meas_level": 1})
+    fig = rf.sweep_figure(result)
+    assert fig.layout.yaxis.title.text == "IQ projected on the states' axis (a.u.)"
+    projection = np.asarray(fig.data[0].y)
+    assert projection[0] < 0 < projection[10]  # amplitude 0 (|0>) low, the pi amplitude (|1>) high
+
+
+def test_two_swept_parameters_draw_a_map_with_the_fitted_cz_line():
+    from pathlib import Path
+
+    result = workbench.load_result(Path(__file__).parent / "data" / "analysis" / "chevron.nc")
+    plain = rf.sweep_figure(result)
+    (heatmap,) = plain.data
+    assert heatmap.type == "heatmap" and np.asarray(heatmap.z).shape == (6, 5)  # amplitudes x widths
+    memory = result.dataset["memory"].values
+    p11 = ((memory[:, :, 0] == 1) & (memory[:, :, 1] == 1)).mean(axis=1)
+    assert np.nanmax(heatmap.z) == pytest.approx(p11.max()) and plain.layout.title.text == "P(11) over width and amp"
+    result.analyse()
+    fitted = rf.sweep_figure(result)
+    assert [t.type for t in fitted.data] == ["heatmap", "scatter"] and fitted.data[1].name == "one full cycle (CZ)"
+    assert fitted.layout.title.text.startswith("CZ chevron: swap frequency per unit amplitude")
+
+
+def test_a_curve_per_value_when_one_of_two_parameters_takes_few_values():
+    from pathlib import Path
+
+    result = workbench.load_result(Path(__file__).parent / "data" / "analysis" / "resonator-spectroscopy.nc")
+    fig = rf.sweep_figure(result)
+    assert [t.name for t in fig.data] == ["IQ projected on the states' axis (a.u.) slot 0, prepared = 0",
+                                          "IQ projected on the states' axis (a.u.) slot 0, prepared = 1"]
+    assert fig.layout.xaxis.title.text == "frequency (GHz)"

@@ -40,7 +40,7 @@ def test_calibrate_dry_run_then_write(run_cli, tmp_path):
     assert abs(amp / 0.476817 - 1) < 0.01
     assert "# 18% low" in config.read_text()  # the user's comment stays
     out = tmp_path / "rabi-out"
-    assert {p.name for p in out.iterdir()} == {"dataset.nc", "figure.html", "summary.txt", "runs"}
+    assert {p.name for p in out.iterdir()} == {"dataset.nc", "figure.html", "summary.txt", "runs", "report.html"}
     (run_folder,) = (out / "runs").iterdir()
     assert (run_folder / "result-trace.json").is_file()  # an ordinary output folder
     (version,) = (tmp_path / "lab.yml.history").glob("0001-*")

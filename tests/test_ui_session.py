@@ -27,6 +27,7 @@ from workbench.executors.registry import load_catalogue
 from workbench.options import Secret
 from workbench.ui.runner import CANCELLED, DONE, FAILED, Runner
 from workbench.ui.session import Problem, Session
+from workbench.views.schedule_figure import lane_channels
 
 JOIN = 120  # seconds: a bound on waiting for the runner, never an expectation of speed
 
@@ -210,7 +211,7 @@ def test_schedule_selection_and_channel_filter(catalogue):
     assert session.schedule_channels_available() == ["d0", "u0", "m0", "a0", "d1", "m1", "a1"]
     session.set_schedule_channels(["d0", "d1"])
     fig = session.schedule_figure()
-    assert list(fig.layout.yaxis.ticktext) == ["d0", "d1"]
+    assert lane_channels(fig) == ["d0", "d1"]
     session.set_example("rabi")
     assert session.schedule_channels is None and len(session.schedule_experiment_names()) == 21
     session.set_schedule_experiment(20)

@@ -21,6 +21,7 @@ from workbench.executors.registry import load_catalogue
 from workbench.ui.app import Workbench
 from workbench.ui.runner import CANCELLED, DONE, FAILED
 from workbench.ui.session import Session
+from workbench.views.schedule_figure import lane_channels
 
 JOIN = 120  # seconds: a bound on waiting for the runner, not a speed expectation
 
@@ -134,7 +135,9 @@ def test_run_shows_results(make_app):
     assert result is not None and result.options["shots"] == 400
     bars = app.results.histogram.figure.data[0]
     assert dict(zip(bars.x, (int(v) for v in bars.y), strict=True)) == result.counts()
-    assert sum(app.results.distribution.figure.data[0].y) == pytest.approx(1.0)
+    counts, probability = app.results.histogram.figure.data  # one figure, the toggle shows one or the other
+    assert counts.visible is not False and probability.visible is False
+    assert sum(probability.y) == pytest.approx(1.0) and app.results.distribution.figure is None
     assert app.results.iq.figure is not None and app.results.sweep.figure is None  # one experiment
     assert "x-gate" in app.results.dataset.value and "<b>Result" in app.results.dataset.value
     row = app.run_panel.rows[1]
@@ -149,11 +152,20 @@ def test_sweep_result_shows_the_sweep_and_one_experiment_at_a_time(make_app):
     app.run_panel.run_button.click()
     assert app.wait(JOIN)
     sweep = app.results.sweep.figure
-    assert sweep.layout.xaxis.title.text == "amp" and len(sweep.data[0].x) == 21
-    assert len(app.results.histogram.figure.data) == 1  # 21 experiments: one shown at a time
+    analysis = app.session.selected_result.analysis  # the example names its analysis: fitted at once
+    assert analysis.name == "rabi-amplitude" and analysis.ok
+    assert sweep.layout.xaxis.title.text == "drive amplitude" and len(sweep.data[0].x) == 21
+    assert [t.name for t in sweep.data[:2]] == ["rabi", "rabi fit"]
+    assert sweep.layout.title.text == "Rabi amplitude: π amplitude " + analysis.parameters["pi_amplitude"].text()
+    table = app.results.analysis.value
+    assert "wb-analysis-table" in table and "data-parameter='pi_amplitude'" in table
+    assert analysis.parameters["pi_amplitude"].text() in table
+    assert len(app.results.histogram.figure.data) == 2  # 21 experiments: one shown at a time (counts, probability)
+    amp = app.session.selected_result.dataset["amp"].values[10]
+    assert app.results.experiment.options[10] == (f"10: amp = {amp:.4g} (rabi-010)", 10)  # picked by swept value
     app.results.experiment.value = 10
-    assert app.results.histogram.figure.data[0].name == "rabi-010"
-    assert app.results.iq.figure.layout.title.text.startswith("IQ: rabi-010")
+    assert app.results.histogram.figure.data[0].name == f"amp = {amp:.4g} (rabi-010)"
+    assert app.results.iq.figure.layout.title.text.startswith(f"IQ: amp = {amp:.4g} (rabi-010)")
 
 
 def test_a_failing_run_shows_its_error_and_keeps_earlier_results(make_app, lab_catalogue):
@@ -227,7 +239,7 @@ def test_job_source_upload_paste_and_example(make_app):
     app.job.text.value = json.dumps(bad)
     assert app.job.error.value == "" and "rabi-000, rabi-001" in app.job.info.value
     assert app.session.job.experiment_names == ["rabi-000", "rabi-001"]
-    assert app.schedule.experiment.options[1] == ("1: rabi-001", 1)
+    assert app.schedule.experiment.options[1] == ("1: rabi-001 (amp = 0.2)", 1)  # the swept value too
     app.schedule.experiment.value = 1
     assert app.schedule.figure.layout.title.text.startswith("rabi-001")
     app.job.text.value = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nfoo q[0];\n'
@@ -249,7 +261,7 @@ def test_job_from_a_path(make_app, tmp_path):
     assert app.job.text.value == path.read_text()
     assert set(app.schedule.channel_boxes) == {"d0", "u0", "m0", "a0", "d1", "m1", "a1"}
     app.schedule.channel_boxes["u0"].value = False
-    assert "u0" not in app.schedule.figure.layout.yaxis.ticktext
+    assert "u0" not in lane_channels(app.schedule.figure)
     app.job.path.value = str(tmp_path / "missing.qasm")
     app.job.load.click()
     assert "no such file" in app.job.error.value

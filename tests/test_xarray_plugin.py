@@ -173,3 +173,13 @@ def _python(code: str) -> str:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.strip().splitlines()[-1]
+
+
+def test_the_accessor_analyses_without_changing_the_dataset():
+    path = Path(__file__).parent / "data" / "analysis" / "rabi.nc"
+    with xr.open_dataset(path) as opened:
+        ds = opened.load()
+    analysis = ds.wb.analyse()
+    assert analysis.name == "rabi-amplitude" and analysis.ok
+    assert "analysis" not in ds.attrs and ds.wb.result.analysis.parameters == analysis.parameters
+    assert ds.wb.plot_sweep().data[1].name == "rabi fit"

@@ -23,6 +23,7 @@ _LAZY = {
     "execute": ("workbench.api", "execute"),
     "run_batch": ("workbench.api", "run_batch"),
     "execute_batch": ("workbench.api", "execute_batch"),
+    "analyse": ("workbench.api", "analyse"),
     "load_catalogue": ("workbench.executors.registry", "load_catalogue"),
     "load_job": ("workbench.jobs.loader", "load_job"),
     "Result": ("workbench.results.result", "Result"),
@@ -30,19 +31,23 @@ _LAZY = {
     "QuantumExecutor": ("workbench.executors.base", "QuantumExecutor"),
     "ScheduleBuilder": ("workbench.schedule.builder", "ScheduleBuilder"),
     "plot_schedule": ("workbench.views.schedule_figure", "plot_schedule"),
+    "events": ("workbench.views.schedule_events", "events"),
     "Workbench": ("workbench.ui.app", "Workbench"),
 }
 
 __all__ = ["InputError", "JobError", "WorkbenchError", "__version__", "list_devices", "load_result", *_LAZY]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
-    from workbench.api import execute, execute_batch, prepare, run, run_batch  # noqa: F401
+    import os
+
+    from workbench.api import analyse, execute, execute_batch, prepare, run, run_batch  # noqa: F401
     from workbench.devices.catalogue import Catalogue  # noqa: F401
     from workbench.executors.base import QuantumExecutor  # noqa: F401
     from workbench.executors.registry import load_catalogue  # noqa: F401
     from workbench.jobs.loader import load_job  # noqa: F401
     from workbench.results.result import Result
     from workbench.schedule.builder import ScheduleBuilder  # noqa: F401
+    from workbench.views.schedule_events import events  # noqa: F401
     from workbench.views.schedule_figure import plot_schedule  # noqa: F401
 
 
@@ -57,11 +62,13 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def load_result(path: str) -> Result:
-    """Reload a result from an output folder or a ``dataset.nc`` file."""
+def load_result(source: str | os.PathLike[str], *, datadir: str | os.PathLike[str] | None = None) -> Result:
+    """Reload a result from an output folder or a ``dataset.nc`` file, or by its tuid from the data
+    directory (``datadir``, default ``$WORKBENCH_DATADIR``); an existing path always wins."""
+    from workbench.results.datadir import locate
     from workbench.results.result import Result
 
-    return Result.load(path)
+    return Result.load(locate(source, datadir))
 
 
 def list_devices(config: str | None = None) -> list[dict[str, Any]]:
@@ -72,6 +79,23 @@ def list_devices(config: str | None = None) -> list[dict[str, Any]]:
     from workbench.executors.registry import listing, load_catalogue
 
     return listing(load_catalogue(config))
+
+
+def _write_report(result: Any, path: Any) -> None:
+    from workbench.views.report import write_report
+
+    write_report(result, path)
+
+
+def _register_report() -> None:
+    """``report.html`` in every output folder: the results layer writes folders, the views draw reports,
+    so the report is registered from here, which Python runs before any submodule (docs/architecture.md)."""
+    from workbench import output_files
+
+    output_files.register("report.html", _write_report)
+
+
+_register_report()
 
 
 def _register_xarray_accessor() -> None:

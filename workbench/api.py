@@ -21,7 +21,7 @@ from workbench.jobs import Job
 from workbench.parallel.spec import ParallelSpec, resolve
 from workbench.results.result import Result
 
-__all__ = ["execute", "execute_batch", "prepare", "run", "run_batch"]
+__all__ = ["analyse", "execute", "execute_batch", "prepare", "run", "run_batch"]
 
 JobLike = Job | str | os.PathLike[str] | Mapping[str, Any]
 
@@ -147,3 +147,23 @@ def _serial(prepared: Sequence[Prepared], credentials: Mapping[str, Any] | None,
         if progress is not None:
             progress(base, total)
     return out
+
+
+def analyse(data: Any, analysis: str | None = None, **options: Any) -> Any:
+    """Run an analysis on a Result (kept in it, so its export holds ``analysis.json``), a Dataset, or the
+    path of an output folder, a ``dataset.nc`` or a tune-up history entry's ``dataset.nc``; returns the
+    :class:`~workbench.analysis.base.AnalysisResult`. ``analysis`` names one of
+    ``workbench.analysis.ANALYSES`` (default: the one the data calls for)."""
+    from workbench.analysis import analyse as run_analysis
+    from workbench.analysis import load
+
+    if isinstance(data, Result):
+        return data.analyse(analysis, **options)
+    if isinstance(data, str | os.PathLike):
+        ds = load(data)
+        if str(ds.attrs.get("schema", "")).startswith("workbench-result/"):
+            from workbench.results.dataset import decoded
+
+            ds = decoded(ds)
+        data = ds
+    return run_analysis(data, analysis, **options)

@@ -27,7 +27,7 @@ from workbench._version import __version__
 from workbench.circuits.program import CircuitProgram
 from workbench.devices.catalogue import Catalogue
 from workbench.devices.model import Device
-from workbench.errors import InputError, JobError, UnsupportedError
+from workbench.errors import InputError, JobError, UnsupportedError, WorkbenchError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.executors.registry import executor_class, load_catalogue
 from workbench.jobs import Job, load_job
@@ -88,6 +88,40 @@ class Prepared:
     warnings: tuple[str, ...] = ()  # found while preparing (frames far from the device), reported by the run
 
 
+def job_and_device(
+    job: Job | str | os.PathLike[str] | Mapping[str, Any],
+    device: str | Device | None = None,
+    *,
+    config: str | os.PathLike[str] | None = None,
+    catalogue: Catalogue | None = None,
+) -> tuple[Job, Device]:
+    """The job loaded and the device it runs on: the given one, else the job's backend when the
+    catalogue has it, else ``aer-simulator`` for circuits and ``qutip-1q`` for pulse jobs. Examples are
+    built for the device. What :func:`prepare` starts with; the schedule views stop here."""
+    if isinstance(device, Device):
+        dev = device
+    else:
+        catalogue = catalogue or load_catalogue(config)
+        dev = None
+        if device is None and not _is_example_name(job) and not isinstance(job, Job):
+            job = load_job(job)
+        if device is None and isinstance(job, Job):
+            hinted = getattr(job, "backend_name", None)
+            dev = catalogue.get(hinted) if hinted in catalogue.names() else None
+            if dev is None and job.kind == "circuit":
+                dev = catalogue.get("aer-simulator")  # the documented default for circuits (qutip-1q for pulses)
+        dev = dev or catalogue.get(device)
+    if _is_example_name(job):
+        from workbench.examples import build
+
+        name = str(job)
+        try:
+            job = load_job(build(name, dev))
+        except UnsupportedError as exc:  # too few qubits, no CZ coupling...: say where it runs
+            raise _naming_devices(exc, catalogue or load_catalogue(config), lambda d: bool(build(name, d))) from None
+    return load_job(job), dev
+
+
 def prepare(
     job: Job | str | os.PathLike[str] | Mapping[str, Any],
     device: str | Device | None = None,
@@ -107,24 +141,7 @@ def prepare(
     and ``flags`` the role of command-line flags, which win.
     """
     started = time.perf_counter()
-    if isinstance(device, Device):
-        dev = device
-    else:
-        catalogue = catalogue or load_catalogue(config)
-        dev = None
-        if device is None and not _is_example_name(job) and not isinstance(job, Job):
-            job = load_job(job)
-        if device is None and isinstance(job, Job):
-            hinted = getattr(job, "backend_name", None)
-            dev = catalogue.get(hinted) if hinted in catalogue.names() else None
-            if dev is None and job.kind == "circuit":
-                dev = catalogue.get("aer-simulator")  # the documented default for circuits (qutip-1q for pulses)
-        dev = dev or catalogue.get(device)
-    if _is_example_name(job):
-        from workbench.examples import build
-
-        job = load_job(build(str(job), dev))
-    job = load_job(job)
+    job, dev = job_and_device(job, device, config=config, catalogue=catalogue)
     if not dev.available:
         raise UnsupportedError(f"device '{dev.name}' is marked unavailable in its configuration")
     cls = executor_class(dev.executor)
@@ -136,18 +153,26 @@ def prepare(
         top["shots"] = shots
     if seed is not None:
         top["seed"] = seed
-    resolved = resolve_options(option_specs(cls), [
+    resolved = resolve_options(option_specs(cls) + job.job_options(), [
         (f"device {dev.name} defaults", dev.defaults),
         ("job file", job.option_defaults()),
         (options_source, options),
         ("flags", top),
     ], credentials=cls.needs_credentials)
-    with about_job(job):
-        programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
-        _check_storable(job, programs)
-        probe = cls(dev)
-        probe.check(programs, resolved)
-        decided = probe.effective_options(programs, resolved)
+    try:
+        with about_job(job):
+            job = job.bind(resolved.values)
+            programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
+            _check_storable(job, programs)
+            probe = cls(dev)
+            probe.check(programs, resolved)
+            decided = probe.effective_options(programs, resolved)
+    except UnsupportedError as exc:  # a circuit too big for the device: say which devices can run it
+        needed = getattr(getattr(job, "circuit", None), "num_qubits", 0)
+        if needed <= dev.qubit_count:
+            raise
+        raise _naming_devices(exc, catalogue or load_catalogue(config), lambda d: d.qubit_count >= needed and
+                              job.kind in executor_class(d.executor).job_kinds) from None
     if decided:
         resolved = resolved.with_values(decided, f"executor {cls.name}")
     warnings = () if cls.consumes == "circuit" else tuple(far_frame_warnings(programs, dev))
@@ -172,6 +197,20 @@ def _check_storable(job: Job, programs: Sequence[Any]) -> None:
                 why = unstorable(text) if isinstance(text, str) else None
                 if why is not None:
                     raise JobError(f"metadata {what} {why}", f"experiments[{i}].header.metadata")
+
+
+def _naming_devices(exc: UnsupportedError, catalogue: Catalogue, fits: Any) -> UnsupportedError:
+    """``exc`` with the catalogue's devices that can run the job named (those for which ``fits`` holds)."""
+    names = []
+    for name in catalogue.names():
+        try:
+            device = catalogue.get(name)
+            if device.available and fits(device):
+                names.append(name)
+        except WorkbenchError:  # this device cannot, for whatever reason
+            continue
+    hint = f"devices that can run it: {', '.join(names)}" if names else "no device in the catalogue can run it"
+    return UnsupportedError(f"{exc.message}; {hint}", exc.location, exc.source)
 
 
 def _versions(executor: type[QuantumExecutor]) -> dict[str, str]:

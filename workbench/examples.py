@@ -6,6 +6,12 @@ different pi amplitude still sweeps around *its* pi amplitude. Everything return
 (Python ints, floats, strings, lists, dicts) and deterministic, so the same device gives the same
 file byte for byte.
 
+A few examples are files instead (:data:`EXAMPLE_FILES`, shipped in ``workbench/examples/``):
+circuits, which need no calibration, a PulseQobj sweep and OpenPulse programs, which show files as
+users write them.
+They are usable by name from any folder (``workbench run bell.qasm``); a file of that name in the
+current folder wins (:func:`workbench.jobs.loader.source_kind`).
+
 Conventions used below:
 
 * times and durations are in samples of the device's ``dt``; frequencies in the qobj are in GHz;
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -335,6 +342,134 @@ def chevron(device: Device, n_amp: int = 8, n_width: int = 6, shots: int = DEFAU
     return _qobj("chevron", device, experiments, _shots(shots))
 
 
+def pulse_train(device: Device, instructions: int = 100_000, shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
+    """One experiment of exactly ``instructions`` instructions, for schedule views and benchmarks: the
+    calibrated x pulse on qubit 0 and 1 in turn (qubit 0 alone on a one-qubit device), a frame change
+    (``fc``, a virtual Z) before every tenth pulse, and a joint readout of those qubits after every
+    200 pulses, 300 ns apart at least (what a Qblox sequencer needs between acquisitions). Not in
+    :data:`EXAMPLES`: nobody runs it for its physics."""
+    if isinstance(instructions, bool) or not isinstance(instructions, int | np.integer) or instructions < 1:
+        raise JobError(f"instructions must be a positive integer, got {instructions!r}", "instructions")
+    qubits = sorted(device.qubits, key=lambda q: q.index)[:2]
+    ops: list[dict[str, Any]] = []
+    t = k = 0
+    while len(ops) < instructions:
+        q = qubits[k % len(qubits)]
+        channel = f"d{q.index}"
+        if k % 10 == 0:
+            ops.append(_phase(t, channel, math.pi / 2))
+        ops.append({**_play(t, channel, q.drive.x), "label": "x"})
+        k += 1
+        if k % len(qubits) == 0:
+            t += max(p.drive.x.duration for p in qubits)
+        if k % 200 == 0:
+            for slot, r in enumerate(qubits):
+                ops += _measure(r, t, slot)
+            t += max(r.readout.pulse.duration for r in qubits) + 300
+    ops = ops[:instructions]
+    slots = max([0] + [slot + 1 for op in ops if op["name"] == "acquire" for slot in op["memory_slot"]])
+    experiment = _experiment(f"train-{instructions}", ops, max(slots, 1), {"instructions": int(instructions)})
+    return _qobj(f"train-{instructions}", device, [experiment], _shots(shots))
+
+
+def _setf(t0: int, channel: str, frequency: float) -> dict[str, Any]:
+    return {"name": "setf", "t0": int(t0), "ch": channel, "frequency": float(frequency) / 1e9}
+
+
+def rabi_length(device: Device, qubit: int = 0, durations: Sequence[float] | None = None,
+                shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
+    """A flat pulse at a quarter of the pi pulse's amplitude, of growing length: P(1) oscillates at the Rabi
+    frequency. ``durations`` in seconds are rounded to whole samples (at least one); the default runs to
+    two and a half pi durations in 31 points."""
+    from workbench.pulses.shapes import calibrated
+
+    q = _qubit(device, qubit)
+    x = q.drive.x
+    amp = x.amp / 4
+    pi_samples = abs(float(np.sum(calibrated(x).real)) / amp) if amp else 100.0
+    if durations is None:
+        samples = np.unique(np.linspace(8, 2.5 * pi_samples, 31).round().astype(int))
+    else:
+        samples = np.array(_delays_in_samples(device, durations))
+        if np.any(samples < 1):
+            raise JobError("a pulse lasts at least one sample of dt", "durations")
+    d = f"d{q.index}"
+    experiments = []
+    for k, n in enumerate(samples):
+        pulse = PulseCalibration(shape="constant", duration=int(n), amp=amp)
+        instructions = [_play(0, d, pulse), *_measure(q, int(n), 0)]
+        experiments.append(_experiment(f"rabi-length-{k:03d}", instructions, 1, {"duration": int(n) * device.dt}))
+    return _qobj("rabi-length", device, experiments, _shots(shots))
+
+
+def echo(device: Device, qubit: int = 0, delays: Sequence[float] | None = None,
+         shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
+    """Hahn echo: pi/2, half the delay, pi, half the delay, -pi/2. The pi pulse refocuses slow phase noise
+    and any detuning; without delay the sequence is a pi rotation, so P(1) decays from 1 towards 1/2 at
+    the echo coherence time. ``delays`` (total, in seconds) are rounded to even numbers of samples; the
+    default spans twice the device's T2 in 31 points."""
+    q = _qubit(device, qubit)
+    sx, x = _sx(q), q.drive.x
+    if delays is None:
+        span = 2 * (q.t2 if q.t2 is not None else 20e-6)
+        delays = [float(s) for s in np.linspace(0.0, span, 31)]
+    d = f"d{q.index}"
+    experiments = []
+    for k, n in enumerate(_delays_in_samples(device, delays)):
+        half = n // 2
+        t_pi = sx.duration + half
+        t_last = t_pi + x.duration + half
+        instructions = [_play(0, d, sx), *_delay(sx.duration, d, half), _play(t_pi, d, x),
+                        *_delay(t_pi + x.duration, d, half), _play(t_last, d, sx, -sx.amp),
+                        *_measure(q, t_last + sx.duration, 0)]
+        experiments.append(_experiment(f"echo-{k:03d}", instructions, 1, {"delay": 2 * half * device.dt}))
+    return _qobj("echo", device, experiments, _shots(shots))
+
+
+def qubit_spectroscopy(device: Device, qubit: int = 0, span: float = 12e6, points: int = 61,
+                       duration: float = 1e-6, shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
+    """A long flat pulse with the pi pulse's area, its frame stepped over ``span`` Hz around the drive
+    frequency (``setf``): P(1) traces the qubit line (the generalised Rabi formula)."""
+    from workbench.pulses.shapes import calibrated
+
+    q = _qubit(device, qubit)
+    samples = max(64, round(duration / device.dt))
+    pulse = PulseCalibration(shape="gaussian_square", duration=samples, amp=0.1, sigma=16.0, width=samples - 64)
+    amp = q.drive.x.amp * float(np.sum(calibrated(q.drive.x, amp=1.0).real)) / float(
+        np.sum(calibrated(pulse, amp=1.0).real))
+    if abs(amp) > 1:
+        raise JobError(f"a {duration:g} s pi-area pulse would need amplitude {amp:.3g} > 1", "duration")
+    centre = q.drive_frequency
+    d = f"d{q.index}"
+    experiments = []
+    for k, offset in enumerate(np.linspace(-span / 2, span / 2, points)):
+        f = float(centre + offset)
+        instructions = [_setf(0, d, f), _play(0, d, pulse, amp), *_measure(q, samples, 0)]
+        experiments.append(_experiment(f"qubit-spec-{k:03d}", instructions, 1, {"frequency": f}))
+    return _qobj("qubit-spectroscopy", device, experiments, _shots(shots))
+
+
+def resonator_spectroscopy(device: Device, qubit: int = 0, span: float = 10e6, points: int = 41,
+                           shots: int = DEFAULT_SHOTS) -> dict[str, Any]:
+    """The readout frequency stepped over ``span`` Hz around the calibrated one, with the qubit in ``|0>`` and
+    after the pi pulse (``|1>``): integrated IQ per shot (meas_level 1), the resonator's two responses."""
+    q = _qubit(device, qubit)
+    x = q.drive.x
+    centre = q.readout.frequency
+    m, d = f"m{q.index}", f"d{q.index}"
+    experiments = []
+    for state in (0, 1):
+        t = x.duration if state else 0
+        for k, offset in enumerate(np.linspace(-span / 2, span / 2, points)):
+            f = float(centre + offset)
+            instructions = ([_play(0, d, x)] if state else []) + [_setf(t, m, f), *_measure(q, t, 0)]
+            experiments.append(_experiment(f"resonator-spec-{state}-{k:03d}", instructions, 1,
+                                           {"frequency": f, "prepared": state}))
+    qobj = _qobj("resonator-spectroscopy", device, experiments, _shots(shots))
+    qobj["config"]["meas_level"] = 1
+    return qobj
+
+
 # ------------------------------------------------------------------------------------------ registry
 
 
@@ -352,7 +487,65 @@ EXAMPLES: dict[str, Example] = {
     "t1": Example(t1, "pi pulse, variable delay, measurement: energy relaxation", 1),
     "ramsey": Example(ramsey, "two pi/2 pulses around a delay with 1 MHz virtual detuning", 1),
     "bell": Example(bell, "Bell state on a coupled pair: Ry(pi/2) on both, CZ, Ry(-pi/2)", 2),
+    "rabi-length": Example(rabi_length, "flat pulse of growing length at a quarter of the pi amplitude", 1),
+    "echo": Example(echo, "Hahn echo: pi/2, delay/2, pi, delay/2, -pi/2", 1),
+    "qubit-spectroscopy": Example(qubit_spectroscopy, "drive frequency sweep with a 1 us pi-area pulse", 1),
+    "resonator-spectroscopy": Example(resonator_spectroscopy, "readout frequency sweep, qubit in |0> and |1> "
+                                      "(meas_level 1)", 1),
+    "chevron": Example(chevron, "CZ chevron: |11>, coupler pulse of swept amplitude and width (48 experiments)", 2),
 }
+
+#: The analysis each example calls for (``workbench.analysis.ANALYSES``); ``workbench run --analyse`` and
+#: the results panel run it.
+ANALYSES: dict[str, str] = {"rabi": "rabi-amplitude", "rabi-length": "rabi-length", "t1": "t1", "ramsey": "ramsey",
+                            "echo": "echo", "qubit-spectroscopy": "qubit-spectroscopy",
+                            "resonator-spectroscopy": "resonator-spectroscopy", "chevron": "chevron"}
+
+
+class ExampleFile(NamedTuple):
+    """A job file shipped with the package (``workbench/examples/``), usable by its name from any folder."""
+
+    description: str
+    qubits: int  # what the job needs (checked against the file by the tests)
+
+
+#: Where the shipped example files are (package data).
+EXAMPLE_DIR = Path(__file__).with_name("examples")
+#: The shipped example files by name: what each is and how many qubits it needs.
+EXAMPLE_FILES: dict[str, ExampleFile] = {
+    "bell.qasm": ExampleFile("Bell state circuit (OpenQASM 2): H, CX, measure both qubits", 2),
+    "ghz3.qasm": ExampleFile("three-qubit GHZ circuit (OpenQASM 3): H, two CX, measure all", 3),
+    "sweep.json": ExampleFile("PulseQobj sweep: the pi pulse of qutip-1q detuned -25..25 MHz with shiftf "
+                              "(26 experiments, coordinate 'detuning')", 1),
+    "prog.qasm": ExampleFile("OpenPulse program: the X gate of qutip-1q as a defcal playing its DRAG pulse", 1),
+    "sweep.qasm": ExampleFile("OpenPulse program with an input: the DRAG pulse at amplitude 'amp' "
+                              "(--set inputs='{\"amp\": [0.1, 0.2]}')", 1),
+    "phase.qasm": ExampleFile("OpenPulse program with an input: two pi/2 pulses, the frame turned by 'phi' "
+                              "between them", 1),
+}
+
+
+def example_file(name: str) -> Path | None:
+    """The shipped file of that name (``bell.qasm``...), None when there is none."""
+    return EXAMPLE_DIR / name if isinstance(name, str) and name in EXAMPLE_FILES else None
+
+
+def job_kind(name: str) -> str:
+    """``circuit`` or ``pulse`` (the job's ``kind``): what an example, generated or shipped, gives when loaded.
+    OpenPulse programs are pulse jobs; other OpenQASM files are circuits."""
+    if not name.endswith(".qasm"):
+        return "pulse"
+    return "pulse" if "defcalgrammar" in (EXAMPLE_DIR / name).read_text(encoding="utf-8") else "circuit"
+
+
+def listing() -> list[dict[str, Any]]:
+    """Every example, generated ones first: name, qubits needed, job kind, description, and where a shipped
+    file is (``workbench examples``)."""
+    rows: list[dict[str, Any]] = [{"name": name, "qubits": e.min_qubits, "kind": "pulse", "description": e.description,
+                                   "file": None} for name, e in EXAMPLES.items()]
+    rows += [{"name": name, "qubits": e.qubits, "kind": job_kind(name), "description": e.description,
+              "file": str(EXAMPLE_DIR / name)} for name, e in EXAMPLE_FILES.items()]
+    return rows
 
 
 def build(name: str, device: Device) -> dict[str, Any]:

@@ -41,7 +41,7 @@ SECRET_NAMES = frozenset(
 
 @dataclass(frozen=True)
 class OptionSpec:
-    """One execution option. ``kind`` is one of int, float, bool, str; ``choices`` limits values."""
+    """One execution option. ``kind`` is one of int, float, bool, str, dict; ``choices`` limits values."""
 
     name: str
     kind: type
@@ -84,6 +84,13 @@ class OptionSpec:
             value = float(value) if ok else value
         elif kind is str:
             ok = isinstance(value, str)
+        elif kind is dict:  # a JSON object, given as a mapping or typed as its JSON text
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError:
+                    ok = False
+            ok = ok and isinstance(value, dict)
         if not ok:
             raise OptionsError(f"expected {kind.__name__}, got {_show(value)}", f"option '{self.name}'", source)
         if self.choices is not None and value not in self.choices:

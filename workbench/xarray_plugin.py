@@ -41,10 +41,12 @@ from xarray.backends import BackendEntrypoint
 
 from workbench.errors import InputError
 from workbench.results.dataset import check_result_dataset, decoded
-from workbench.results.result import Result
+from workbench.results.result import Result, dataset_file
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
+
+    from workbench.analysis.base import AnalysisResult
 
 __all__ = ["WorkbenchAccessor", "WorkbenchBackendEntrypoint"]
 
@@ -90,14 +92,20 @@ class WorkbenchAccessor:
         return figure
 
     def plot_sweep(self) -> go.Figure:
-        """P(1) (and exact populations, when recorded) against the one coordinate the experiments vary."""
+        """The sweep figure: P(1) or the IQ projection (and exact populations, when recorded) against the
+        swept value, a map for two swept parameters, with the fit of the analysis the Dataset holds."""
         from workbench.views.result_figures import sweep_figure
 
         figure = sweep_figure(self.result)
         if figure is None:
-            raise InputError("this result is not a sweep: its experiments do not differ by exactly one numeric "
-                             "coordinate", None, _source(self._dataset))
+            raise InputError("this result is not a sweep: its experiments do not differ by one or two numeric "
+                             "coordinates", None, _source(self._dataset))
         return figure
+
+    def analyse(self, analysis: str | None = None, **options: Any) -> AnalysisResult:
+        """Fit the Dataset (``workbench.analysis``; default: the analysis it calls for). The Dataset is not
+        changed; ``ds.wb.result`` keeps the analysis, so ``ds.wb.export`` writes it."""
+        return self.result.analyse(analysis, **options)
 
 
 def _source(ds: xr.Dataset) -> str | None:
@@ -109,8 +117,9 @@ class WorkbenchBackendEntrypoint(BackendEntrypoint):
     """``xr.open_dataset(folder_or_file, engine="workbench")``: a workbench output folder (or its
     ``dataset.nc``) read into memory, schema checked, IQ as complex, the file closed afterwards.
 
-    Folders holding a ``dataset.nc`` are recognised without ``engine=``; ``.nc`` files are left to
-    xarray's netCDF engines unless ``engine="workbench"`` is given (the accessor works either way).
+    Folders holding a ``dataset.nc`` (or a data directory's ``dataset.hdf5``) are recognised without
+    ``engine=``; ``.nc`` files are left to xarray's netCDF engines unless ``engine="workbench"`` is
+    given (the accessor works either way).
     """
 
     description = "workbench result: an output folder or its dataset.nc (complex IQ, schema checked)"
@@ -128,7 +137,7 @@ class WorkbenchBackendEntrypoint(BackendEntrypoint):
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         path = _path(filename_or_obj)
-        return path is not None and path.is_dir() and (path / "dataset.nc").is_file()
+        return path is not None and path.is_dir() and dataset_file(path) is not None
 
 
 def _path(filename_or_obj: Any) -> Path | None:

@@ -31,6 +31,7 @@ import numpy as np
 from workbench.errors import JobError, UnsupportedError
 from workbench.pulses.shapes import calibrated
 from workbench.schedule.builder import ScheduleBuilder
+from workbench.schedule.ir import Origin
 
 if TYPE_CHECKING:
     from workbench.circuits.program import CircuitProgram
@@ -228,6 +229,7 @@ class _Expander:
         self.positions = positions
         self.free = dict.fromkeys(positions, 0)  # device qubit -> first sample at which it is free
         self.measured: dict[int, int] = {}  # device qubit -> compiled instruction index of its measurement
+        self.origins: dict[tuple[Any, ...], Origin] = {}  # interned: one object per distinct gate
         self.couplings: dict[frozenset[int], Coupling] = {}
         for c in device.couplings:
             if c.cz is not None:
@@ -263,6 +265,16 @@ class _Expander:
             meta["final_layout"] = [self.positions[p] for p in final]
         return meta
 
+    def _origin(self, name: str, qubits: list[int], calibration: str | None, angle: float | None = None) -> Origin:
+        """``sx q0``, ``cz q0,q1``, ``rz(π/2) q1``: one shared object per distinct gate."""
+        key = (name, tuple(qubits), calibration, angle)
+        origin = self.origins.get(key)
+        if origin is None:
+            head = name if angle is None else f"{name}({format_angle(angle)})"
+            origin = Origin(f"{head} q{',q'.join(map(str, qubits))}", name, tuple(qubits), calibration)
+            self.origins[key] = origin
+        return origin
+
     def _where(self, k: int, name: str, qubits: list[int]) -> str:
         on = ", ".join(str(q) for q in qubits)
         return f"compiled instruction {k} ({name} on device qubit{'s' if len(qubits) > 1 else ''} {on})"
@@ -292,8 +304,9 @@ class _Expander:
                         self._where(k, name, qubits))
             if name == "rz":
                 q = qubits[0]
-                self.builder.frame(self.free[q], f"d{q}", "shiftp", -float(op.params[0]),
-                                   where=self._where(k, name, qubits))
+                angle = float(op.params[0])
+                self.builder.frame(self.free[q], f"d{q}", "shiftp", -angle, where=self._where(k, name, qubits),
+                                   origin=self._origin("rz", qubits, None, angle), source=k)
             elif name in ("sx", "x"):
                 self._drive(k, name, qubits[0])
             elif name == "cz":
@@ -313,7 +326,7 @@ class _Expander:
         pulse = _pulse(cal)
         t0 = self.free[q]
         self.builder.play(t0, f"d{q}", pulse.samples, name, shape=pulse.shape, parameters=pulse.parameters,
-                          where=self._where(k, name, [q]))
+                          where=self._where(k, name, [q]), origin=self._origin(name, [q], name), source=k)
         self.free[q] = t0 + pulse.duration
 
     def _cz(self, k: int, qubits: list[int]) -> None:
@@ -324,14 +337,16 @@ class _Expander:
         pulse = _pulse(coupling.cz)
         t0 = max(self.free[q] for q in qubits)
         self.builder.play(t0, coupling.channel, pulse.samples, "cz", shape=pulse.shape,
-                          parameters=pulse.parameters, where=self._where(k, "cz", qubits))
+                          parameters=pulse.parameters, where=self._where(k, "cz", qubits),
+                          origin=self._origin("cz", qubits, "cz"), source=k)
         for q in qubits:
             self.free[q] = t0 + pulse.duration
 
     def _delay(self, k: int, q: int, op: Any) -> None:
         n = _delay_samples(op, float(self.device.dt or 0.0), self._where(k, "delay", [q]))
         if n > 0:
-            self.builder.delay(self.free[q], f"d{q}", n, where=self._where(k, "delay", [q]))
+            self.builder.delay(self.free[q], f"d{q}", n, where=self._where(k, "delay", [q]),
+                               origin=self._origin("delay", [q], None), source=k)
             self.free[q] += n
 
     def _measure(self, k: int, q: int, slot: int) -> None:
@@ -339,11 +354,26 @@ class _Expander:
         pulse = _pulse(readout.pulse)
         t0 = self.free[q]
         where = self._where(k, "measure", [q])
+        origin = self._origin("measure", [q], "measure")
         self.builder.play(t0, f"m{q}", pulse.samples, "measure", shape=pulse.shape, parameters=pulse.parameters,
-                          where=where)
-        self.builder.acquire(t0 + readout.acquire_delay, readout.acquire_duration, q, slot, where=where)
+                          where=where, origin=origin, source=k)
+        self.builder.acquire(t0 + readout.acquire_delay, readout.acquire_duration, q, slot, where=where,
+                             origin=origin, source=k)
         self.free[q] = t0 + max(pulse.duration, readout.acquire_delay + readout.acquire_duration)
         self.measured.setdefault(q, k)
+
+
+def format_angle(angle: float) -> str:
+    """An angle as people write it in circuits: ``π/2``, ``-3π/4``, ``π``, else ``0.1234``."""
+    for denominator in (1, 2, 3, 4, 6, 8):
+        numerator = angle * denominator / math.pi
+        if abs(numerator - round(numerator)) < 1e-9 and round(numerator) != 0:
+            n = round(numerator)
+            head = "-" if n < 0 else ""
+            n = abs(n)
+            text = f"{head}{'' if n == 1 else n}π"
+            return text if denominator == 1 else f"{text}/{denominator}"
+    return f"{angle:.4g}"
 
 
 def _delay_samples(op: Any, dt: float, where: str) -> int:
@@ -360,4 +390,4 @@ def _delay_samples(op: Any, dt: float, where: str) -> int:
     return round(samples)
 
 
-__all__ = ["NATIVE_GATES", "OPTIMIZATION_LEVEL", "SEED_TRANSPILER", "circuit_to_schedule", "describe"]
+__all__ = ["NATIVE_GATES", "OPTIMIZATION_LEVEL", "SEED_TRANSPILER", "circuit_to_schedule", "describe", "format_angle"]

@@ -27,8 +27,9 @@ def add_parser(sub: Any) -> None:
         "calibration values. They are written into the config file (--config or WORKBENCH_CONFIG) as a new "
         "version, with the previous values and the dataset kept in <config>.history/; --dry-run shows the diff "
         "and writes nothing; a rejected fit never writes. See docs/tuneup.md.")
-    p.add_argument("routine", metavar="ROUTINE", choices=ROUTINE_NAMES,
-                   help="one of: " + ", ".join(ROUTINE_NAMES))
+    p.add_argument("routines", metavar="ROUTINE", choices=ROUTINE_NAMES, nargs="+",
+                   help="one of: " + ", ".join(ROUTINE_NAMES) + "; several run in order, each on the calibration "
+                   "the previous one left (written, or with --dry-run proposed)")
     p.add_argument("--device", help="device name (default: qutip-1q)")
     p.add_argument("--qubit", default="0", help="qubit index (default: 0)")
     p.add_argument("--shots", help="shots per experiment (default: the routine's)")
@@ -39,8 +40,8 @@ def add_parser(sub: Any) -> None:
                         "else $WORKBENCH_CONFIG)")
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="assignments",
                    help="execution option for the routine's runs (repeatable), e.g. noise=false")
-    p.add_argument("--out", metavar="DIR", help="also save the dataset, the figure (HTML) and every run's output "
-                   "folder here (new or empty folder)")
+    p.add_argument("--out", metavar="DIR", help="also save the dataset, the figure (HTML), every run's output "
+                   "folder and the calibration report (report.html) here (new or empty folder)")
 
 
 def _integer(text: str | None, name: str, minimum: int) -> int | None:
@@ -60,16 +61,17 @@ def _integer(text: str | None, name: str, minimum: int) -> int | None:
 def command(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from workbench import tuneup
     from workbench.devices.catalogue import CONFIG_ENV
     from workbench.errors import ConfigError
     from workbench.executors.registry import load_catalogue
     from workbench.options import parse_assignment
     from workbench.results.exports import check_output_folder
+    from workbench.tuneup import writeback
 
     config = args.calibrate_config or args.config or os.environ.get(CONFIG_ENV) or None
-    if config is None and not args.dry_run and args.routine not in MEASURE_ONLY:
-        raise ConfigError(tuneup.writeback.NO_CONFIG)
+    writes = [r for r in args.routines if r not in MEASURE_ONLY]
+    if config is None and not args.dry_run and writes:
+        raise ConfigError(writeback.NO_CONFIG)
     qubit = _integer(args.qubit, "--qubit", 0)
     shots = _integer(args.shots, "--shots", 16)
     seed = _integer(args.seed, "--seed", 0)
@@ -80,21 +82,54 @@ def command(args: argparse.Namespace) -> int:
     kwargs: dict[str, Any] = {"qubit": qubit, "seed": seed, "options": options, "config": config}
     if shots is not None:
         kwargs["shots"] = shots
-    result = tuneup.ROUTINES[args.routine].function(device, **kwargs)
-    print(result.summary())
+    results: list[Any] = []
+    diffs: list[str | None] = []
+    status = 0
+    for k, routine in enumerate(args.routines):
+        if k:
+            print()
+        result, diff, status = _one(routine, device, kwargs, config, args.dry_run)
+        results.append(result)
+        diffs.append(diff)
+        if status:
+            break
+        if result.updates and result.ok:  # the next routine starts from what this one left
+            device = (load_catalogue(config).get(device.name) if not args.dry_run
+                      else result.updated_device())
     if args.out:
-        _save(result, Path(args.out))
-        print(f"dataset, figure and runs written to {args.out}")
+        _save_all(results, diffs, Path(args.out))
+        print(f"datasets, figures, runs and the calibration report written to {args.out}")
+    return status
+
+
+def _one(routine: str, device: Any, kwargs: dict[str, Any], config: str | None,
+         dry_run: bool) -> tuple[Any, str | None, int]:
+    """Run one routine, print its summary and write (or preview) it: (result, diff, exit code)."""
+    from workbench import tuneup
+
+    result = tuneup.ROUTINES[routine].function(device, **kwargs)
+    print(result.summary())
     if not result.updates:
-        return 0 if result.ok else 1
-    outcome = result.write(config, dry_run=args.dry_run)
+        return result, None, 0 if result.ok else 1
+    outcome = result.write(config, dry_run=dry_run)
     if outcome.diff:
         print(outcome.diff, end="" if outcome.diff.endswith("\n") else "\n")
-    if outcome.written or (args.dry_run and result.ok and not outcome.reasons):
+    if outcome.written or (dry_run and result.ok and not outcome.reasons):
         print(outcome.message)
-        return 0
-    print(f"error: {args.routine}: {outcome.message}", file=sys.stderr)
-    return 1
+        return result, outcome.diff, 0
+    print(f"error: {routine}: {outcome.message}", file=sys.stderr)
+    return result, outcome.diff, 1
+
+
+def _save_all(results: list[Any], diffs: list[str | None], folder: Any) -> None:
+    """Each routine's files (in the folder itself for one routine, in ``<n>-<routine>/`` for several) and
+    one ``report.html`` for all of them."""
+    from workbench.views.report import write_calibration_report
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, result in enumerate(results):
+        _save(result, folder if len(results) == 1 else folder / f"{k + 1}-{result.routine}")
+    write_calibration_report(results, folder / "report.html", diffs)
 
 
 def _save(result: Any, folder: Any) -> None:

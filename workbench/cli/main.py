@@ -14,7 +14,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from workbench.cli import calibrate, interrupts
+from workbench.cli import analyse as analyse_cli
+from workbench.cli import calibrate, events, interrupts, lab, show
+from workbench.cli import results as results_command
 from workbench.errors import InputError, WorkbenchError
 
 log = logging.getLogger("workbench")
@@ -42,13 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("devices", help="list the devices")
     p.add_argument("--json", action="store_true", help="print the QHAna devices list as JSON")
 
-    p = sub.add_parser("examples", help="list the built-in example jobs")
+    p = sub.add_parser("examples", help="list the example jobs (name, qubits, job kind), usable by name in 'run'")
 
-    p = sub.add_parser("show", help="write the pulse schedule of a job as a self-contained HTML page")
-    p.add_argument("job", metavar="JOB", help="PulseQobj JSON file, OpenQASM file or built-in example name")
-    p.add_argument("--device", help="pulse device (default: as for 'run'; circuits need a pulse device)")
-    p.add_argument("--experiment", metavar="N", default="0", help="experiment index or name (default: 0)")
-    p.add_argument("--html", metavar="FILE", help="page to write, must not exist (default: <JOB name>-schedule.html)")
+    show.add_parser(sub)
+    events.add_parser(sub)
 
     p = sub.add_parser("run", help="run a job (or several, as a batch) and write the output folder")
     p.add_argument("jobs", metavar="JOB", nargs="+",
@@ -62,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="assignments",
                    help="set any execution option (repeatable); VALUE is read as JSON when it parses")
     p.add_argument("--out", metavar="DIR", help="output folder, new or empty (default: results/<tuid>)")
+    p.add_argument("--datadir", metavar="DIR", help=results_command.DATADIR_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--parallel", action="store_true",
                    help="spread experiments and jobs over Dask workers: a local cluster (one worker process per "
@@ -71,24 +71,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", metavar="N", help="worker processes of the local cluster (implies --parallel)")
     p.add_argument("--scheduler-timeout", metavar="SECONDS",
                    help="seconds to reach the scheduler and find a worker there (default 10)")
+    analyse_cli.add_run_options(p)
 
-    p = sub.add_parser("compile", help="compile a circuit to a PulseQobj with a device's calibrations")
-    p.add_argument("circuit", metavar="CIRCUIT", help="OpenQASM circuit file")
+    p = sub.add_parser("compile", help="compile a job to a PulseQobj or an OpenPulse program for a device")
+    p.add_argument("circuit", metavar="JOB", help="OpenQASM circuit, OpenPulse program (or, with --format "
+                   "openpulse, a PulseQobj)")
     p.add_argument("--device", required=True, help="pulse device whose calibrated pulses are used")
     p.add_argument("-o", "--output", metavar="FILE", required=True,
-                   help="PulseQobj JSON file to write (must not exist)")
+                   help="file to write (must not exist): PulseQobj JSON or an OpenQASM 3 + OpenPulse program")
+    p.add_argument("--format", choices=("qobj", "openpulse"), default="qobj",
+                   help="qobj (default): PulseQobj JSON; openpulse: OpenQASM 3 + OpenPulse (docs/openpulse.md)")
     p.add_argument("--shots", help="shots written into the job's config (default: the device's default)")
 
     calibrate.add_parser(sub)
-
-    p = sub.add_parser("lab", help="open the getting-started notebook in JupyterLab (from a source checkout)",
-                       description="Start JupyterLab on the repository's notebooks/getting-started.ipynb. "
-                       "Arguments after '--' go to JupyterLab unchanged, e.g. "
-                       "'workbench lab --port 8899 -- --ServerApp.ip=127.0.0.1'.")
-    p.add_argument("--port", help="port JupyterLab listens on (default: JupyterLab's, 8888 or the next free one)")
-    p.add_argument("--no-browser", action="store_true", help="do not open a browser; open the printed URL yourself")
-    p.add_argument("lab_args", nargs=argparse.REMAINDER, metavar="-- JUPYTERLAB_ARGS",
-                   help="further JupyterLab options, after '--'")
+    analyse_cli.add_parser(sub)
+    results_command.add_parser(sub)
+    lab.add_parser(sub)
     return parser
 
 
@@ -109,30 +107,15 @@ def _cmd_devices(args: argparse.Namespace) -> int:
 
 
 def _cmd_examples(args: argparse.Namespace) -> int:
-    from workbench.examples import EXAMPLES
+    from workbench.examples import EXAMPLE_DIR, listing
 
-    for name, entry in EXAMPLES.items():
-        print(f"{name:<10} {entry[1]}")
-    return 0
-
-
-def _cmd_show(args: argparse.Namespace) -> int:
-    """The schedule figure of one experiment as one HTML file with plotly.js inlined, so it opens offline
-    and can be mailed; the job is validated like a run, and an existing file is never replaced."""
-    from pathlib import Path
-
-    from workbench.errors import OutputError
-    from workbench.results.exports import write_new_text
-    from workbench.views.schedule_figure import plot_schedule
-
-    experiment: int | str = int(args.experiment) if args.experiment.lstrip("-").isdigit() else args.experiment
-    out = Path(args.html) if args.html else Path(f"{Path(args.job).stem or 'job'}-schedule.html")
-    if out.exists() or out.is_symlink():
-        raise OutputError("exists; choose another --html FILE (show never overwrites)", None, str(out))
-    fig = plot_schedule(args.job, args.device, experiment=experiment, config=args.config)
-    write_new_text(out, fig.to_html(include_plotlyjs=True, full_html=True))
-    print(fig.layout.title.text)
-    print(f"schedule written to {out}")
+    rows = listing()
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'NAME':<{width}}  QUBITS  KIND     DESCRIPTION")
+    for r in rows:
+        print(f"{r['name']:<{width}}  {r['qubits']:<6}  {r['kind']:<7}  {r['description']}")
+    print(f"Names without a suffix are generated from the chosen device's calibration; the files are in {EXAMPLE_DIR} "
+          "(a file of the same name in the current folder wins).")
     return 0
 
 
@@ -192,6 +175,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         logging.getLogger("distributed").setLevel(logging.WARNING if args.verbose else logging.CRITICAL)
     options = read_options_file(args.options) if args.options else None
+    datadir = results_command.run_target(args)
     if args.out:
         check_output_folder(args.out)
     prepared = [prepare(job, args.device, options=options, options_source=args.options or "options", flags=flags,
@@ -229,15 +213,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
             close_local_cluster()
     if len(prepared) == 1:
+        from workbench.views.summary import summary_text
+
         result = results[0]
-        folder = result.export(args.out or os.path.join("results", result.tuid))
-        print(result.summary())
+        status = analyse_cli.after_run(result, args)
+        folder = results_command.keep(result, args, datadir)
+        print(summary_text(result))
         print(f"results written to {folder}")
-        return 0
+        return status
     from workbench.core import new_tuid
     from workbench.parallel.outputs import write_batch_folder
 
     failures = [(job, r) for job, r in zip(args.jobs, results, strict=True) if isinstance(r, BaseException)]
+    status = max([0] + [analyse_cli.after_run(r, args) for r in results if not isinstance(r, BaseException)])
     if len(failures) == len(results):  # nothing to keep: fail as one job would, with nothing written
         bug = next((exc for _, exc in failures if not isinstance(exc, WorkbenchError)), None)
         if bug is not None:
@@ -245,7 +233,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for job, exc in failures:
             print(f"error: {job}: {exc}", file=sys.stderr)
         return max(exc.exit_code for _, exc in failures)  # type: ignore[attr-defined]
-    folder = write_batch_folder(args.jobs, results, args.out or os.path.join("results", new_tuid()))
+    if datadir is not None:  # each finished job is one run of the data directory
+        folder = results_command.keep_batch(results, args, datadir)
+    else:
+        folder = write_batch_folder(args.jobs, results, args.out or os.path.join("results", new_tuid()))
     for r in results:
         if not isinstance(r, BaseException):
             print(r.summary())
@@ -253,21 +244,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         text = str(exc) if isinstance(exc, WorkbenchError) else f"internal error ({type(exc).__name__}: {exc})"
         print(f"error: {job}: {' '.join(text.split())[:400]}", file=sys.stderr)
     print(f"results written to {folder}" + (f" ({len(failures)} of {len(results)} jobs failed)" if failures else ""))
-    return 1 if failures else 0
+    return 1 if failures else status
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
-    """Circuit -> PulseQobj file: the exact pulses a run of the circuit on that device would play.
+    """Job -> PulseQobj or OpenPulse file: the exact pulses a run of the job on that device would play.
 
     The file is written to a temporary name and linked into place, so an existing file is never
     overwritten (not even by a race) and a failure leaves no partial file behind.
     """
     from pathlib import Path
 
-    from workbench.circuits.to_pulses import circuit_to_schedule
     from workbench.errors import JobError, OptionsError, OutputError, UnsupportedError
     from workbench.executors.registry import load_catalogue
-    from workbench.jobs import load_job
+    from workbench.jobs import PulseJob, load_job
     from workbench.jobs.to_qobj import schedules_to_qobj
     from workbench.results.exports import write_new_text
 
@@ -288,65 +278,30 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         if shots < 1:
             raise OptionsError(f"must be a positive integer, got {args.shots!r}", "--shots")
     job = load_job(args.circuit)
-    if job.kind != "circuit":
-        raise JobError(f"is a {job.kind} job, not a circuit; compile takes an OpenQASM circuit", None, args.circuit)
-    schedules = [circuit_to_schedule(program, device) for program in job.circuits()]
-    qobj = schedules_to_qobj(schedules, shots=shots, qobj_id=job.name, backend_name=device.name)
-    write_new_text(out, json.dumps(qobj, indent=2) + "\n", what="job")
+    if args.format == "openpulse":
+        from workbench.jobs.to_openpulse import schedules_to_openpulse
+
+        schedules = job.schedules(device)
+        text = schedules_to_openpulse(schedules, shots=shots if args.shots is not None else None,
+                                      backend_name=device.name)
+    else:
+        if isinstance(job, PulseJob):
+            raise JobError("is a PulseQobj already; compile takes an OpenQASM circuit or an OpenPulse program "
+                           "(or use --format openpulse)", None, args.circuit)
+        schedules = job.schedules(device)
+        text = json.dumps(schedules_to_qobj(schedules, shots=shots, qobj_id=job.name, backend_name=device.name),
+                          indent=2) + "\n"
+    write_new_text(out, text, what="job")
     instructions = sum(s.instruction_count() for s in schedules)
-    print(f"compiled {len(schedules)} circuit(s) for {device.name}: {instructions} pulse instructions, "
+    print(f"compiled {len(schedules)} experiment(s) for {device.name}: {instructions} pulse instructions, "
           f"{max(s.duration for s in schedules)} samples of dt = {device.dt} s")
     print(f"job written to {out}")
     return 0
 
 
-def _cmd_lab(args: argparse.Namespace) -> int:
-    """JupyterLab on the getting-started notebook, served from the root of the source checkout.
-
-    The notebooks live in the repository only (a copy shipped inside the package could drift from
-    it), so look where a checkout can be: around the imported package (an editable install, or
-    running from the clone) and around the current folder (a clone next to a regular install). The
-    server root is the checkout, so the notebook's URL path is the one mybinder uses too. On POSIX
-    this process becomes JupyterLab (exec): Ctrl-C, signals and the exit code are JupyterLab's own,
-    with no wrapper process left behind to orphan it.
-    """
-    import importlib.util
-    import subprocess
-    from pathlib import Path
-
-    import workbench
-    from workbench.errors import UnsupportedError
-
-    notebook = "notebooks/getting-started.ipynb"
-    if importlib.util.find_spec("jupyterlab") is None:
-        raise UnsupportedError("workbench lab needs JupyterLab; install it with: pip install 'jupyterlab>=4.2'")
-    starts = [Path(workbench.__file__).resolve().parent, Path.cwd().resolve()]
-    root = next((folder for start in starts for folder in (start, *start.parents)
-                 if (folder / notebook).is_file() and (folder / "pyproject.toml").is_file()), None)
-    if root is None:
-        raise UnsupportedError(
-            f"no source checkout with {notebook} found around {Path.cwd()} or the installed package: the "
-            "notebooks ship with the repository, not the package; clone the repository and run 'workbench lab' "
-            "inside it")
-    extra = args.lab_args[1:] if args.lab_args[:1] == ["--"] else list(args.lab_args)
-    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
-               f"--LabApp.default_url=/lab/tree/{notebook}"]
-    if args.port is not None:
-        command.append(f"--port={args.port}")
-    if args.no_browser:
-        command.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines run as root; Jupyter refuses
-        command.append("--allow-root")
-    command += extra
-    print(f"JupyterLab on {root / notebook} (Ctrl-C stops it)", flush=True)
-    if os.name == "posix":
-        sys.stderr.flush()
-        os.execv(sys.executable, command)
-    return subprocess.call(command)
-
-
 _COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run, "compile": _cmd_compile,
-             "lab": _cmd_lab, "show": _cmd_show, "calibrate": calibrate.command}
+             "lab": lab.command, "show": show.command, "events": events.command, "calibrate": calibrate.command,
+             "analyse": analyse_cli.command, "results": results_command.command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -181,6 +181,11 @@ class Device(_Model):
         description="executor-specific settings (e.g. Qblox cluster wiring), validated by the executor class",
     )
     tags: list[str] = []
+    openpulse_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="other names a program may use for the device's OpenPulse ports and frames, e.g. Amazon "
+        "Braket's {q0_rf_frame: q0_drive}; see docs/openpulse.md",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Device:
@@ -200,6 +205,12 @@ class Device(_Model):
             missing = [q for q in c.qubits if q not in indices]
             if missing:
                 raise ValueError(f"coupling {c.channel} names unknown qubit(s) {missing}")
+        if self.openpulse_names:
+            from workbench.devices.openpulse_names import check_aliases
+
+            if not self.qubits:
+                raise ValueError("openpulse_names: a gate-level device has no ports or frames to name")
+            check_aliases(self.openpulse_names, self.openpulse_ports(), self.openpulse_frames())
         return self
 
     @property
@@ -247,6 +258,19 @@ class Device(_Model):
             freqs[c.channel] = c.frequency if c.frequency is not None else self.transition_frequency(c)
         return freqs
 
+    def openpulse_ports(self) -> list[str]:
+        """Ports an OpenPulse program may use without declaring them (the channels)."""
+        from workbench.devices.openpulse_names import port_names
+
+        return port_names([q.index for q in self.qubits], [c.channel for c in self.couplings])
+
+    def openpulse_frames(self) -> dict[str, Any]:
+        """Predefined OpenPulse frames by name (:class:`~workbench.devices.openpulse_names.FrameSpec`)."""
+        from workbench.devices.openpulse_names import frame_specs
+
+        return frame_specs(self.frame_frequencies(), [q.index for q in self.qubits],
+                           [c.channel for c in self.couplings])
+
     def summary(self) -> dict[str, Any]:
         """The QHAna ``devices`` entry plus what helps a user choose."""
         return {
@@ -261,4 +285,11 @@ class Device(_Model):
                           else [list(p) for p in self.coupling_map] if self.coupling_map is not None else None),
             "dt": self.dt,
             "tags": list(self.tags),
+            **({"openpulse": self._openpulse_listing()} if self.is_pulse_device else {}),
         }
+
+    def _openpulse_listing(self) -> dict[str, Any]:
+        from workbench.devices.openpulse_names import listing
+
+        return listing(self.frame_frequencies(), [q.index for q in self.qubits], [c.channel for c in self.couplings],
+                       self.openpulse_names)

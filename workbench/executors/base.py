@@ -20,6 +20,7 @@ import numpy as np
 from workbench.devices.model import Device
 from workbench.errors import UnsupportedError
 from workbench.options import OptionSpec, ResolvedOptions, Secret
+from workbench.schedule.checks import TimingRules
 from workbench.schedule.ir import Schedule
 
 Progress = Callable[[int, int], None]  # (experiments done, experiments total)
@@ -76,7 +77,8 @@ class QuantumExecutor(ABC):
       a task any subset of a job's experiments and still get the rows the whole job would give;
     * :meth:`batch_plan`: groups of experiments that must stay together in one task;
     * ``info_merge``: how the ``info`` of several tasks combines into one run's;
-    * :meth:`twin_simulation`: a simulation a parallel run may compute on workers beforehand.
+    * :meth:`twin_simulation`: a simulation a parallel run may compute on workers beforehand;
+    * :meth:`timing_rules`: what the instrument requires of a schedule's timing, for the schedule view.
     """
 
     name: ClassVar[str]
@@ -123,6 +125,17 @@ class QuantumExecutor(ABC):
 
             keys = ", ".join(sorted(device.executor_config))
             raise ConfigError(f"executor '{cls.name}' takes no executor_config (got {keys})")
+
+    @classmethod
+    def timing_rules(cls, device: Device) -> TimingRules:
+        """The timing rules the schedule view marks for schedules on ``device`` (it never rejects).
+
+        The default suits a simulator: a qubit driven during its own readout or during a two-qubit
+        pulse on its coupler, and frames more than 500 MHz from the calibrated frequency. An
+        instrument with a time grid, minimum spacings or a limited NCO declares them here
+        (:class:`~workbench.schedule.checks.TimingRules`). Must not import heavy libraries.
+        """
+        return TimingRules()
 
     @classmethod
     def versions(cls) -> dict[str, str]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from workbench.circuits.program import CircuitProgram
     from workbench.devices.model import Device
+    from workbench.options import OptionSpec
     from workbench.schedule.ir import Schedule
 
 
@@ -40,6 +42,15 @@ class Job(ABC):
     @abstractmethod
     def schedules(self, device: Device) -> list[Schedule]:
         """The job in the IR, on this device's channels and calibrations."""
+
+    def job_options(self) -> tuple[OptionSpec, ...]:
+        """Execution options the job itself reads (an OpenPulse program's ``inputs``); none for most jobs."""
+        return ()
+
+    def bind(self, options: Mapping[str, Any]) -> Job:
+        """The job as these resolved option values make it (``inputs`` choose an OpenPulse program's
+        experiments); a job that reads no options returns itself."""
+        return self
 
     def circuits(self) -> list[CircuitProgram]:
         """The job as gate-level circuits, for executors that consume circuits."""

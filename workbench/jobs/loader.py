@@ -20,10 +20,13 @@ from workbench.jobs.base import Job
 from workbench.jobs.pulse_job import PulseJob
 
 JobSource = Job | str | os.PathLike[str] | Mapping[str, Any]
-SourceKind = Literal["json", "qasm", "path", "example"]
+SourceKind = Literal["json", "qasm", "openpulse", "path", "example", "example-file"]
 
 # Comments and blank space that may precede the OPENQASM header of a circuit.
 _QASM_PREAMBLE = re.compile(r"\A(?:\s+|//[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+# What makes OpenQASM 3 text a pulse program: the OpenPulse grammar, a cal block or a defcal.
+_OPENPULSE = re.compile(r'\bdefcalgrammar\s+"openpulse"|(?<![\w$])(?:cal\s*\{|defcal\b)')
 _BOM = "\ufeff"
 
 
@@ -33,24 +36,31 @@ def source_kind(text: str, *, pasted: bool = False) -> SourceKind:
     * ``json``: it starts with ``{`` or ``[`` (after a byte-order mark and blank space);
     * ``qasm``: it starts with an ``OPENQASM`` header (after comments), or it is ``pasted`` text that is
       not JSON (typed into a widget: never a file name; the QASM parser then explains what is missing);
+    * ``openpulse``: what would be ``qasm`` (or text of several lines without a header) but holds
+      ``defcalgrammar "openpulse"``, a ``cal {`` block or a ``defcal`` outside comments: a pulse program
+      (Qiskit's OpenQASM 3 reader refuses those), read by :class:`~workbench.jobs.openpulse_job.OpenPulseJob`;
     * ``path``: one line naming an existing file, or one line that is no built-in example either (the
       error then says the file does not exist);
-    * ``example``: a built-in example name (``x-gate``, ``rabi``...) with no file of that name here.
+    * ``example``: a built-in example name (``x-gate``, ``rabi``...) with no file of that name here;
+    * ``example-file``: the name of a job file shipped with the package (``bell.qasm``, ``sweep.json``:
+      :data:`workbench.examples.EXAMPLE_FILES`) with no file of that name here.
 
-    A file wins over an example of the same name: a user who saved ``rabi`` in the current folder
-    means that file.
+    A file wins over an example of the same name: a user who saved ``rabi`` or ``bell.qasm`` in the
+    current folder means that file.
     """
     body = text.removeprefix(_BOM)
     if body.lstrip().startswith(("{", "[")):
         return "json"
-    if pasted or _looks_like_qasm(body):
-        return "qasm"
+    if pasted or _looks_like_qasm(body) or ("\n" in body and is_openpulse(body)):
+        return "openpulse" if is_openpulse(body) else "qasm"
     if _existing_path(text) is not None:
         return "path"
-    from workbench.examples import EXAMPLES
+    from workbench.examples import EXAMPLE_FILES, EXAMPLES
 
     if text in EXAMPLES:
         return "example"
+    if text in EXAMPLE_FILES:
+        return "example-file"
     return "path"
 
 
@@ -72,8 +82,12 @@ def load_job(source: JobSource) -> Job:
     kind = source_kind(source)
     if kind == "json":
         return _load_text(source, None, None)
-    if kind == "qasm":
-        return _load_circuit(source, None)
+    if kind in ("qasm", "openpulse"):
+        return load_qasm(source, None)
+    if kind == "example-file":
+        from workbench.examples import EXAMPLE_DIR
+
+        return _load_file(EXAMPLE_DIR / source, origin=source)
     if kind == "example":
         raise JobError(f"'{source}' is a built-in example: it is built for a device, so give the device too "
                        "(workbench.run(name, device=...) or examples.build(name, device))")
@@ -94,8 +108,9 @@ def _existing_path(text: str) -> Path | None:
         return None
 
 
-def _load_file(path: Path) -> Job:
-    origin = str(path)
+def _load_file(path: Path, origin: str | None = None) -> Job:
+    """A job file; ``origin`` is the name errors give it (default: the path)."""
+    origin = origin or str(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -107,8 +122,9 @@ def _load_file(path: Path) -> Job:
     except UnicodeDecodeError as exc:
         problem = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
         raise JobError(problem, None, origin) from None
-    if path.suffix.lower() == ".qasm" or _looks_like_qasm(text.removeprefix(_BOM)):
-        return _load_circuit(text, origin)
+    body = text.removeprefix(_BOM)
+    if path.suffix.lower() == ".qasm" or _looks_like_qasm(body) or is_openpulse(body):
+        return load_qasm(text, origin)
     return _load_text(text, origin, path.stem)
 
 
@@ -116,12 +132,22 @@ def _looks_like_qasm(text: str) -> bool:
     return text[_QASM_PREAMBLE.match(text).end():].startswith("OPENQASM")  # type: ignore[union-attr]
 
 
-def _load_circuit(text: str, source: str | None) -> Job:
-    """OpenQASM text -> a circuit job; errors name ``source`` (the file) and the line.
+def is_openpulse(text: str) -> bool:
+    """OpenQASM text is a pulse program when it selects the OpenPulse grammar or holds calibrations."""
+    return _OPENPULSE.search(_COMMENTS.sub(" ", text)) is not None
 
-    The circuit module is imported here, not at the top: it is only needed for circuits, and keeps
-    ``load_job`` on PulseQobj files free of it.
+
+def load_qasm(text: str, source: str | None = None) -> Job:
+    """OpenQASM text -> a circuit job, or an OpenPulse job when :func:`is_openpulse`; errors name
+    ``source`` (the file) and the line.
+
+    The job modules are imported here, not at the top: they are only needed for OpenQASM, and keep
+    ``load_job`` on PulseQobj files free of qiskit and the OpenPulse parser.
     """
+    if is_openpulse(text):
+        from workbench.jobs.openpulse_job import OpenPulseJob
+
+        return OpenPulseJob(text, source)
     from workbench.jobs.circuit_job import CircuitJob
 
     return CircuitJob(text, source)

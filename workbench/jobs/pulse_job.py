@@ -192,22 +192,22 @@ class PulseJob(Job):
                                f"(it has {', '.join(_sorted_channels(channels))})", f"{where}.ch")
             if isinstance(ins, ParametricPulse):
                 builder.play(ins.t0, ins.ch, self._waveforms[(e, k)], ins.text_label or ins.pulse_shape,
-                             shape=ins.pulse_shape, parameters=ins.parameters, where=where)
+                             shape=ins.pulse_shape, parameters=ins.parameters, where=where, source=k)
             elif isinstance(ins, LibraryPlay):
-                builder.play(ins.t0, ins.ch, library[ins.name], ins.name, where=where)
+                builder.play(ins.t0, ins.ch, library[ins.name], ins.name, where=where, source=k)
             elif isinstance(ins, FrequencyChange):
-                builder.frame(ins.t0, ins.ch, ins.name, ins.frequency * GHZ, where=where)
+                builder.frame(ins.t0, ins.ch, ins.name, ins.frequency * GHZ, where=where, source=k)
             elif isinstance(ins, PhaseChange):
-                builder.frame(ins.t0, ins.ch, _PHASE_KIND[ins.name], ins.phase, where=where)
+                builder.frame(ins.t0, ins.ch, _PHASE_KIND[ins.name], ins.phase, where=where, source=k)
             elif isinstance(ins, DelayInstruction):
-                builder.delay(ins.t0, ins.ch, ins.duration, where=where)
+                builder.delay(ins.t0, ins.ch, ins.duration, where=where, source=k)
             elif isinstance(ins, AcquireInstruction):
                 for j, qubit in enumerate(ins.qubits):
                     if qubit not in qubits:
                         raise JobError(f"qubit {qubit} does not exist on device '{device.name}' "
                                        f"(qubits: {', '.join(map(str, qubits))})", f"{where}.qubits[{j}]")
                     register = ins.register_slot[j] if ins.register_slot is not None else None
-                    builder.acquire(ins.t0, ins.duration, qubit, ins.memory_slot[j], register, where=where)
+                    builder.acquire(ins.t0, ins.duration, qubit, ins.memory_slot[j], register, where=where, source=k)
             # snapshots: recorded as a warning when the job was loaded, nothing to schedule
         return builder.build()
 

@@ -101,6 +101,7 @@ def build_dataset(
         coords[key] = ("experiment", values)
     ds = xr.Dataset(variables, coords=coords)
     ds.attrs = {"schema": SCHEMA, **{k: _attr(k, v) for k, v in attrs.items()}}
+    _record_sweep(ds, schedules)
     for name, text in (("iq", "integrated IQ per shot"), ("memory", "discriminated bit per shot"),
                        ("counts", "shots per outcome, slot 0 rightmost"),
                        ("populations", "exact level probabilities at acquisition")):
@@ -120,6 +121,27 @@ def unstorable(text: str) -> str | None:
     except UnicodeEncodeError as exc:
         return f"contains a lone surrogate ({text[exc.start]!a} at {exc.start}), which is not text"
     return None
+
+
+def _record_sweep(ds: xr.Dataset, schedules: Sequence[Any]) -> None:
+    """The one or two swept parameters (metadata, else found in the schedules) as ``attrs["sweep"]``;
+    those found in the schedules become coordinates too, with their unit."""
+    from workbench.analysis.sweep import detect
+
+    names = []
+    for parameter in detect(schedules):
+        name = parameter.name
+        if parameter.source == "schedule":
+            if name in ds.variables:
+                name = f"{name}_{parameter.channel}"
+            if name in ds.variables:
+                continue
+            ds.coords[name] = ("experiment", np.asarray(parameter.values, dtype=float))
+            ds[name].attrs["source"] = f"schedule ({parameter.channel})"
+        if parameter.unit:
+            ds[name].attrs["units"] = parameter.unit
+        names.append(name)
+    ds.attrs["sweep"] = json_text(names)
 
 
 def _attr(key: str, value: Any) -> str | int | float:

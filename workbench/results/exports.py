@@ -239,11 +239,30 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def write_folder(result: Result, folder: str | os.PathLike[str]) -> Path:
-    """Write every output file for ``result`` into ``folder`` (new or empty), atomically."""
+def write_folder(result: Result, folder: str | os.PathLike[str], *, report: bool = True,
+                 dataset_name: str = "dataset.nc") -> Path:
+    """Write every output file for ``result`` into ``folder`` (new or empty), atomically.
+
+    ``dataset_name``: a data directory keeps the Dataset under quantify-core's name, ``dataset.hdf5``
+    (:mod:`workbench.results.datadir`); the file is the same."""
     with staged_folder(folder) as staging:
-        _write_files(result, staging)
+        _write_files(result, staging, dataset_name)
+        write_added_files(result, staging, report=report)
     return Path(folder)
+
+
+def write_added_files(result: Result, folder: Path, *, report: bool = True) -> None:
+    """``analysis.json`` when the result holds an analysis, then the files other layers add to every
+    output folder (:mod:`workbench.output_files`: ``report.html``; skipped with ``report=False``)."""
+    from workbench import output_files
+    from workbench.analysis.base import as_json
+
+    analysis = result.analysis
+    if analysis is not None:
+        _write_text(folder / "analysis.json", as_json(analysis))
+    if report:
+        for name, writer in output_files.writers():
+            writer(result, folder / name)
 
 
 def _readable_job(filename: str, text: str) -> str:
@@ -260,7 +279,7 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _write_files(result: Result, folder: Path) -> None:
+def _write_files(result: Result, folder: Path, dataset_name: str = "dataset.nc") -> None:
     result = result.with_run_id()
     if result.has_counts:
         counts_list = result.counts_list()
@@ -279,15 +298,16 @@ def _write_files(result: Result, folder: Path) -> None:
     memory = tergite_result(result)
     if memory is not None:
         _write_text(folder / "tergite-result.json", json.dumps(memory))
-    result.save(folder / "dataset.nc")
+    result.save(folder / dataset_name)
     job_file = job_copy_name(result.dataset.attrs.get("job_filename"))
     _write_text(folder / job_file, _readable_job(job_file, str(result.dataset.attrs.get("job_source", ""))))
     device_config = result.device_config
     if device_config:
         import yaml
 
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available: same text, 5x faster
         _write_text(folder / "device-config.yml",
-                    yaml.safe_dump({"devices": [device_config]}, sort_keys=False))
+                    yaml.dump({"devices": [device_config]}, Dumper=dumper, sort_keys=False))
     artifacts = result.artifacts
     if artifacts:
         compiled = folder / "compiled"
@@ -304,7 +324,7 @@ def _write_files(result: Result, folder: Path) -> None:
 
 
 #: The names the job's copy may have in an output folder, one per kind of job (``Job.source_filename``).
-JOB_COPY_NAMES = ("job.json", "circuit.qasm")
+JOB_COPY_NAMES = ("job.json", "circuit.qasm", "program.qasm")
 
 
 def job_copy_name(stored: Any) -> str:

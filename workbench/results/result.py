@@ -20,6 +20,20 @@ from workbench.results.dataset import check_result_dataset, json_attr, json_text
 if TYPE_CHECKING:
     import xarray as xr
 
+    from workbench.analysis.base import AnalysisResult
+
+
+DATASET_FILES = ("dataset.nc", "dataset.hdf5")  # an output folder's; a data directory's (quantify-core's name)
+
+
+def dataset_file(folder: str | os.PathLike[str]) -> Path | None:
+    """The dataset file of an output folder or a data directory's run folder, None when it has none."""
+    for name in DATASET_FILES:
+        file = Path(folder) / name
+        if file.is_file():
+            return file
+    return None
+
 
 class Result:
     """One run's result: counts, distributions and the output folder, all read from ``dataset``.
@@ -128,24 +142,58 @@ class Result:
             return None
         return [np.asarray(v) for v in self.dataset["statevector"].values]
 
+    # -- sweep and analysis -----------------------------------------------------------------------
+    @property
+    def sweep(self) -> list[str]:
+        """The one or two swept coordinates (``amp``, ``delay``...), empty when the job is not a sweep."""
+        from workbench.analysis.sweep import swept
+
+        return swept(self.dataset)
+
+    @property
+    def analysis(self) -> AnalysisResult | None:
+        """The analysis this result holds (from :meth:`analyse`, or reloaded from ``dataset.nc``), or None."""
+        from workbench.analysis.base import attached
+
+        return attached(self.dataset)
+
+    def analyse(self, name: str | None = None, **options: Any) -> AnalysisResult:
+        """Run an analysis (``name`` from ``workbench.analysis.ANALYSES``, default: the one the result calls
+        for) and keep it in the Dataset, so :meth:`export` writes ``analysis.json`` and the fit into
+        ``dataset.nc``. Raises :class:`~workbench.errors.InputError` when none applies."""
+        from workbench.analysis import analyse
+        from workbench.analysis.base import attach
+
+        analysis = analyse(self.dataset, name, **options)
+        self.dataset = attach(self.dataset, analysis)
+        return analysis
+
     # -- files ----------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save the Dataset alone (NetCDF)."""
         save_dataset(self.dataset, path)
         return Path(path)
 
-    def export(self, folder: str | os.PathLike[str]) -> Path:
-        """Write the standard output folder (new or empty folder only)."""
+    def export(self, folder: str | os.PathLike[str], *, report: bool = True) -> Path:
+        """Write the standard output folder (new or empty folder only), with ``report.html`` unless
+        ``report=False`` and ``analysis.json`` when the result holds an analysis."""
         from workbench.results.exports import write_folder
 
-        return write_folder(self, folder)
+        return write_folder(self, folder, report=report)
+
+    def to_datadir(self, datadir: str | os.PathLike[str] | None = None) -> Path:
+        """Keep this run in a data directory (default ``$WORKBENCH_DATADIR``), in quantify-core's layout:
+        ``<datadir>/<YYYYMMDD>/<tuid>-<name>/`` (:mod:`workbench.results.datadir`)."""
+        from workbench.results.datadir import save
+
+        return save(self, datadir)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Result:
-        """Reload from an output folder or a ``dataset.nc`` file."""
+        """Reload from an output folder (or a data directory's run folder) or its dataset file."""
         p = Path(path)
-        file = p / "dataset.nc" if p.is_dir() else p
-        if not file.exists():
+        file = dataset_file(p) if p.is_dir() else p
+        if file is None or not file.exists():
             raise InputError("no dataset.nc found (expected an output folder or a .nc file)", None, str(p))
         ds = load_dataset(file)  # bounded, and every failure is an InputError naming the file
         check_result_dataset(ds, str(file))
@@ -157,10 +205,17 @@ class Result:
         line = (f"Result {self.tuid}: device {self.device} ({self.executor}), {len(names)} experiment"
                 f"{'s' if len(names) != 1 else ''}, shots {self.options.get('shots')}, "
                 f"seed {self.options.get('seed')}")
-        if self.has_counts and names:
+        sweep = self.sweep
+        if sweep:
+            line += f"; a sweep over {' and '.join(sweep)}"
+        elif self.has_counts and names:
             first = self.counts(0)
             top = ", ".join(f"{k!r}: {v}" for k, v in list(first.items())[:4])
             line += f"; {names[0]}: {{{top}{', ...' if len(first) > 4 else ''}}}"
+        analysis = self.analysis
+        if analysis is not None:
+            shown = "; ".join(f"{label} {text}" for _, label, text in analysis.table()[:2])
+            line += f"; {analysis.name}: " + (shown if analysis.ok else "FAILED")
         return line
 
     def __repr__(self) -> str:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.analysis.base import AnalysisResult, Series, as_json
+from workbench.analysis.fitting import Param, Quality
 from workbench.devices.model import Device, PulseCalibration, Qubit
 from workbench.errors import UnsupportedError
 from workbench.executors.base import Progress
@@ -34,7 +36,6 @@ from workbench.pulses.shapes import calibrated, sample
 from workbench.results.dataset import json_text
 from workbench.schedule.builder import ScheduleBuilder
 from workbench.schedule.ir import Schedule
-from workbench.tuneup.fitting import Param, Quality
 from workbench.tuneup.updates import Update, with_updates
 
 if TYPE_CHECKING:
@@ -114,66 +115,6 @@ def run_schedules(device: Device, schedules: Sequence[Schedule], *, name: str, s
     opts.update({"meas_level": 1, "meas_return": "single"})
     log.info("tune-up %s: %d experiments x %d shots on %s", name, len(schedules), shots, device.name)
     return run(qobj, device, shots=shots, seed=seed, options=opts, progress=progress, cancel=cancel)
-
-
-# ------------------------------------------------------------------------------------------------ IQ
-
-
-@dataclass(frozen=True)
-class IQStats:
-    """Per-experiment mean IQ of one slot and the standard error of that mean."""
-
-    mean: np.ndarray  # complex (E,)
-    cov: np.ndarray  # (E, 2, 2) covariance of one shot's (I, Q)
-    shots: int
-
-    @classmethod
-    def of(cls, result: Result, slot: int = 0) -> IQStats:
-        iq = np.asarray(result.dataset["iq"].sel(slot=slot).values)  # (E, shots)
-        pts = np.stack([iq.real, iq.imag], axis=-1)  # (E, shots, 2)
-        centred = pts - pts.mean(axis=1, keepdims=True)
-        cov = np.einsum("esi,esj->eij", centred, centred) / max(iq.shape[1] - 1, 1)
-        return cls(iq.mean(axis=1), cov, iq.shape[1])
-
-    def project(self, axis: complex | None = None, ground: Sequence[int] = (),
-                excited: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray, complex]:
-        """The means projected on one axis of the IQ plane, with standard errors.
-
-        The axis is the principal direction of the means (the line the states' centres lie on) unless
-        given. Its sign is chosen so that experiments known to end in ``|0>`` (``ground``) sit low and
-        those known to end excited (``excited``) sit high, so plots read like an excited population;
-        fits never depend on it (their amplitudes are signed).
-        """
-        pts = np.stack([self.mean.real, self.mean.imag], axis=-1)
-        centre = pts.mean(axis=0)
-        if axis is None:
-            spread = np.cov((pts - centre).T) if len(pts) > 1 else np.eye(2)
-            eigval, eigvec = np.linalg.eigh(np.atleast_2d(spread))
-            u = eigvec[:, int(np.argmax(eigval))]
-        else:
-            u = np.array([axis.real, axis.imag]) / abs(axis)
-        signal = (pts - centre) @ u
-        if (ground and np.mean(signal[list(ground)]) > 0) or (excited and np.mean(signal[list(excited)]) < 0):
-            u = -u
-            signal = -signal
-        err = np.sqrt(np.einsum("i,eij,j->e", u, self.cov, u) / self.shots)
-        return signal, err, complex(u[0], u[1])
-
-
-# -------------------------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class Series:
-    """One swept curve of a routine: its points, the signal read from them, and the fit through them."""
-
-    name: str
-    x: np.ndarray
-    iq_mean: np.ndarray
-    signal: np.ndarray
-    signal_err: np.ndarray
-    fit_x: np.ndarray | None = None
-    fit_y: np.ndarray | None = None
 
 
 @dataclass
@@ -277,6 +218,7 @@ def finish(
     extra_coords: Mapping[str, Any] | None = None,
     config: str | None = None,
     parameters: Mapping[str, Any] | None = None,
+    analysis: AnalysisResult | None = None,
 ) -> CalibrationResult:
     """Assemble the result Dataset and the :class:`CalibrationResult` every routine returns.
 
@@ -335,6 +277,8 @@ def finish(
                         "executor": r.executor, "experiments": len(r.experiment_names)} for r in runs]),
         "device_config": json_text(device.model_dump(mode="json")),
     }
+    if analysis is not None:
+        ds.attrs["analysis"] = as_json(analysis, indent=None)
     for name, text in (("x", x_label), ("signal", signal_label), ("signal_err", "standard error of signal"),
                        ("iq_mean", "mean integrated IQ over the shots")):
         if name in ds:

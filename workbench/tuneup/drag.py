@@ -5,7 +5,8 @@ about y, and a pi about y then a pi/2 about x. Ideally both end on the equator (
 error per pulse, which is linear in ``beta`` around its optimum, tilts them in opposite directions,
 so their excited populations are two lines in ``beta`` with opposite slopes that cross at the
 optimum. Fitting two lines and intersecting them is closed form, and its uncertainty follows from
-the two fits' covariances. Amplitude errors move both lines alike and leave the crossing in place.
+the two fits' covariances (:func:`workbench.analysis.drag.drag`). Amplitude errors move both lines
+alike and leave the crossing in place.
 
 The pi/2 pulses are the pi pulse at half amplitude, sharing its ``beta``. The same ``beta`` is
 proposed for ``sx`` when it has the pi pulse's shape, duration and width (the simulator's own
@@ -22,14 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from workbench.analysis.drag import drag as analyse_drag
 from workbench.devices.model import Device
 from workbench.errors import JobError, UnsupportedError
 from workbench.executors.base import Progress
 from workbench.tuneup.base import (
     DEFAULT_SHOTS,
     CalibrationResult,
-    IQStats,
-    Series,
     Update,
     builder,
     check_shots,
@@ -41,11 +41,8 @@ from workbench.tuneup.base import (
     round_sig,
     run_schedules,
 )
-from workbench.tuneup.fitting import Param, Quality, assess, fit_curve, line
 
 NAME = "drag"
-MAX_STDERR = 0.05  # samples of dt: beyond this the crossing is too shallow to trust
-MIN_SLOPE_SNR = 10.0  # the two lines' slopes must differ by 10 standard errors
 
 
 def drag(
@@ -93,55 +90,17 @@ def drag(
             schedules.append(b.build())
     result = run_schedules(dev, schedules, name=f"tuneup-drag-q{q.index}", shots=shots, seed=seed, options=options,
                            progress=progress, cancel=cancel)
-    stats = IQStats.of(result)
-    signal, err, _ = stats.project()
-    fits, series, quality = {}, [], Quality()
-    for i, name in enumerate(sequences):
-        rows = slice(i * points, (i + 1) * points)
-        y, e = signal[rows], err[rows]
-        slope0, intercept0 = np.polyfit(betas - centre, y, 1)
-        fit = fit_curve(lambda b_, m, c: line(b_ - centre, m, c), betas, y, e, [slope0, intercept0],
-                        ("slope", "intercept"), model="slope (beta - beta_centre) + intercept")
-        fits[name] = fit
-        quality = quality.merged(assess(fit, amplitude=None, label=name))
-        series.append(Series(name, betas, stats.mean[rows], y, e, betas, fit.curve(betas) if fit.success else None))
-    beta, slope_gap = _crossing(fits["xp-y90"], fits["yp-x90"], centre)
-    quality = quality.merged(Quality(tuple(reason for passed, reason in [
-        (slope_gap.value / slope_gap.stderr >= MIN_SLOPE_SNR if slope_gap.stderr > 0 else False,
-         f"the two sequences' slopes differ by {slope_gap.value / slope_gap.stderr:.1f} standard errors "
-         f"(needs {MIN_SLOPE_SNR:g}): no DRAG signal above the noise"),
-        (betas[0] <= beta.value <= betas[-1],
-         f"the crossing (beta = {beta.value:.4g}) lies outside the swept range [{betas[0]:.4g}, {betas[-1]:.4g}]"),
-        (beta.stderr <= MAX_STDERR, f"beta is uncertain by {beta.stderr:.3g} (at most {MAX_STDERR:g})"),
-    ] if not passed), {"slope_gap_snr": slope_gap.value / slope_gap.stderr if slope_gap.stderr > 0 else 0.0}))
+    analysis = analyse_drag(result, centre=centre)
+    beta = analysis.parameters["beta"].param
     new = round_sig(beta.value, 5)
     updates = [Update(q.index, ("drive", "x", "beta"), x.beta, new, beta.stderr)]
     sx = q.drive.sx
     if sx is not None and sx.shape == "drag" and (sx.duration, sx.sigma, sx.width) == (x.duration, x.sigma, x.width):
         updates.append(Update(q.index, ("drive", "sx", "beta"), sx.beta, new, beta.stderr))
-    lines = [f"the sequences cross at beta = {beta} (R² {fits['xp-y90'].r2:.3f} and {fits['yp-x90'].r2:.3f})"]
-    return finish(NAME, dev, q.index, series=series, x_label="DRAG beta (samples)",
-                  fits={k: v.as_dict() for k, v in fits.items()}, quality=quality, updates=updates,
-                  measured={"beta": beta}, runs=[result], lines=lines,
-                  markers=[{"x": beta.value, "label": "crossing"}], config=source,
-                  parameters={"span": span, "points": points, "shots": shots, "centre": centre})
-
-
-def _crossing(a: Any, b: Any, centre: float) -> tuple[Param, Param]:
-    """Where two fitted lines cross, with the uncertainty propagated from both fits' covariances."""
-    if not (a.success and b.success):
-        return Param(math.nan, math.inf), Param(0.0, math.inf)
-    (m1, c1), (m2, c2) = a.values, b.values
-    gap = m1 - m2
-    if gap == 0:
-        return Param(math.nan, math.inf), Param(0.0, math.inf)
-    x = (c2 - c1) / gap
-    # d x / d (m1, c1) and d (m2, c2)
-    g1 = np.array([-x / gap, -1 / gap])
-    g2 = np.array([x / gap, 1 / gap])
-    var = float(g1 @ a.covariance @ g1 + g2 @ b.covariance @ g2)
-    gap_err = math.sqrt(a.covariance[0, 0] + b.covariance[0, 0])
-    return Param(centre + x, math.sqrt(max(var, 0.0))), Param(abs(gap), gap_err)
+    return finish(NAME, dev, q.index, series=analysis.series, x_label=analysis.x_label, fits=analysis.fits,
+                  quality=analysis.quality, updates=updates, measured={"beta": beta}, runs=[result],
+                  lines=analysis.lines, markers=analysis.markers, config=source,
+                  parameters={"span": span, "points": points, "shots": shots, "centre": centre}, analysis=analysis)
 
 
 __all__ = ["drag"]

@@ -4,7 +4,8 @@ A long, flat pulse (1 us by default) with the area of a pi pulse is played in fr
 the current drive frequency. On resonance it flips the qubit; at a detuning ``d`` the generalised
 Rabi formula gives ``P1 = R^2 / (R^2 + d^2) sin^2(pi sqrt(R^2 + d^2) T)`` with ``R`` the Rabi
 frequency and ``T`` the pulse's effective length (area / amplitude). That closed form, not a
-Lorentzian, is what is fitted: its side lobes are real and a Lorentzian would bend around them.
+Lorentzian, is what :func:`workbench.analysis.spectroscopy.qubit_spectroscopy` fits: its side lobes
+are real and a Lorentzian would bend around them.
 The line is about ``0.8 / T`` wide, so this finds the qubit to a few kHz within a window of a few
 MHz; a Ramsey measurement then refines it.
 """
@@ -14,11 +15,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
 import numpy as np
 
+from workbench.analysis.spectroscopy import qubit_spectroscopy as analyse_qubit
 from workbench.devices.model import Device, PulseCalibration
 from workbench.errors import JobError
 from workbench.executors.base import Progress
@@ -26,12 +27,9 @@ from workbench.pulses.shapes import calibrated
 from workbench.tuneup.base import (
     DEFAULT_SHOTS,
     CalibrationResult,
-    IQStats,
-    Series,
     Update,
     builder,
     check_shots,
-    fine_grid,
     finish,
     measure,
     play,
@@ -39,10 +37,8 @@ from workbench.tuneup.base import (
     resolve_device,
     run_schedules,
 )
-from workbench.tuneup.fitting import Param, assess, fit_curve, grid_search, rabi_lineshape, weights_of
 
 NAME = "qubit-spectroscopy"
-MAX_STDERR = 50e3  # Hz: a centre known worse than this is not worth writing (Ramsey does better anyway)
 
 
 def qubit_spectroscopy(
@@ -89,42 +85,22 @@ def qubit_spectroscopy(
         schedules.append(b.build())
     result = run_schedules(dev, schedules, name=f"tuneup-qubit-spectroscopy-q{q.index}", shots=shots, seed=seed,
                            options=options, progress=progress, cancel=cancel)
-    stats = IQStats.of(result)
-    edges = [0, 1, points - 2, points - 1]
-    signal, err, _ = stats.project(ground=edges)
-    x = offsets / 1e6  # MHz; the line shape then takes T in us
-    model = partial(rabi_lineshape, duration=t_eff * 1e6)
-    w = weights_of(err, points)
-    r0 = 1 / (2 * t_eff * 1e6)
-    f0, coef = grid_search(np.linspace(x[0], x[-1], 4 * points),
-                           lambda f: (rabi_lineshape(x, f, r0, 1.0, 0.0, duration=t_eff * 1e6), np.ones_like(x)),
-                           y=signal, weights=w)
-    fit = fit_curve(model, x, signal, err, [f0, r0, coef[0], coef[1]], ("f0", "rabi", "A", "B"),
-                    model="b + a R^2/(R^2+d^2) sin^2(pi sqrt(R^2+d^2) T), d = f - f0 (MHz, us)",
-                    bounds=([x[0], 0.02 * r0, -np.inf, -np.inf], [x[-1], 20 * r0, np.inf, np.inf]))
-    offset = Param(fit["f0"].value * 1e6, fit["f0"].stderr * 1e6)
+    analysis = analyse_qubit(result, duration=t_eff, centre=centre)
+    offset = analysis.parameters["frequency_offset"].param
+    rabi_frequency = analysis.parameters["rabi_frequency"].param
+    (fit,) = analysis.fits.values()
     new = float(round(centre + offset.value))
-    quality = assess(fit, checks=[
-        (abs(offset.value) <= 0.45 * span,
-         f"the line centre ({offset.value / 1e6:+.3f} MHz) is at the edge of the ±{span / 2e6:g} MHz window: "
-         "widen it (span) or start closer"),
-        (offset.stderr <= MAX_STDERR, f"the centre is uncertain by {offset.stderr / 1e3:.0f} kHz "
-                                      f"(at most {MAX_STDERR / 1e3:g} kHz)"),
-    ])
-    measured = {"qubit_frequency": Param(centre + offset.value, offset.stderr),
-                "rabi_frequency": Param(fit["rabi"].value * 1e6, fit["rabi"].stderr * 1e6)}
+    measured = {"qubit_frequency": analysis.parameters["qubit_frequency"].param, "rabi_frequency": rabi_frequency}
     updates = [Update(q.index, ("drive", "frequency"), q.drive.frequency, new, offset.stderr)]
-    fx = fine_grid(x, 600)
     lines = [f"qubit line at {new / 1e9:.9f} GHz: {offset.value / 1e3:+.1f} ± {offset.stderr / 1e3:.1f} kHz "
-             f"from the drive frequency {centre / 1e9:.9f} GHz (R² {fit.r2:.4f})",
+             f"from the drive frequency {centre / 1e9:.9f} GHz (R² {fit['r2']:.4f})",
              f"pulse: {samples} samples ({t_eff * 1e9:.0f} ns effective), amp {amp:.4g}; Rabi frequency "
-             f"{fit['rabi'].value:.4f} MHz"]
-    series = [Series("spectroscopy", x, stats.mean, signal, err, fx, fit.curve(fx))]
-    return finish(NAME, dev, q.index, series=series, x_label=f"drive detuning from {centre / 1e9:.6f} GHz (MHz)",
-                  fits={"spectroscopy": fit.as_dict()}, quality=quality, updates=updates, measured=measured,
-                  runs=[result], lines=lines, markers=[{"x": offset.value / 1e6, "label": "qubit"}], config=source,
+             f"{rabi_frequency.value / 1e6:.4f} MHz"]
+    return finish(NAME, dev, q.index, series=analysis.series, x_label=analysis.x_label,
+                  fits=analysis.fits, quality=analysis.quality, updates=updates, measured=measured,
+                  runs=[result], lines=lines, markers=analysis.markers, config=source,
                   parameters={"span": span, "points": points, "duration": duration, "shots": shots,
-                              "centre": centre, "amp": amp})
+                              "centre": centre, "amp": amp, "t_eff": t_eff}, analysis=analysis)
 
 
 __all__ = ["qubit_spectroscopy"]

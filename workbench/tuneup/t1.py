@@ -1,6 +1,7 @@
 """T1: energy relaxation, from a pi pulse, a variable delay and a measurement.
 
-The excited population decays as ``exp(-tau / T1)``. T1 is physics: the routine measures and
+The excited population decays as ``exp(-tau / T1)`` (the fit is :func:`workbench.analysis.relaxation.t1`,
+which any T1 Dataset gets). T1 is physics: the routine measures and
 reports it (with its uncertainty, in the Dataset and the summary) and proposes no calibration
 change. In a simulator, writing it back would change the device being simulated rather than what
 the workbench believes about it.
@@ -8,7 +9,7 @@ the workbench believes about it.
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import os
 import threading
 from collections.abc import Mapping
@@ -16,17 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from workbench.analysis import relaxation
 from workbench.devices.model import Device
 from workbench.errors import JobError
 from workbench.executors.base import Progress
 from workbench.tuneup.base import (
     DEFAULT_SHOTS,
     CalibrationResult,
-    IQStats,
-    Series,
     builder,
     check_shots,
-    fine_grid,
     finish,
     measure,
     play,
@@ -34,10 +33,8 @@ from workbench.tuneup.base import (
     resolve_device,
     run_schedules,
 )
-from workbench.tuneup.fitting import Param, assess, exponential, fit_curve, grid_search, weights_of
 
 NAME = "t1"
-MAX_RELATIVE_ERROR = 0.25
 
 
 def t1(
@@ -75,30 +72,16 @@ def t1(
         schedules.append(b.build())
     result = run_schedules(dev, schedules, name=f"tuneup-t1-q{q.index}", shots=shots, seed=seed, options=options,
                            progress=progress, cancel=cancel)
-    stats = IQStats.of(result)
-    signal, err, _ = stats.project(excited=[0])
-    t_us = samples * dev.dt * 1e6
-    w = weights_of(err, len(t_us))
-    rates = 1 / np.geomspace(0.02 * t_us[-1], 20 * t_us[-1], 200)
-    rate0, coef = grid_search(rates, lambda r: (np.exp(-r * t_us), np.ones_like(t_us)), signal, w)
-    fit = fit_curve(exponential, t_us, signal, err, [rate0, coef[0], coef[1]], ("rate", "A", "B"),
-                    model="b + a exp(-rate t) (t in us)", bounds=([0.0, -np.inf, -np.inf], [np.inf, np.inf, np.inf]))
-    rate = fit["rate"]
-    t1_value = Param(1e-6 / rate.value, 1e-6 * rate.stderr / rate.value**2) if rate.value > 0 else Param(math.inf,
-                                                                                                            math.inf)
-    quality = assess(fit, checks=[
-        (t1_value.relative <= MAX_RELATIVE_ERROR,
-         f"T1 is uncertain by {100 * t1_value.relative:.0f}% (at most {100 * MAX_RELATIVE_ERROR:g}%): "
-         "adapt the span to T1"),
-        (t1_value.value <= 10 * span, f"T1 = {t1_value.value * 1e6:.3g} us is far beyond the {span * 1e6:g} us span"),
-    ])
-    fx = fine_grid(t_us)
-    lines = [f"T1 = {t1_value.value * 1e6:.2f} ± {t1_value.stderr * 1e6:.2f} us (R² {fit.r2:.4f})"]
-    series = [Series("t1", t_us, stats.mean, signal, err, fx, fit.curve(fx))]
+    analysis = relaxation.t1(result)
+    (s,) = analysis.series
+    (fit,) = analysis.fits.values()
+    t1_value = analysis.parameters["t1"].param
+    lines = [f"T1 = {t1_value.value * 1e6:.2f} ± {t1_value.stderr * 1e6:.2f} us (R² {fit['r2']:.4f})"]
+    series = [dataclasses.replace(s, name="t1")]
     return finish(NAME, dev, q.index, series=series, x_label="delay after the pi pulse (us)",
-                  fits={"t1": fit.as_dict()}, quality=quality, updates=[], measured={"t1": t1_value},
+                  fits={"t1": fit}, quality=analysis.quality, updates=[], measured={"t1": t1_value},
                   runs=[result], lines=lines, config=source,
-                  parameters={"span": span, "points": points, "shots": shots})
+                  parameters={"span": span, "points": points, "shots": shots}, analysis=analysis)
 
 
 __all__ = ["t1"]

@@ -9,9 +9,15 @@
 Widget tree (top to bottom), with the stable CSS classes browser tests select by:
 
 ==========================  ==================================================================================
-``wb-app``                  the Workbench itself (a VBox)
+``wb-app``                  the Workbench itself (a VBox); its panels follow the work, each under a heading
+                            (``wb-<panel>-heading``): Device, Job, Schedule, Options, Run, Results, Export,
+                            Calibration
 ``wb-device-picker``        ``wb-device-select`` (Dropdown), ``wb-device-info`` (HTML, with
                             ``wb-calibration-table`` tables)
+``wb-job-source``           ``wb-job-example``, ``wb-job-path``, ``wb-job-load``, ``wb-job-upload``, ``wb-job-text``,
+                            ``wb-job-info``, ``wb-job-error``
+``wb-schedule``             ``wb-schedule-experiment``, ``wb-schedule-channels`` (``wb-schedule-channel``
+                            checkboxes), ``wb-schedule-figure`` (also ``wb-figure``), ``wb-schedule-message``
 ``wb-options``              one ``wb-option wb-option-<name>`` row per OptionSpec (``wb-option-control``,
                             ``wb-option-feedback``, plus ``wb-option-error`` when invalid), ``wb-options-reset``,
                             ``wb-options-message``, ``wb-credentials`` (only for executors that need credentials:
@@ -20,16 +26,26 @@ Widget tree (top to bottom), with the stable CSS classes browser tests select by
                             ``wb-run-error``, ``wb-runs`` (rows ``wb-run``: ``wb-run-progress``, ``wb-run-state``)
 ``wb-job-source``           ``wb-job-example``, ``wb-job-path``, ``wb-job-load``, ``wb-job-upload``, ``wb-job-text``,
                             ``wb-job-info``, ``wb-job-error``
-``wb-schedule``             ``wb-schedule-experiment``, ``wb-schedule-channels`` (``wb-schedule-channel``
-                            checkboxes), ``wb-schedule-figure`` (also ``wb-figure``), ``wb-schedule-message``
-``wb-results``              ``wb-result-select``, ``wb-result-experiment``, ``wb-result-summary``, ``wb-histogram``,
-                            ``wb-distribution``, ``wb-sweep``, ``wb-iq`` (figures, each also ``wb-figure``),
-                            ``wb-dataset``, ``wb-artifacts`` (one ``wb-artifact`` per compiled file)
-``wb-export``               ``wb-export-path``, ``wb-export-zip``, ``wb-export-button``, ``wb-import-path``,
-                            ``wb-import-button``, ``wb-import-upload``, ``wb-export-status``
-``wb-calibration``          tune-up: ``wb-calibration-routine``, ``wb-calibration-qubit``, ``wb-calibration-measure``,
-                            ``wb-calibration-cancel``, ``wb-calibration-figure``, ``wb-calibration-diff``,
-                            ``wb-calibration-write`` (see
+``wb-schedule``             ``wb-schedule-experiment``, ``wb-schedule-sweep``, ``wb-schedule-overlay``,
+                            ``wb-schedule-diff``, ``wb-schedule-compare``, ``wb-schedule-channels``
+                            (``wb-schedule-channel`` checkboxes), ``wb-schedule-mode``, ``wb-schedule-scale``,
+                            ``wb-schedule-fold``, ``wb-schedule-reset``, ``wb-schedule-status``, ``wb-schedule-figure``
+                            (also ``wb-figure``), ``wb-schedule-message``, ``wb-schedule-bridge``; the event table
+                            ``wb-events`` (``wb-events-channel``, ``wb-events-kind``, ``wb-events-from``,
+                            ``wb-events-to``, ``wb-events-flagged``, ``wb-events-prev``, ``wb-events-next``,
+                            ``wb-events-page``, ``wb-events-table`` with rows ``wb-event-row``)
+``wb-results``              ``wb-result-select``, ``wb-result-experiment``, ``wb-result-summary``, ``wb-histogram``
+                            (counts, with a Counts/Probability toggle), ``wb-sweep``, ``wb-iq`` (figures, each also
+                            ``wb-figure``), ``wb-dataset``, ``wb-artifacts`` (one ``wb-artifact`` per compiled file)
+``wb-datadir``              the data directory: ``wb-datadir-path``, ``wb-datadir-use``, ``wb-datadir-runs``,
+                            ``wb-datadir-refresh``, ``wb-datadir-load``, ``wb-datadir-status``
+``wb-export``               ``wb-export-path``, ``wb-export-zip``, ``wb-export-button``, ``wb-export-download`` (a
+                            ``wb-download-link`` to the zip), ``wb-import-path``, ``wb-import-button``,
+                            ``wb-import-upload``, ``wb-export-status``
+``wb-calibration``          tune-up: ``wb-calibration-device``, ``wb-calibration-routine``, ``wb-calibration-qubit``,
+                            ``wb-calibration-shots``, ``wb-calibration-measure``, ``wb-calibration-cancel``,
+                            ``wb-calibration-figure``, ``wb-calibration-diff``, ``wb-calibration-config``,
+                            ``wb-calibration-config-use``, ``wb-calibration-write`` (see
                             :mod:`workbench.ui.widgets.calibration`)
 ==========================  ==================================================================================
 
@@ -63,6 +79,7 @@ from workbench.ui.widgets import (
 )
 from workbench.ui.widgets._common import styled
 from workbench.ui.widgets.calibration import CalibrationPanel
+from workbench.ui.widgets.datadir_panel import DatadirPanel
 
 log = logging.getLogger("workbench.ui")
 
@@ -79,16 +96,19 @@ def _section(title: str, css_class: str) -> widgets.HTML:
 
 
 class Workbench(widgets.VBox):
-    """Device picker, options, job, schedule, run, results and export/import, over one Session and Runner.
+    """Device, job, schedule, options, run, results, export/import and calibration, over one Session and Runner.
 
-    ``job`` is an example name, a path or job text to start with; ``device`` a catalogue name.
+    ``job`` is an example name, a path or job text to start with; ``device`` a catalogue name;
+    ``datadir`` a data directory to keep every run in (default ``$WORKBENCH_DATADIR``; none: runs are
+    kept in the session only).
     See the module docstring for the widget tree and its CSS classes.
     """
 
     def __init__(self, job: str | None = "x-gate", *, device: str | None = None,
                  config: str | os.PathLike[str] | None = None, catalogue: Catalogue | None = None,
-                 session: Session | None = None, runner: Runner | None = None) -> None:
-        self.session = session or Session(catalogue, config=config, device=device)
+                 datadir: str | os.PathLike[str] | None = None, session: Session | None = None,
+                 runner: Runner | None = None) -> None:
+        self.session = session or Session(catalogue, config=config, device=device, datadir=datadir)
         self.runner = runner or Runner()
         self.session.follow(self.runner)
         if job is not None and self.session.source is None:
@@ -99,33 +119,32 @@ class Workbench(widgets.VBox):
         self.job = JobSourcePanel(self.session)
         self.schedule = ScheduleView(self.session)
         self.results = ResultsPanel(self.session)
+        self.datadir = DatadirPanel(self.session)
         self.transfer = ExportPanel(self.session)
         self.tuneup = Tuneup(self.session, self.runner)
         self.calibration = CalibrationPanel(self.tuneup)
-        top = widgets.HBox([
-            widgets.VBox([_section("Device", "wb-device-heading"), self.devices],
-                         layout=widgets.Layout(width="50%", padding="0 12px 0 0")),
-            widgets.VBox([self.options, _section("Run", "wb-run-heading"), self.run_panel],
-                         layout=widgets.Layout(width="50%")),
-        ])
+        # In the order of the work: what to run it on, what to run, what it plays, how, run, look, share, tune.
         super().__init__([
             widgets.HTML(_STYLE),
             widgets.HTML("<h2 style='margin:0.2em 0'>Quantum Executor Workbench</h2>"),
-            top,
+            _section("Device", "wb-device-heading"), self.devices,
             _section("Job", "wb-job-heading"), self.job,
             _section("Schedule", "wb-schedule-heading"), self.schedule,
-            _section("Results", "wb-results-heading"), self.results,
+            _section("Options", "wb-options-heading"), self.options,
+            _section("Run", "wb-run-heading"), self.run_panel,
+            _section("Results", "wb-results-heading"), self.results, self.datadir,
             _section("Export / import", "wb-export-heading"), self.transfer,
             _section("Calibration", "wb-calibration-heading"), self.calibration,
         ])
         styled(self, "wb-app")
 
     def _load_initial_job(self, job: str) -> None:
-        from workbench.examples import EXAMPLES
+        from workbench.jobs.loader import source_kind
 
-        if job in EXAMPLES:
+        kind = source_kind(job)
+        if kind in ("example", "example-file"):
             self.session.set_example(job)
-        elif "\n" not in job and Path(job).expanduser().exists():
+        elif kind == "path" and Path(job).expanduser().exists():
             self.session.set_job_path(job)
         else:
             self.session.set_job_text(job)

@@ -42,6 +42,7 @@ from workbench.executors.registry import describe_device, executor_class, load_c
 from workbench.jobs import Job, load_job
 from workbench.jobs.loader import source_kind
 from workbench.options import COMMON_OPTIONS, OptionSpec, Secret, resolve_options
+from workbench.results import datadir as datadir_module
 from workbench.results.result import Result
 from workbench.ui import transfer
 
@@ -51,10 +52,12 @@ if TYPE_CHECKING:
     from workbench.executors.base import QuantumExecutor
     from workbench.schedule.ir import Schedule
     from workbench.ui.runner import Runner, RunRecord
+    from workbench.ui.schedule_inspector import ScheduleInspector
 
 log = logging.getLogger("workbench.ui")
 
-EVENTS = ("device", "options", "credentials", "job", "schedule", "results")
+EVENTS = ("device", "options", "credentials", "job", "schedule", "results", "datadir")
+MAX_LISTED_RUNS = 200  # a shared data directory can hold thousands of runs; a list shows the latest
 FORM_SOURCE = "workbench form"  # how options set in the form are named in messages and optionSources
 
 
@@ -180,8 +183,11 @@ class Session:
     """State of one workbench: device, options, job, schedule selection, results. See the module doc."""
 
     def __init__(self, catalogue: Catalogue | None = None, *, config: str | os.PathLike[str] | None = None,
-                 device: str | None = None):
+                 device: str | None = None, datadir: str | os.PathLike[str] | None = None):
         self.catalogue = catalogue if catalogue is not None else load_catalogue(config)
+        self.datadir: Path | None = datadir_module.resolve(datadir)  # runs are kept there (None: nowhere)
+        self.datadir_note = ""  # what keeping the last run there did
+        self.datadir_problem: Problem | None = None  # why the last run could not be kept there
         self.observers: list[Callable[[str], None]] = []
         self._imported: dict[str, Device] = {}
         self._imported_from: dict[str, str] = {}
@@ -201,6 +207,7 @@ class Session:
         self._schedules_for: tuple[int, str] | None = None
         self.schedule_experiment = 0
         self.schedule_channels: tuple[str, ...] | None = None  # None: every channel
+        self._inspector: ScheduleInspector | None = None
         self._results: list[Result] = []
         self._selected: int | None = None
         self._lock = threading.RLock()  # results arrive from the runner's thread
@@ -302,14 +309,14 @@ class Session:
 
     # -- options --------------------------------------------------------------------------------
     def option_specs(self) -> tuple[OptionSpec, ...]:
-        """The options the form shows: common ones plus the executor's, credentials excluded."""
-        cls = self.executor
-        specs = option_specs(cls) if cls is not None else COMMON_OPTIONS
-        return tuple(s for s in specs if not s.secret)
+        """The options the form shows: common ones, the executor's and the job's own (an OpenPulse
+        program's ``inputs``), credentials excluded."""
+        return tuple(s for s in self._all_specs() if not s.secret)
 
     def _all_specs(self) -> tuple[OptionSpec, ...]:
         cls = self.executor
-        return option_specs(cls) if cls is not None else COMMON_OPTIONS
+        specs = option_specs(cls) if cls is not None else COMMON_OPTIONS
+        return specs + (self._job.job_options() if self._job is not None else ())
 
     def credential_names(self) -> tuple[str, ...]:
         """What the credentials prompt asks for: the executor's ``needs_credentials`` and secret options."""
@@ -332,7 +339,11 @@ class Session:
             if name in self._overrides and self._overrides[name] == raw and type(self._overrides[name]) is type(raw):
                 return
             self._overrides[name] = raw
-        self._emit("options")
+        self._emit("options", *(("schedule",) if name in self._job_option_names() else ()))
+
+    def _job_option_names(self) -> set[str]:
+        """Options that change the job itself (and so its schedule preview)."""
+        return {s.name for s in self._job.job_options()} if self._job is not None else set()
 
     def set_options(self, values: Mapping[str, Any]) -> list[str]:
         """Set several options (e.g. from an ``execution-options.json``); returns the names not declared."""
@@ -477,8 +488,11 @@ class Session:
         self._emit("job", "options", "schedule")
 
     def _example_source(self, name: str) -> JobSource:
-        from workbench.examples import build
+        from workbench.examples import build, example_file
 
+        shipped = example_file(name)
+        if shipped is not None:  # a file: the same on every device
+            return JobSource("example", shipped.read_text(encoding="utf-8"), name, name)
         try:
             text = json.dumps(build(name, self.device), indent=2) + "\n"
         except InputError:
@@ -524,7 +538,8 @@ class Session:
     def schedules(self) -> list[Schedule] | None:
         """The job's schedules on the selected device (None, with :attr:`schedule_problem`, when there are none)."""
         job, device = self._job, self.device
-        key = (id(job), self._device_key)
+        bound = {k: self._overrides.get(k) for k in sorted(self._job_option_names())}
+        key = (id(job), self._device_key, repr(bound))
         if self._schedules_for == key:
             return self._schedules
         self._schedules, self._schedule_problem, self._schedules_for = None, None, key
@@ -536,6 +551,9 @@ class Session:
                 "choose a pulse device to see one")
         else:
             try:
+                if bound:  # the job as the form's options make it (an OpenPulse program's inputs)
+                    layers = [*self._base_layers(), (FORM_SOURCE, self._overrides)]
+                    job = job.bind(resolve_options(self._all_specs(), layers).values)
                 self._schedules = job.schedules(device)
             except InputError as exc:
                 self._schedule_problem = Problem.from_error(exc, "schedule")
@@ -547,6 +565,8 @@ class Session:
         return self._schedule_problem
 
     def schedule_experiment_names(self) -> list[str]:
+        if self._job is not None and self._job_option_names():  # inputs may make more experiments
+            return [s.name for s in self.schedules() or ()] or list(self._job.experiment_names)
         return list(self._job.experiment_names) if self._job is not None else []
 
     def schedule_channels_available(self) -> list[str]:
@@ -571,16 +591,21 @@ class Session:
             self.schedule_channels = value
             self._emit("schedule")
 
-    def schedule_figure(self) -> go.Figure | None:
-        """The schedule viewer's figure (:func:`workbench.views.schedule_figure.schedule_figure`)."""
-        schedules = self.schedules()
-        if not schedules:
-            return None
-        from workbench.views.schedule_figure import schedule_figure
+    @property
+    def schedule_inspector(self) -> ScheduleInspector:
+        """The schedule viewer's state beyond experiment and channels: drawing options, window, selection,
+        the event table (:class:`workbench.ui.schedule_inspector.ScheduleInspector`)."""
+        if self._inspector is None:
+            from workbench.ui.schedule_inspector import ScheduleInspector
 
-        index = min(self.schedule_experiment, len(schedules) - 1)
-        channels = None if self.schedule_channels is None else list(self.schedule_channels)
-        return schedule_figure(schedules[index], channels=channels)
+            self._inspector = ScheduleInspector(self)
+        return self._inspector
+
+    def schedule_figure(self) -> go.Figure | None:
+        """The schedule viewer's figure (:class:`workbench.views.schedule_figure.ScheduleDrawing`)."""
+        if not self.schedules():
+            return None
+        return self.schedule_inspector.figure()
 
     # -- validation -----------------------------------------------------------------------------
     def validate(self) -> Prepared | list[Problem]:
@@ -639,12 +664,52 @@ class Session:
         with self._lock:
             return self._results[self._selected] if self._selected is not None else None
 
-    def add_result(self, result: Result) -> None:
-        """Append to the history (earlier results stay) and select it."""
+    def add_result(self, result: Result, *, keep: bool = True) -> None:
+        """Append to the history (earlier results stay) and select it, fitted with the analysis it calls
+        for; with a data directory, a new run (``keep``) is also kept there. A run that cannot be kept
+        stays in the history, and :attr:`datadir_problem` says why."""
+        auto_analyse(result)
+        if keep and self.datadir is not None:
+            self._keep(result)
         with self._lock:
             self._results.append(result)
             self._selected = len(self._results) - 1
         self._emit("results")
+
+    # -- data directory -------------------------------------------------------------------------
+    def set_datadir(self, folder: str | os.PathLike[str] | None) -> None:
+        """Keep the next runs in ``folder`` (None or blank: in none) and browse it."""
+        text = os.fspath(folder).strip() if folder is not None else ""
+        self.datadir = Path(text).expanduser() if text else None
+        self.datadir_note, self.datadir_problem = "", None
+        self._emit("datadir")
+
+    def _keep(self, result: Result) -> None:
+        try:
+            folder = result.to_datadir(self.datadir)
+        except Exception as exc:  # the run itself is fine: keep it in the history, say why it is not kept
+            self.datadir_note, self.datadir_problem = "", Problem.from_error(exc, "run")
+        else:
+            self.datadir_note, self.datadir_problem = f"kept {result.tuid} in {folder}", None
+        self._emit("datadir")
+
+    def datadir_entries(self, *, device: str | None = None, contains: str = "",
+                        limit: int = MAX_LISTED_RUNS) -> list[datadir_module.Entry]:
+        """The data directory's last ``limit`` runs, newest first (none without a data directory, or when it
+        does not exist yet)."""
+        if self.datadir is None or not self.datadir.is_dir():
+            return []
+        return datadir_module.entries(self.datadir, device=device, contains=contains, newest=limit)[::-1]
+
+    def load_from_datadir(self, tuid: str) -> Result:
+        """A run of the data directory, added to the history (and selected) as it was run."""
+        if self.datadir is None:
+            raise InputError("no data directory: give the workbench one first")
+        folder = datadir_module.find(tuid, self.datadir)
+        assert folder is not None
+        result = Result.load(folder)
+        self.add_result(result, keep=False)
+        return result
 
     def select_result(self, index: int) -> None:
         with self._lock:
@@ -714,10 +779,26 @@ class Session:
             self.schedule_experiment, self.schedule_channels = 0, None
         declared = {s.name for s in self.option_specs()}
         self._overrides = {k: v for k, v in result.options.items() if k in declared and v is not None}
+        auto_analyse(result)
         with self._lock:
             self._results.append(result)
             self._selected = len(self._results) - 1
         self._emit("device", "options", "credentials", "job", "schedule", "results")
+
+
+def auto_analyse(result: Result) -> None:
+    """Fit a result with the analysis it calls for (a built-in example's, or the one its sweep implies),
+    unless it holds one, so the results panel, its export and the report show the parameters. A result
+    no analysis applies to, or whose analysis cannot run, is shown as it is (logged, never raised)."""
+    if result.analysis is not None:
+        return
+    from workbench.analysis import choose
+
+    try:
+        if choose(result.dataset) is not None:
+            result.analyse()
+    except Exception as exc:  # the result is still worth showing without its fit
+        log.info("result %s not analysed: %s", result.tuid, " ".join(str(exc).split())[:200])
 
 
 def _job_from_source(source: JobSource, device: Device) -> Job:
@@ -725,18 +806,21 @@ def _job_from_source(source: JobSource, device: Device) -> Job:
     if source.kind == "path":
         return load_job(Path(source.origin or "").expanduser())
     if source.kind == "example":
-        from workbench.examples import build
+        from workbench.examples import build, example_file
 
+        shipped = example_file(source.example or "")
+        if shipped is not None:  # chosen from the list: the shipped file, whatever the kernel's folder holds
+            return load_job(shipped)
         return load_job(build(source.example or "", device))
     text = source.text
     if not text.strip():
         raise JobError("the job is empty: paste PulseQobj JSON or OpenQASM, load a file or choose an example",
                        None, source.origin)
     origin = source.origin
-    if source_kind(text, pasted=True) == "qasm":  # pasted text is never a path; the QASM parser explains
-        from workbench.jobs.circuit_job import CircuitJob
+    if source_kind(text, pasted=True) in ("qasm", "openpulse"):  # pasted text is never a path
+        from workbench.jobs.loader import load_qasm
 
-        return CircuitJob(text, origin)
+        return load_qasm(text, origin)
     try:
         return load_job(text)
     except JobError as exc:

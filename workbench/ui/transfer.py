@@ -18,11 +18,12 @@ from pathlib import Path
 
 from workbench.errors import InputError, OutputError
 from workbench.results.exports import check_output_folder, new_file_mode
-from workbench.results.result import Result
+from workbench.results.result import DATASET_FILES, Result
 
 log = logging.getLogger("workbench.ui")
 
 MAX_UNPACKED_BYTES = 2 * 1024**3  # a zip bomb must not fill the disk before anything is read
+MAX_LINK_BYTES = 20 * 1024**2  # a zip offered as a data: link lives in the page; larger ones stay on disk
 REPORT_NAME = "report.html"
 
 
@@ -56,20 +57,36 @@ def export_result(result: Result, folder: str | os.PathLike[str], *, report: boo
     Everything that could refuse (a non-empty folder, an existing zip) is checked before anything
     is written, so a refused export leaves no trace.
     """
-    target = check_output_folder(folder)
+    target = Path(folder)
+    if target.is_dir() and any(target.iterdir()):  # the CLI's check says '--out'; the widget's user typed a folder
+        raise OutputError("folder exists and is not empty; type another folder (results are never overwritten)",
+                          None, str(target))
+    target = check_output_folder(target)
     zip_target = archive_path(target) if archive else None
     if zip_target is not None and (zip_target.exists() or zip_target.is_symlink()):
         raise OutputError("exists; results are never overwritten", None, str(zip_target))
-    written = result.export(target)
-    report_path: Path | None = None
-    if report:
-        from workbench.views.report import write_report
-
-        report_path = write_report(result, written / REPORT_NAME)
+    written = result.export(target, report=report)  # report.html is part of every output folder
+    report_path = written / REPORT_NAME if report else None
     if zip_target is not None:
         _write_zip(written, zip_target)
     log.info("exported %s to %s", result.tuid, written)
     return ExportedFiles(written, report_path, zip_target)
+
+
+def download_href(archive: str | os.PathLike[str], max_bytes: int = MAX_LINK_BYTES) -> str | None:
+    """The zip as a ``data:`` URL for a download link, None when it is larger than ``max_bytes``.
+
+    The browser showing the workbench may be on another machine than the kernel that wrote the zip, so
+    a path means nothing to it: the link carries the file itself (Chromium and Firefox download data
+    URLs of tens of MB). Bigger zips are not put into the page."""
+    import base64
+
+    path = Path(archive)
+    with path.open("rb") as stream:
+        content = stream.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        return None
+    return "data:application/zip;base64," + base64.b64encode(content).decode("ascii")
 
 
 def _write_zip(folder: Path, target: Path) -> None:
@@ -135,7 +152,7 @@ def _load_zip(path: Path) -> Result:
 def _read_zip(path: Path) -> Result:
     with zipfile.ZipFile(path) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
-        datasets = [m for m in members if Path(m.filename).name == "dataset.nc"]
+        datasets = [m for m in members if Path(m.filename).name in DATASET_FILES]
         if len(datasets) != 1:
             found = "no dataset.nc" if not datasets else f"{len(datasets)} dataset.nc files"
             raise InputError(f"{found} in the zip (expected one exported output folder)", None, str(path))

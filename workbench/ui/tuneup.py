@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("workbench.ui")
 
 MIN_SHOTS = 16  # workbench.tuneup.base.check_shots: a routine averages shots, fewer are refused there too
-NO_CONFIG_NOTE = ("no config file: start Workbench(config='lab.yml') or set WORKBENCH_CONFIG to write "
-                  "calibrations")
+NO_CONFIG_NOTE = ("no config file to write to: type one in 'Config file' and press Use (an empty or new file "
+                  "will do)")
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,7 @@ class Tuneup:
         self._pending_kind = ("", "")  # ("measure" or "write", routine name) of self.pending
         self.status = Notice()
         self.message = Notice()
+        self._config: str | None = None  # chosen in the panel; None: the session catalogue's file
         self._lock = threading.RLock()  # the runner's 'queued' event arrives while _submit holds it
         self._sync_qubit()
         runner.observers.append(self._on_runner)
@@ -115,6 +116,7 @@ class Tuneup:
         if event == "device":
             self._sync_qubit()
             self._emit("form")
+            self._emit("state")  # whether the last measurement is of this device changed
 
     def _sync_qubit(self) -> None:
         indices = self.qubits()
@@ -124,8 +126,58 @@ class Tuneup:
     # -- the form -------------------------------------------------------------------------------
     @property
     def config(self) -> str | None:
-        """The config file a write goes to (None: the workbench was started without one)."""
-        return self.session.catalogue.config_path
+        """The config file a write goes to: the one chosen in the panel, else the workbench's (None: neither)."""
+        return self._config or self.session.catalogue.config_path
+
+    def set_config(self, path: str | None) -> list[Problem]:
+        """Write calibrations into ``path`` from now on (blank: back to the workbench's own file).
+
+        An existing file is loaded at once, so its devices join the device list; a new file is created by
+        the first write. Returns the problems that refused it (the file does not load, no such folder)."""
+        from pathlib import Path
+
+        text = (path or "").strip()
+        if not text:
+            self._config = None
+            self.message = Notice()
+            self._emit("state")
+            return []
+        file = Path(text).expanduser()
+        problems: list[Problem] = []
+        if file.exists():
+            try:
+                catalogue = load_catalogue(file)
+            except Exception as exc:  # a config that does not validate: one line, nothing changes
+                problems.append(Problem.from_error(exc, "device"))
+            else:
+                self._config = str(file)
+                self.session.reload_catalogue(catalogue)
+        elif not file.parent.is_dir():
+            problems.append(Problem("device", "no such folder for the config file", None, str(file)))
+        else:
+            self._config = str(file)
+        self.message = Notice("Config file not used:", tuple(problems)) if problems else \
+            Notice(f"calibrations are written to {self._config}")
+        self._emit("state")
+        return problems
+
+    def default_shots(self) -> int | None:
+        """The shots the routine runs with when the field is blank (its own default)."""
+        import inspect
+
+        from workbench.tuneup import ROUTINES
+
+        routine = ROUTINES.get(self.routine)
+        if routine is None:
+            return None
+        default = inspect.signature(routine.function).parameters.get("shots")
+        return default.default if default is not None and isinstance(default.default, int) else None
+
+    @property
+    def shots_placeholder(self) -> str:
+        """What a blank shots field means: ``1000 (rabi default)``."""
+        shots = self.default_shots()
+        return f"{shots} ({self.routine} default)" if shots is not None else "routine default"
 
     def qubits(self) -> list[int]:
         return [q.index for q in self.session.device.qubits]
@@ -189,6 +241,9 @@ class Tuneup:
         result, preview = self.result, self.preview
         if result is None:
             return [Problem("run", "measure first")]
+        if result.device.name != self.session.device.name:
+            return [Problem("run", f"measured on {result.device.name}; select that device or measure "
+                            f"{self.session.device.name} to write")]
         if self.busy:
             return [Problem("run", f"a tune-up task is already queued or running ({self.pending.label})")]
         if not result.updates:

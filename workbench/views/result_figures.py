@@ -1,11 +1,14 @@
 """Plotly figures of a result, built from the Dataset alone (so a reloaded ``dataset.nc`` draws the same).
 
 * :func:`counts_figure` / :func:`distribution_figure`: bars per outcome, one colour per experiment;
+  :func:`outcomes_figure` both in one figure with a Counts / Probability toggle;
 * :func:`iq_figure`: the IQ plane per memory slot, shots coloured by the state they were assigned,
   with the device's discriminator boundary (from the result's ``device_config``, i.e. the
   calibration the run actually used) and the readout centres;
-* :func:`sweep_figure`: P(1) (and exact populations, when a simulator recorded them) against the one
-  metadata coordinate the experiments differ by (``amp`` for Rabi, ``delay`` for T1/Ramsey).
+* :func:`sweep_figure`: the sweep first: P(1) or the IQ projection (and exact populations, when a
+  simulator recorded them) against the swept value (``amp`` for Rabi, ``delay`` for T1/Ramsey, found
+  in the metadata or the schedules), a 2-D map for two swept parameters, and the analysis' fit when
+  the result holds one; per-experiment figures name experiments by their swept value.
 
 Figures must stay fast for large shot counts: everything is computed with whole-array numpy
 operations, and IQ scatters are sampled down to ``max_points`` shots per slot (a fixed-seed sample,
@@ -30,7 +33,6 @@ MAX_IQ_POINTS = 5000  # per slot
 MAX_BAR_EXPERIMENTS = 12  # more experiments than this: a sweep plot says more than grouped bars
 MAX_OUTCOMES = 64  # beyond this, the rarest outcomes are summed into one "other" bar
 STATE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c")
-_TIME_COORDINATES = {"delay", "time", "duration", "tau", "t", "wait"}
 
 
 def _dataset(data: Result | xr.Dataset) -> xr.Dataset:
@@ -78,7 +80,7 @@ def counts_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None =
     if "counts" not in ds:
         return None
     chosen = list(experiments) if experiments is not None else default_experiments(ds)
-    names = _names(ds)
+    names = {e: experiment_label(ds, e) for e in chosen}
     outcomes, table = _bar_table(ds, chosen)
     if normalise:
         totals = table.sum(axis=1, keepdims=True)
@@ -102,6 +104,32 @@ def counts_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None =
 def distribution_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None = None) -> go.Figure | None:
     """The counts divided by the shots of each experiment."""
     return counts_figure(data, experiments, normalise=True)
+
+
+def outcomes_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None = None) -> go.Figure | None:
+    """Counts and probabilities in one figure, with *Counts* / *Probability* buttons to switch between them.
+
+    Both are the same bars on two scales, so one figure with a toggle says it with half the space; the
+    buttons are plotly's own (``updatemenus``), so the toggle also works in an exported HTML page."""
+    counts = counts_figure(data, experiments)
+    if counts is None:
+        return None
+    probability = counts_figure(data, experiments, normalise=True)
+    assert probability is not None  # there are counts
+    n = len(counts.data)
+    fig = counts
+    for trace in probability.data:
+        fig.add_trace(trace.update(visible=False))
+    views = (("Counts", counts.layout.title.text, "shots", {"yaxis.autorange": True}, [True] * n + [False] * n),
+             ("Probability", probability.layout.title.text, "probability", {"yaxis.range": [0, 1.05]},
+              [False] * n + [True] * n))
+    buttons = [{"label": label, "method": "update",
+                "args": [{"visible": visible}, {"title.text": title, "yaxis.title.text": axis, **scale}]}
+               for label, title, axis, scale, visible in views]
+    fig.update_layout(updatemenus=[{"type": "buttons", "direction": "right", "active": 0, "buttons": buttons,
+                                    "x": 1.0, "xanchor": "right", "y": 1.02, "yanchor": "bottom",
+                                    "pad": {"r": 0, "t": 0}, "showactive": True}])
+    return fig
 
 
 # --------------------------------------------------------------------------------------------- IQ
@@ -225,13 +253,20 @@ def iq_figure(data: Result | xr.Dataset, experiment: int = 0, *, max_points: int
         i_range = (float(extent.real.min() - pad_i), float(extent.real.max() + pad_i))
         q_range = (float(extent.imag.min() - pad_q), float(extent.imag.max() + pad_q))
         if centres:
+            # WebGL traces are painted above SVG ones, so SVG centres would vanish under the shots: the
+            # centres are WebGL too, drawn after the shots, outlined, and labelled by annotations (always on top).
             c = np.array([centres[s] for s in sorted(centres)])
-            fig.add_trace(go.Scatter(
-                x=c.real, y=c.imag, mode="markers+text", text=[f"|{s}>" for s in sorted(centres)],
-                textposition="top center", name="readout centres", legendgroup="centres",
-                showlegend="centres" not in legend_done, marker={"symbol": "x", "size": 10, "color": "black"},
+            labels_text = [f"|{s}>" for s in sorted(centres)]
+            fig.add_trace(go.Scattergl(
+                x=c.real, y=c.imag, mode="markers", text=labels_text, name="readout centres", legendgroup="centres",
+                showlegend="centres" not in legend_done,
+                marker={"symbol": "x", "size": 13, "color": "black", "line": {"color": "white", "width": 1.5}},
                 hovertemplate="%{text}: I %{x:.3f}, Q %{y:.3f}<extra>calibrated centre</extra>",
             ), row=row, col=col)
+            for point, label in zip(c, labels_text, strict=True):
+                fig.add_annotation(x=point.real, y=point.imag, text=f"<b>{label}</b>", showarrow=False, yshift=16,
+                                   bgcolor="rgba(255,255,255,0.85)", bordercolor="black", borderwidth=1,
+                                   font={"size": 12, "color": "black"}, row=row, col=col)
             legend_done.add("centres")
         disc = _discriminator(device_config, qubit)
         segment = boundary_segment(disc[0], disc[1], i_range, q_range) if disc is not None else None
@@ -245,7 +280,7 @@ def iq_figure(data: Result | xr.Dataset, experiment: int = 0, *, max_points: int
             legend_done.add("discriminator")
         fig.update_xaxes(title_text="I", range=list(i_range), row=row, col=col)
         fig.update_yaxes(title_text="Q", range=list(q_range), row=row, col=col)
-    what = "averaged IQ per experiment" if averaged else f"IQ: {names[experiment]}"
+    what = "averaged IQ per experiment" if averaged else f"IQ: {experiment_label(ds, experiment)}"
     if shown_total < all_total:
         what += f" ({shown_total} of {all_total} shots shown)"
     return _layout(fig, what, height=max(380, 340 * rows), legend={"orientation": "h", "y": -0.15})
@@ -254,70 +289,176 @@ def iq_figure(data: Result | xr.Dataset, experiment: int = 0, *, max_points: int
 # ------------------------------------------------------------------------------------------ sweeps
 
 
-def sweep_coordinate(data: Result | xr.Dataset) -> str | None:
-    """The one numeric metadata coordinate along ``experiment`` that varies, else None."""
+def experiment_label(data: Result | xr.Dataset, experiment: int) -> str:
+    """An experiment as a person picks it: by its swept value(s) when the job is a sweep
+    (``amp = 0.4768 (rabi-010)``), else by its name."""
+    from workbench.analysis.sweep import swept, value_label
+
     ds = _dataset(data)
-    if ds.sizes.get("experiment", 0) < 2:
-        return None
-    varying = []
-    for name, coord in ds.coords.items():
-        if name in ("experiment", "experiment_name") or coord.dims != ("experiment",):
+    name = str(ds["experiment_name"].values[experiment])
+    names = swept(ds)
+    if not names:
+        return name
+    values = ", ".join(value_label(n, float(ds[n].values[experiment]), str(ds[n].attrs.get("units", "")) or None)
+                       for n in names)
+    return f"{values} ({name})"
+
+
+def sweep_coordinate(data: Result | xr.Dataset) -> str | None:
+    """The swept coordinate the sweep figure's x axis shows (the first of one or two), else None."""
+    from workbench.analysis.sweep import swept
+
+    names = swept(_dataset(data))
+    return names[0] if names else None
+
+
+def _axis(ds: xr.Dataset, name: str) -> tuple[np.ndarray, float, str]:
+    from workbench.analysis.sweep import axis_scale
+
+    x = np.asarray(ds[name].values, dtype=float)
+    scale, unit = axis_scale(name, x, str(ds[name].attrs.get("units", "")) or None)
+    return x, scale, f"{name} ({unit})" if unit else name
+
+
+def slot_curves(ds: xr.Dataset) -> tuple[list[tuple[str, np.ndarray]], str]:
+    """Per acquired slot, the signal a sweep shows: P(1) from the bits, else the IQ projection."""
+    from workbench.analysis.signal import slot_signal
+
+    slot_qubit = np.asarray(ds["slot_qubit"].values)
+    curves = []
+    label = "P(1)"
+    for m in range(slot_qubit.shape[1]):
+        if not np.any(slot_qubit[:, m] >= 0):
             continue
-        values = np.asarray(coord.values)
-        if values.dtype.kind in "iuf" and np.unique(values[np.isfinite(values)]).size > 1:
-            varying.append(str(name))
-    return varying[0] if len(varying) == 1 else None
+        try:
+            signal = slot_signal(ds, int(ds["slot"].values[m]))
+        except Exception:  # a slot without data is left out of the picture, not an error
+            continue
+        curves.append((f"slot {m}", signal.values))
+        label = signal.label
+    return curves, label
 
 
-def sweep_figure(data: Result | xr.Dataset) -> go.Figure | None:
-    """P(1) per slot (and exact level populations when recorded) against the sweep coordinate; None
-    when the experiments do not differ by exactly one coordinate."""
+def sweep_figure(data: Result | xr.Dataset, analysis: Any = None) -> go.Figure | None:
+    """The sweep, first: the signal (P(1), or the IQ projection for integrated IQ) of every slot against
+    the swept value, with the simulator's exact populations dotted; for two swept parameters a 2-D map
+    (or one curve per value when one of them takes at most four). With an analysis (given, or held by
+    the result), its curves, fit, markers and verdict. None when the job is not a sweep."""
     import plotly.graph_objects as go
 
+    from workbench.analysis.base import attached
+    from workbench.analysis.sweep import swept
+
     ds = _dataset(data)
-    coordinate = sweep_coordinate(ds)
-    if coordinate is None:
+    names = swept(ds)
+    if not names:
         return None
-    x = np.asarray(ds[coordinate].values, dtype=float)
-    unit = ""
-    if coordinate in _TIME_COORDINATES and np.nanmax(np.abs(x)) < 1e-2:
-        x, unit = x * 1e6, " (us)"
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    names = np.array(_names(ds))[order]
-    slot_qubit = np.asarray(ds["slot_qubit"].values)
-    slots = [m for m in range(slot_qubit.shape[1]) if np.any(slot_qubit[:, m] >= 0)]
+    analysis = analysis if analysis is not None else attached(ds)
+    if analysis is not None and analysis.series and len(names) == 2 and analysis.name == "chevron":
+        return sweep_map(ds, names, analysis)
+    if analysis is not None and analysis.series:
+        from workbench.views.analysis_figures import analysis_figure
+
+        return analysis_figure(analysis, populations=_populations(ds, names[0], analysis))
+    if len(names) == 2:
+        small = [n for n in names if np.unique(np.asarray(ds[n].values)).size <= 4]
+        if not small:
+            return sweep_map(ds, names, None)
+        x_name = next(n for n in names if n not in small) if len(small) == 1 else names[0]
+        group = next(n for n in names if n != x_name)
+    else:
+        x_name, group = names[0], None
+    x, scale, title = _axis(ds, x_name)
+    curves, y_title = slot_curves(ds)
+    labels = np.asarray(ds[group].values) if group is not None else np.zeros(x.size)
     traces = []
-    y_title = "P(1)"
-    for m in slots:
-        label = f"slot {m}"
-        if "memory" in ds:
-            p1 = np.asarray(ds["memory"].values[:, :, m], dtype=np.float64).mean(axis=1)[order]
-            traces.append(go.Scatter(x=xs, y=p1, mode="lines+markers", name=f"P(1) {label}", text=names,
-                                     hovertemplate="%{text}: %{y:.3f}<extra>" + f"P(1) {label}</extra>"))
-        if "populations" in ds:
+    text = np.array([experiment_label(ds, e) for e in range(x.size)])
+    for value in dict.fromkeys(labels.tolist()):
+        rows = np.flatnonzero(labels == value)
+        rows = rows[np.argsort(x[rows], kind="stable")]
+        suffix = f", {group} = {value:g}" if group is not None else ""
+        for label, values in curves:
+            name = f"{y_title} {label}{suffix}"
+            traces.append(go.Scatter(x=x[rows] * scale, y=values[rows], mode="lines+markers", name=name,
+                                     text=text[rows], hovertemplate="%{text}: %{y:.4f}<extra>" + name + "</extra>"))
+    if "populations" in ds and group is None:
+        order = np.argsort(x, kind="stable")
+        slot_qubit = np.asarray(ds["slot_qubit"].values)
+        for m in (m for m in range(slot_qubit.shape[1]) if np.any(slot_qubit[:, m] >= 0)):
             pops = np.asarray(ds["populations"].values[:, m, :])[order]
             for level in range(1, pops.shape[1]):
-                if level > 1 and not np.nanmax(pops[:, level], initial=0.0) > 1e-3:
+                if not np.nanmax(pops[:, level], initial=0.0) > (1e-3 if level > 1 else -1):
                     continue  # leakage that never shows is noise on the plot
-                traces.append(go.Scatter(x=xs, y=pops[:, level], mode="lines", line={"dash": "dot"},
-                                         name=f"population |{level}> {label} (exact)", text=names,
-                                         hovertemplate="%{text}: %{y:.4f}<extra>" + f"|{level}> {label}</extra>"))
-        if "memory" not in ds and "populations" not in ds:
-            if "iq_mean" in ds:
-                iq = np.asarray(ds["iq_mean"].values[:, m])[order]
-            elif "iq" in ds:
-                with np.errstate(invalid="ignore"):
-                    iq = np.nanmean(np.asarray(ds["iq"].values[:, :, m]), axis=1)[order]
-            else:
-                continue
-            y_title = "mean IQ"
-            for part, values in (("I", iq.real), ("Q", iq.imag)):
-                traces.append(go.Scatter(x=xs, y=values, mode="lines+markers", name=f"{part} {label}", text=names,
-                                         hovertemplate="%{text}: %{y:.4f}<extra>" + f"{part} {label}</extra>"))
+                name = f"population |{level}> slot {m} (exact)"
+                traces.append(go.Scatter(x=x[order] * scale, y=pops[:, level], mode="lines", line={"dash": "dot"},
+                                         name=name, text=text[order],
+                                         hovertemplate="%{text}: %{y:.4f}<extra>" + name + "</extra>"))
     if not traces:
         return None
     fig = go.Figure(data=traces)
-    return _layout(fig, f"Sweep over {coordinate}", height=380,
-                   xaxis={"title": {"text": coordinate + unit}},
-                   yaxis={"title": {"text": y_title}, **({"range": [-0.03, 1.03]} if y_title == "P(1)" else {})})
+    p1 = y_title == "P(1)"
+    return _layout(fig, f"Sweep over {' and '.join(names)}", height=380,
+                   xaxis={"title": {"text": title}},
+                   yaxis={"title": {"text": y_title}, **({"range": [-0.03, 1.03]} if p1 else {})})
+
+
+def _populations(ds: xr.Dataset, name: str, analysis: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """The exact |1> population of slot 0 against the analysis' x axis (simulators only)."""
+    if "populations" not in ds or ds.sizes.get("slot", 0) < 1 or analysis.name in ("resonator-spectroscopy",):
+        return []
+    scale = float(analysis.context.get("x_scale", 1.0) or 1.0)
+    x = np.asarray(ds[name].values, dtype=float)
+    centre = analysis.context.get("centre")
+    spectroscopy = name == "frequency" and isinstance(centre, int | float)
+    x = (x - centre) / 1e6 if spectroscopy else x * scale  # spectroscopy: an offset in MHz
+    order = np.argsort(x, kind="stable")
+    pops = np.asarray(ds["populations"].values[:, 0, 1])[order]
+    if analysis.y_label != "P(1)":
+        return []
+    return [("population |1> (exact)", x[order], pops)]
+
+
+def sweep_map(ds: xr.Dataset, names: Sequence[str], analysis: Any) -> go.Figure | None:
+    """A 2-D map of the signal over two swept parameters (NaN where the grid has no experiment); with a
+    chevron analysis, the fitted full-cycle line ``k amp (t + t0) = 1`` on top."""
+    import plotly.graph_objects as go
+
+    from workbench.analysis.signal import two_slot_probability
+
+    y_name, x_name = names[0], names[1]
+    if analysis is not None and analysis.name == "chevron":
+        y_name, x_name = analysis.context.get("amp", y_name), analysis.context.get("time", x_name)
+    if "memory" in ds and ds.sizes.get("slot", 0) >= 2:
+        bits = str(analysis.context.get("bits", "11")) if analysis is not None else "1" * 2
+        signal, title = two_slot_probability(ds, bits).values, f"P({bits})"
+    else:
+        curves, title = slot_curves(ds)
+        if not curves:
+            return None
+        signal = curves[0][1]
+    x, x_scale, x_title = _axis(ds, x_name)
+    y, y_scale, y_title = _axis(ds, y_name)
+    xs, ys = np.unique(x), np.unique(y)
+    grid = np.full((ys.size, xs.size), np.nan)
+    grid[np.searchsorted(ys, y), np.searchsorted(xs, x)] = signal
+    fig = go.Figure(go.Heatmap(x=xs * x_scale, y=ys * y_scale, z=grid, colorscale="Viridis",
+                               colorbar={"title": {"text": title}},
+                               hovertemplate=f"{x_name} %{{x:.4g}}, {y_name} %{{y:.4g}}: %{{z:.3f}}<extra></extra>"))
+    head = f"{title} over {x_name} and {y_name}"
+    if analysis is not None and analysis.name == "chevron":
+        k = analysis.parameters.get("swap_frequency_per_amp")
+        t0 = analysis.parameters.get("rise")
+        if k is not None and t0 is not None and analysis.ok:
+            dt = float(analysis.context.get("dt", 1.0))
+            amp = np.linspace(float(ys.min()), float(ys.max()), 200)
+            with np.errstate(divide="ignore"):
+                t = 1 / (k.value * amp) - t0.value  # s
+            t_axis = t / dt if analysis.context.get("time_in_samples") else t
+            keep = (t_axis >= xs.min()) & (t_axis <= xs.max())
+            fig.add_trace(go.Scatter(x=t_axis[keep] * x_scale, y=amp[keep] * y_scale, mode="lines",
+                                     name="one full cycle (CZ)", line={"color": "white", "dash": "dash"}))
+        from workbench.views.analysis_figures import analysis_title
+
+        head = analysis_title(analysis)
+    return _layout(fig, head, height=420, xaxis={"title": {"text": x_title}}, yaxis={"title": {"text": y_title}},
+                   legend={"orientation": "h", "y": -0.2})

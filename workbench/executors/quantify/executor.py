@@ -25,8 +25,9 @@ from workbench.devices.model import Device
 from workbench.errors import CancelledError, ExecutionError, OptionsError, UnsupportedError, WorkbenchError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor, TwinSimulation
 from workbench.executors.quantify import config as qconfig
-from workbench.executors.quantify.plan import MAX_BINS, Program, build_program, check_schedule
+from workbench.executors.quantify.plan import MAX_BINS, Program, build_program, check_schedule, timing_rules
 from workbench.options import OptionSpec, ResolvedOptions, Secret
+from workbench.schedule.checks import TimingRules
 from workbench.schedule.ir import Schedule
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ class QuantifyExecutor(QuantumExecutor):
     @classmethod
     def validate_device(cls, device: Device) -> None:
         qconfig.validate(device)
+
+    @classmethod
+    def timing_rules(cls, device: Device) -> TimingRules:
+        return timing_rules(device, qconfig.validate(device))
 
     @classmethod
     def versions(cls) -> dict[str, str]:

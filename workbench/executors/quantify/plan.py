@@ -40,6 +40,7 @@ import numpy as np
 from workbench.devices.model import Device, Discriminator
 from workbench.errors import UnsupportedError
 from workbench.executors.quantify.config import NCO_LIMIT, QuantifyConfig
+from workbench.schedule.checks import TimingRules
 from workbench.schedule.ir import Play, Schedule, parse_channel
 
 # Qblox sequencer facts (the same numbers quantify-scheduler's Qblox backend checks).
@@ -203,6 +204,21 @@ def check_schedule(index: int, sched: Schedule, device: Device, config: Quantify
     for ch, (freq, _) in sched.initial_frames.items():
         if ch in sched.channels:
             _check_reach(ch, freq, los, config, where, "its initial frame")
+
+
+def timing_rules(device: Device, config: QuantifyConfig) -> TimingRules:
+    """The rules :func:`check_schedule` enforces, as data the schedule view marks: the 4 ns grid, 4 ns
+    between starts on a sequencer, 300 ns between acquisitions, and frames within the NCO's reach
+    (+-500 MHz around each channel's LO, less the LO's own distance from the calibrated frequency)."""
+    reach = NCO_LIMIT
+    for ch, frequency in device.frame_frequencies().items():
+        wiring = config.channel(ch)
+        if wiring is None:
+            continue
+        lo = config.lo_frequency(wiring, frequency)
+        reach = min(reach, NCO_LIMIT - abs(frequency - (lo or 0.0)))
+    return TimingRules(instrument="Qblox cluster", grid_ns=GRID_NS, min_spacing_ns=MIN_OP_SPACING_NS,
+                       min_acquire_gap_ns=MIN_ACQ_SPACING_NS, max_frame_offset_hz=max(reach, 0.0))
 
 
 def _tof_ns(config: QuantifyConfig, channel: str) -> int:

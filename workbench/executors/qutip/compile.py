@@ -70,10 +70,43 @@ def simulated_qubits(schedule: Schedule, coupling_qubits: dict[str, tuple[int, i
     return tuple(sorted(found))
 
 
+def components(qubits: tuple[int, ...], schedule: Schedule, coupling_qubits: dict[str, tuple[int, int]],
+               zz_pairs: set[frozenset[int]]) -> list[tuple[int, ...]]:
+    """``qubits`` cut into groups that never interact in this schedule: only a coupler the schedule
+    uses or an always-on ZZ links two qubits (no crosstalk in the model). Each group evolves on its
+    own and their outcomes are independent, so they are simulated apart (exactly)."""
+    parent = {q: q for q in qubits}
+
+    def root(q: int) -> int:
+        while parent[q] != q:
+            parent[q] = parent[parent[q]]
+            q = parent[q]
+        return q
+
+    links = [coupling_qubits[name] for name in schedule.channels if name.startswith("u") and name in coupling_qubits]
+    links += [tuple(p) for p in zz_pairs if p <= set(qubits)]
+    for a, b in links:
+        parent[root(a)] = root(b)
+    groups: dict[int, list[int]] = {}
+    for q in qubits:
+        groups.setdefault(root(q), []).append(q)
+    return sorted(tuple(sorted(g)) for g in groups.values())
+
+
+def slot_writers(schedule: Schedule) -> np.ndarray:
+    """The qubit whose acquisition a slot finally holds (OpenPulse: the later one wins), -1 if none."""
+    out = np.full(schedule.memory_slots, -1, dtype=np.int64)
+    for acq in sorted(schedule.acquires, key=lambda a: a.t0):  # stable: instruction order within a time
+        out[acq.memory_slot] = acq.qubit
+    return out
+
+
 def _events(schedule: Schedule, system: TransmonSystem) -> list[Event]:
     by_time: dict[int, list[Acquire]] = defaultdict(list)
+    inside = set(system.qubits)
     for acq in schedule.acquires:
-        by_time[acq.t0].append(acq)
+        if acq.qubit in inside:
+            by_time[acq.t0].append(acq)
     events = []
     for t in sorted(by_time):
         acqs = by_time[t]

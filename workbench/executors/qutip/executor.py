@@ -2,9 +2,11 @@
 
 The model (:mod:`.hamiltonian`) is chalmers-qubit's ``SarimnerModel`` with its ``DecoherenceNoise``,
 driven by the schedule's plays with their carriers; :mod:`.compile` turns each schedule into exact
-piecewise-constant steps and :mod:`.propagate` runs many experiments at once and measures them
-projectively at their acquisitions. Here we only pick the qubits to simulate, batch experiments,
-sample shots reproducibly and turn levels into IQ points with the device's readout physics.
+piecewise-constant steps, and one of three engines (:mod:`.methods`: dense propagators, the density
+matrix with sparse operators, or quantum-jump trajectories) runs many experiments at once and
+measures them projectively at their acquisitions. Here we pick the qubits to simulate (cut into
+groups that never interact), choose the engine, batch experiments, sample shots reproducibly and
+turn levels into IQ points with the device's readout physics.
 
 The executor is named after the conventions it follows, not after what it runs: it integrates with
 its own numpy/scipy propagators and never imports qutip or chalmers-qubit. Both are test references
@@ -13,6 +15,7 @@ its own numpy/scipy propagators and never imports qutip or chalmers-qubit. Both 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -26,7 +29,8 @@ import numpy as np
 from workbench.devices.model import Device
 from workbench.errors import CancelledError, UnsupportedError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
-from workbench.executors.qutip.compile import Program, compile_schedule, simulated_qubits
+from workbench.executors.qutip import methods
+from workbench.executors.qutip.compile import Program, compile_schedule, components, simulated_qubits, slot_writers
 from workbench.executors.qutip.hamiltonian import TransmonSystem, build_system
 from workbench.options import OptionSpec, ResolvedOptions, Secret
 from workbench.readout import acquisition_frequencies, iq_points
@@ -37,15 +41,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_STATE_DIM = 729  # Liouville dimension of three qutrits (or ket dimension): beyond, memory decides
+MAX_STATE_DIM = methods.PROPAGATOR_MAX  # the dense propagators' limit (kept for callers of the old name)
 CHUNK_EXPERIMENTS = 256  # experiments propagated together (progress and cancel act between chunks)
 CHUNK_STEPS = 400_000  # step rows compiled per chunk, bounding the compile arrays
 CHUNK_PADDED = 4_000_000  # experiments x longest phase: the step-index table the solver walks
+MAX_LEAVES = 1_000_000  # joint outcomes of an experiment's independent groups, multiplied out
+
+Part = tuple[int, int]  # (experiment, group of its qubits)
 
 
 def experiment_rng(seed: int, experiment: int) -> np.random.Generator:
     """The RNG of one experiment: the same draws whatever batch or worker the experiment runs in."""
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(experiment)]))
+
+
+def trajectory_rng(seed: int, experiment: int, group: int) -> np.random.Generator:
+    """The RNG of one experiment's trajectories (per group of qubits), independent of its shots."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(experiment)], spawn_key=(1, int(group))))
 
 
 def state_dim(qubits: int, levels: int, noise: bool) -> int:
@@ -58,12 +70,21 @@ class QutipExecutor(QuantumExecutor):
 
     name: ClassVar[str] = "qutip"
     title: ClassVar[str] = ("Pulse-level transmon simulator: chalmers-qubit's model integrated by the workbench's "
-                            "own numpy/scipy propagators (qutip and chalmers-qubit are not used)")
+                            "own numpy/scipy engines (propagators, ODE, trajectories; qutip and chalmers-qubit "
+                            "are not used)")
     kind: ClassVar[str] = "simulator"
     options: ClassVar[tuple[OptionSpec, ...]] = (
         OptionSpec("noise", bool, True, "include T1/T2 decoherence (Lindblad); false: unitary evolution"),
         OptionSpec("levels", int, 3, "transmon levels simulated per qubit (2 has no leakage and no coupler)",
                    minimum=2, maximum=6),
+        OptionSpec("method", str, "automatic",
+                   "propagator (exact dense), ode (density matrix, sparse), trajectories (quantum jumps on "
+                   "kets); automatic chooses by the size of each simulated group of qubits",
+                   choices=methods.METHODS),
+        OptionSpec("trajectories", int, methods.DEFAULT_TRAJECTORIES,
+                   "Monte-Carlo budget per experiment (method trajectories, with decoherence): an experiment "
+                   "whose jumps have probability q runs max(32, q * trajectories) of them",
+                   minimum=1, maximum=1_000_000),
     )
     measure_levels: ClassVar[tuple[int, ...]] = (1, 2)
     job_kinds: ClassVar[tuple[str, ...]] = ("pulse", "circuit")
@@ -73,27 +94,45 @@ class QutipExecutor(QuantumExecutor):
     # how a run split over Dask workers combines the parts' executorInfo (workbench/parallel/merge.py)
     info_merge: ClassVar[Mapping[str, str]] = {"propagators": "sum", "series_steps": "sum", "steps": "sum",
                                             "batches": "sum", "max_branches": "max", "max_substeps": "max",
-                                            "representations": "union"}
+                                            "representations": "union", "methods": "union",
+                                            "trajectories": "max", "trajectory_error": "max", "jumps": "sum"}
 
     def __init__(self, device: Device, credentials: Mapping[str, Secret] | None = None):
         super().__init__(device, credentials)
         self._systems: dict[tuple[tuple[int, ...], int, bool], TransmonSystem] = {}
         self._couplers = {c.channel: c.qubits for c in device.couplings}
+        self._zz_pairs = {frozenset(c.qubits) for c in device.couplings if c.zz != 0.0}
+        self._operators: dict[tuple[tuple[int, ...], int, bool], Any] = {}
+        self._components: dict[int, tuple[Schedule, list[tuple[int, ...]]]] = {}
 
     @classmethod
     def versions(cls) -> dict[str, str]:
         """The libraries a run actually uses; qutip and chalmers-qubit are never imported."""
-        out = {}
-        for name in ("numpy", "scipy"):
-            try:
-                out[name] = metadata.version(name)
-            except metadata.PackageNotFoundError:
-                out[name] = "not installed"
-        return out
+        return dict(_library_versions())
+
+    def components(self, schedule: Schedule) -> list[tuple[int, ...]]:
+        """The groups of qubits of ``schedule`` simulated apart (none without acquisitions)."""
+        cached = self._components.get(id(schedule))
+        if cached is not None and cached[0] is schedule:  # schedules are immutable; check, run and plan ask
+            return cached[1]
+        found = components(simulated_qubits(schedule, self._couplers), schedule, self._couplers,
+                           self._zz_pairs) if schedule.acquires else []
+        self._components[id(schedule)] = (schedule, found)
+        return found
+
+    def _lindblad(self, qubits: tuple[int, ...], noise: bool) -> bool:
+        return noise and any(self.device.qubit(q).t1 is not None or self.device.qubit(q).t2 is not None
+                             for q in qubits)
+
+    def method_for(self, qubits: tuple[int, ...], options: ResolvedOptions) -> str:
+        levels = int(options["levels"])
+        return methods.choose(levels ** len(qubits), self._lindblad(qubits, bool(options["noise"])),
+                              str(options["method"]))
 
     def check(self, schedules: Sequence[Schedule], options: ResolvedOptions) -> None:
         super().check(schedules, options)
         levels = options["levels"]
+        refusals: dict[tuple[int, ...], str | None] = {}
         for i, sched in enumerate(schedules):
             for name in sched.channels:
                 if name.startswith("u"):
@@ -106,19 +145,40 @@ class QutipExecutor(QuantumExecutor):
                         raise UnsupportedError(
                             f"coupler {name} drives |11> <-> |2x>, which needs levels >= 3 (got {levels})",
                             f"experiments[{i}]")
-            qubits = simulated_qubits(sched, self._couplers)
-            dim = state_dim(len(qubits), levels, options["noise"])
-            if dim > MAX_STATE_DIM:
-                raise UnsupportedError(
-                    f"simulating qubits {list(qubits)} with {levels} levels needs a state of dimension {dim} "
-                    f"(limit {MAX_STATE_DIM}); run with noise=false or levels=2, or split the experiment",
-                    f"experiments[{i}]")
+            for qubits in self.components(sched):
+                why = refusals.get(qubits, "")
+                if why == "":
+                    method = self.method_for(qubits, options)
+                    lindblad = self._lindblad(qubits, bool(options["noise"]))
+                    why = refusals[qubits] = methods.refusal(method, levels ** len(qubits),
+                                                             lindblad or method == "ode", int(options["trajectories"]))
+                if why is not None:
+                    raise UnsupportedError(
+                        f"simulating qubits {list(qubits)} with {levels} levels: {why}; run with another method, "
+                        "noise=false or levels=2, or split the experiment", f"experiments[{i}]")
+
+    def effective_options(self, programs: Sequence[Any], options: ResolvedOptions) -> Mapping[str, Any]:
+        """``method: automatic`` becomes the engine that will run, when one engine runs every group of
+        qubits of the job (a job mixing sizes keeps ``automatic``: no single name reproduces it)."""
+        if options["method"] != "automatic":
+            return {}
+        groups = {qubits for sched in programs for qubits in self.components(sched)}
+        chosen = {self.method_for(qubits, options) for qubits in groups}
+        return {"method": chosen.pop()} if len(chosen) == 1 else {}
 
     def system(self, qubits: tuple[int, ...], levels: int, noise: bool) -> TransmonSystem:
         key = (qubits, levels, noise)
         if key not in self._systems:
             self._systems[key] = build_system(self.device, qubits, levels, noise)
         return self._systems[key]
+
+    def _superoperators(self, system: TransmonSystem) -> Any:
+        from workbench.executors.qutip.operators import Superoperators
+
+        key = (system.qubits, system.levels, system.has_decay)
+        if key not in self._operators:
+            self._operators[key] = Superoperators(system)
+        return self._operators[key]
 
     def run(
         self,
@@ -131,10 +191,8 @@ class QutipExecutor(QuantumExecutor):
         twin_data: ExecutionData | None = None,
     ) -> ExecutionData:
         """``experiment_ids`` are the schedules' indices in their job when this is a part of it (a parallel
-        run's task): shots are drawn from the RNG of the experiment's place in the job, never of its place
-        in this call, so a part gives the rows the whole job would."""
-        from workbench.executors.qutip.propagate import Propagator, Representation
-
+        run's task): shots (and trajectories) are drawn from the RNG of the experiment's place in the job,
+        never of its place in this call, so a part gives the rows the whole job would."""
         started = time.perf_counter()
         n_exp = len(schedules)
         ids = list(range(n_exp)) if experiment_ids is None else [int(i) for i in experiment_ids]
@@ -149,45 +207,18 @@ class QutipExecutor(QuantumExecutor):
         iq = np.full((n_exp, shots, slots), np.nan + 1j * np.nan, dtype=complex)
         populations = np.full((n_exp, slots, levels), np.nan)
         info: dict[str, Any] = {
-            "engine": "workbench propagators (numpy/scipy, exact piecewise-constant steps) of chalmers-qubit's "
-                      "SarimnerModel; qutip and chalmers-qubit not used",
+            "engine": "workbench engines (numpy/scipy: exact piecewise-constant steps, density-matrix ODE or "
+                      "trajectories) of chalmers-qubit's SarimnerModel; qutip and chalmers-qubit not used",
             "levels": levels, "noise": noise, "propagators": 0, "series_steps": 0, "steps": 0, "max_branches": 1,
-            "max_substeps": 1, "batches": 0, "representations": [],
-            "rng": "experiment e draws its shots from numpy default_rng(SeedSequence([seed, e]))",
+            "max_substeps": 1, "batches": 0, "representations": [], "methods": [],
+            "rng": "experiment e draws its shots from numpy default_rng(SeedSequence([seed, e])), the trajectories "
+                   "of its group of qubits g from default_rng(SeedSequence([seed, e], spawn_key=(1, g)))",
         }
-        groups, idle = self._groups(schedules)
-        done = len(idle)
-        if idle:
-            log.info("%d experiment(s) without acquisitions: nothing to simulate", len(idle))
-        if progress is not None and done:
-            progress(done, n_exp)
-        representations: set[str] = set()
-        for qubits, members in groups.items():
-            system = self.system(qubits, levels, noise)
-            rep = Representation(system, lindblad=noise and bool(system.collapse))
-            kind = "lindblad" if rep.lindblad else "ket"
-            representations.add(f"{kind} dim {rep.dim} (qubits {list(qubits)})")
-            for batch in self._batches(members, schedules, system):
-                if cancel is not None and cancel.is_set():
-                    raise CancelledError("run cancelled")
-                engine = Propagator(rep)
-                programs = batch[1]
-                outcomes = engine.run(programs, cancel=cancel)
-                for e, prog, out in zip(batch[0], programs, outcomes, strict=True):
-                    self._sample(e, prog, out, shots, seed, slot_qubit, iq, populations,
-                                 acquisition_frequencies(schedules[e]), ids[e])
-                    info["max_branches"] = max(info["max_branches"], out.branches)
-                    info["max_substeps"] = max(info["max_substeps"], prog.substeps)
-                info["propagators"] += engine.stats.propagators
-                info["series_steps"] += engine.stats.taylor
-                info["steps"] += engine.stats.steps
-                info["batches"] += 1
-                done += len(batch[0])
-                if progress is not None:
-                    progress(done, n_exp)
-        info["representations"] = sorted(representations)
+        for e, outcome in self._outcomes(schedules, options, ids, info, progress, cancel):
+            self._sample(e, schedules[e], outcome, shots, seed, slot_qubit, iq, populations,
+                         acquisition_frequencies(schedules[e]), ids[e])
         elapsed = time.perf_counter() - started
-        log.info("simulated %d experiment(s) in %.3f s (%d propagators)", n_exp, elapsed, info["propagators"])
+        log.info("simulated %d experiment(s) in %.3f s (%s)", n_exp, elapsed, ", ".join(info["methods"]) or "nothing")
         return ExecutionData(
             slot_qubit=slot_qubit,
             iq=iq,
@@ -196,15 +227,121 @@ class QutipExecutor(QuantumExecutor):
             info=info,
         )
 
-    def _groups(self, schedules: Sequence[Schedule]) -> tuple[dict[tuple[int, ...], list[int]], list[int]]:
-        """Experiments by the qubits they simulate (one system each), and those with nothing to simulate."""
-        groups: dict[tuple[int, ...], list[int]] = {}
+    def _outcomes(self, schedules: Sequence[Schedule], options: ResolvedOptions, ids: list[int],
+                  info: dict[str, Any], progress: Progress | None = None,
+                  cancel: threading.Event | None = None) -> Iterator[tuple[int, Outcome]]:
+        """Each experiment's exact outcome (joint distribution of its slots' levels), as soon as all its
+        groups of qubits are simulated; ``info`` collects the facts for the trace."""
+        levels = int(options["levels"])
+        noise = bool(options["noise"])
+        n_exp = len(schedules)
+        groups, idle = self._groups(schedules)
+        parts_of = {e: len(self.components(schedules[e])) for e in range(n_exp)}
+        pending: dict[int, dict[int, tuple[Outcome, tuple[int, ...]]]] = {}
+        done = len(idle)
+        if idle:
+            log.info("%d experiment(s) without acquisitions: nothing to simulate", len(idle))
+        if progress is not None and done:
+            progress(done, n_exp)
+        representations: set[str] = set()
+        used: set[str] = set()
+        for qubits, members in groups.items():
+            system = self.system(qubits, levels, noise)
+            method = self.method_for(qubits, options)
+            used.add(method)
+            representations.add(self._describe(system, method, noise))
+            for batch in self._batches(members, schedules, system):
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError("run cancelled")
+                outcomes, stats = self._propagate(method, system, batch, options, ids, cancel)
+                finished = []
+                for (e, g), prog, out in zip(batch[0], batch[1], outcomes, strict=True):
+                    pending.setdefault(e, {})[g] = (out, qubits)
+                    info["max_branches"] = max(info["max_branches"], out.branches)
+                    info["max_substeps"] = max(info["max_substeps"], prog.substeps)
+                    if method == "trajectories":
+                        info["trajectories"] = max(info.get("trajectories", 0), out.trajectories)
+                        info["trajectory_error"] = max(info.get("trajectory_error", 0.0), out.error)
+                    if len(pending[e]) == parts_of[e]:
+                        finished.append((e, self._join(schedules[e], pending.pop(e))))
+                for key, value in stats.items():
+                    info[key] = info.get(key, 0) + value
+                info["batches"] += 1
+                yield from finished
+                done += len(finished)
+                if progress is not None:
+                    progress(done, n_exp)
+        info["representations"] = sorted(representations)
+        info["methods"] = sorted(used)
+        if "trajectory_error" in info:
+            info["trajectory_error"] = float(f"{info['trajectory_error']:.3g}")
+
+    def distributions(self, schedules: Sequence[Schedule], options: ResolvedOptions) -> list[dict[str, float]]:
+        """The joint distribution of each experiment's memory slots before readout: ``{"0110": p}`` with
+        the level of slot 0 rightmost (Qiskit's order; a level 2 reads "2", an unwritten slot "0"), as
+        the shots are drawn from it. For tests and analyses that want probabilities without shot noise."""
+        seed = int(options["seed"]) if options["seed"] is not None else 0
+        ids = list(range(len(schedules)))
+        out: list[dict[str, float]] = [{"0" * s.memory_slots: 1.0} for s in schedules]
+        info: dict[str, Any] = {"max_branches": 1, "max_substeps": 1, "batches": 0}
+        options = options.with_values({"seed": seed}, "distributions") if options["seed"] is None else options
+        for e, outcome in self._outcomes(schedules, options, ids, info):
+            table: dict[str, float] = {}
+            for weight, record in zip(outcome.weights, outcome.records, strict=True):
+                key = "".join(str(max(int(v), 0)) for v in record[::-1])
+                table[key] = table.get(key, 0.0) + float(weight)
+            out[e] = table
+        return out
+
+    @staticmethod
+    def _describe(system: TransmonSystem, method: str, noise: bool) -> str:
+        lindblad = noise and system.has_decay
+        if method == "trajectories":
+            kind = f"ket dim {system.dim}, " + ("quantum-jump trajectories" if lindblad else "one exact trajectory")
+        else:
+            density = lindblad or method == "ode"
+            kind = f"{'lindblad' if density else 'ket'} dim {system.dim ** 2 if density else system.dim}"
+        return f"{kind} (qubits {list(system.qubits)}) by {method}"
+
+    def _propagate(self, method: str, system: TransmonSystem, batch: tuple[list[Part], list[Program]],
+                   options: ResolvedOptions, ids: list[int],
+                   cancel: threading.Event | None) -> tuple[list[Outcome], dict[str, int]]:
+        """One batch of programs of one system through the chosen engine."""
+        programs = batch[1]
+        noise = bool(options["noise"])
+        if method == "trajectories":
+            from workbench.executors.qutip.trajectories import TrajectoryPropagator
+
+            seed = int(options["seed"])
+            rngs = [trajectory_rng(seed, ids[e], g) for e, g in batch[0]]
+            runner = TrajectoryPropagator(system, int(options["trajectories"]) if noise else 1)
+            outcomes = runner.run(programs, rngs, cancel=cancel)
+            return outcomes, {"propagators": runner.stats.propagators, "steps": runner.stats.steps,
+                              "jumps": runner.jumps}
+        if method == "ode":
+            from workbench.executors.qutip.density import DensityPropagator
+            from workbench.executors.qutip.propagate import Layout
+
+            engine = DensityPropagator(Layout(system, True), self._superoperators(system))
+        else:
+            from workbench.executors.qutip.propagate import Propagator, Representation
+
+            engine = Propagator(Representation(system, lindblad=noise and system.has_decay))
+        outcomes = engine.run(programs, cancel=cancel)
+        return outcomes, {"propagators": engine.stats.propagators, "series_steps": engine.stats.taylor,
+                          "steps": engine.stats.steps}
+
+    def _groups(self, schedules: Sequence[Schedule]) -> tuple[dict[tuple[int, ...], list[Part]], list[int]]:
+        """Parts of experiments by the qubits they simulate (one system each), and the experiments with
+        nothing to simulate."""
+        groups: dict[tuple[int, ...], list[Part]] = {}
         idle: list[int] = []
         for e, sched in enumerate(schedules):
-            if sched.acquires:
-                groups.setdefault(simulated_qubits(sched, self._couplers), []).append(e)
-            else:
+            found = self.components(sched)
+            if not found:
                 idle.append(e)
+            for g, qubits in enumerate(found):
+                groups.setdefault(qubits, []).append((e, g))
         return groups, idle
 
     def batch_plan(self, schedules: Sequence[Schedule], options: ResolvedOptions) -> list[list[int]]:
@@ -214,49 +351,80 @@ class QutipExecutor(QuantumExecutor):
         A batch shares its propagators and is advanced in lockstep, so its results depend on its
         members at the level of rounding (1e-15). A parallel run therefore gives each batch whole to
         one task (run with ``experiment_ids``, the batch alone forms the same batch again) and its
-        results are bit for bit those of a serial run.
+        results are bit for bit those of a serial run. An experiment whose qubits fall into several
+        independent groups is in several batches: those batches go together.
         """
         groups, idle = self._groups(schedules)
-        plan: list[list[int]] = []
+        batches: list[list[int]] = []
         for qubits, members in groups.items():
             system = self.system(qubits, int(options["levels"]), bool(options["noise"]))
-            plan.extend(indices for indices, _ in self._batches(members, schedules, system))
+            batches.extend(sorted({e for e, _ in parts}) for parts, _ in self._batches(members, schedules, system))
+        plan = _merge_overlapping(batches)
         if idle:
             plan.append(idle)
         return plan
 
-    def _batches(self, members: list[int], schedules: Sequence[Schedule],
-                 system: TransmonSystem) -> Iterator[tuple[list[int], list[Program]]]:
+    def _batches(self, members: list[Part], schedules: Sequence[Schedule],
+                 system: TransmonSystem) -> Iterator[tuple[list[Part], list[Program]]]:
         """Compile lazily and cut into batches bounded in experiments, step rows and padded table size
         (the solver walks all experiments of a batch in lockstep, padded to the longest phase).
 
         Batches are evenly sized (400 experiments: 200 + 200, not 256 + 144): the same work as serial,
         and a parallel run, which gives each batch to one worker, is balanced."""
-        batch: tuple[list[int], list[Program]] = ([], [])
+        batch: tuple[list[Part], list[Program]] = ([], [])
         rows = longest = 0
         limit = math.ceil(len(members) / max(1, math.ceil(len(members) / self.batch_experiments)))
-        for e in members:
-            prog = compile_schedule(schedules[e], system)
+        for part in members:
+            prog = compile_schedule(schedules[part[0]], system)
             size = sum(len(p) for p in prog.phases)
             length = max((len(p) for p in prog.phases), default=0)
             if batch[0] and (len(batch[0]) >= limit or rows + size > CHUNK_STEPS
                              or (len(batch[0]) + 1) * max(longest, length) > CHUNK_PADDED):
                 yield batch
                 batch, rows, longest = ([], []), 0, 0
-            batch[0].append(e)
+            batch[0].append(part)
             batch[1].append(prog)
             rows += size
             longest = max(longest, length)
         if batch[0]:
             yield batch
 
-    def _sample(self, e: int, prog: Program, out: Outcome, shots: int, seed: int, slot_qubit: np.ndarray,
+    def _join(self, schedule: Schedule, parts: dict[int, tuple[Outcome, tuple[int, ...]]]) -> Outcome:
+        """One experiment's outcome from its independent groups of qubits: the joint distribution is the
+        product, and each slot comes from the group of the qubit that finally wrote it."""
+        if len(parts) == 1:
+            return next(iter(parts.values()))[0]
+        from workbench.executors.qutip.propagate import Outcome
+
+        writers = slot_writers(schedule)
+        m = schedule.memory_slots
+        levels = next(iter(parts.values()))[0].slot_populations.shape[1]
+        weights = np.ones(1)
+        records = np.full((1, m), -1, dtype=np.int64)
+        pops = np.full((m, levels), np.nan)
+        error, trajectories = 0.0, 0
+        for g in sorted(parts):
+            out, qubits = parts[g]
+            mine = np.isin(writers, qubits)
+            if weights.size * out.weights.size > MAX_LEAVES:
+                raise UnsupportedError(f"the independent groups of qubits of this experiment have more than "
+                                       f"{MAX_LEAVES} joint outcomes together")
+            records = np.repeat(records, out.weights.size, axis=0)
+            records[:, mine] = np.tile(out.records, (weights.size, 1))[:, mine]
+            weights = (weights[:, None] * out.weights[None, :]).reshape(-1)
+            pops[mine] = out.slot_populations[mine]
+            error = max(error, out.error)
+            trajectories = max(trajectories, out.trajectories)
+        return Outcome(weights, records, pops, None, int(weights.size), trajectories=trajectories, error=error)
+
+    def _sample(self, e: int, schedule: Schedule, out: Outcome, shots: int, seed: int, slot_qubit: np.ndarray,
                 iq: np.ndarray, populations: np.ndarray, frequencies: Mapping[int, float],
                 experiment: int | None = None) -> None:
         """Shots from the exact joint outcome distribution, then IQ points per written slot (at the
         readout tone's frequency, which matters for qubits whose readout has a resonator)."""
-        m = prog.memory_slots
-        slot_qubit[e, :m] = prog.slot_qubit
+        m = schedule.memory_slots
+        writers = slot_writers(schedule)
+        slot_qubit[e, :m] = writers
         populations[e, :m] = out.slot_populations
         rng = experiment_rng(seed, e if experiment is None else experiment)
         if len(out.weights) > 1:
@@ -267,30 +435,69 @@ class QutipExecutor(QuantumExecutor):
             leaf = np.zeros(shots, dtype=np.int64)
         levels = out.records[leaf]  # (shots, m)
         for slot in range(m):
-            q = int(prog.slot_qubit[slot])
+            q = int(writers[slot])
             if q < 0:
                 continue
             iq[e, :, slot] = iq_points(levels[:, slot], self.device.qubit(q).readout, rng, frequencies.get(slot))
 
 
-def final_states(device: Device, schedules: Sequence[Schedule], *, levels: int = 3,
-                 noise: bool = True) -> list[tuple[tuple[int, ...], np.ndarray]]:
+@functools.lru_cache(maxsize=1)
+def _library_versions() -> tuple[tuple[str, str], ...]:
+    """From package metadata, read once per process: each lookup scans site-packages (~25 ms)."""
+    out = []
+    for name in ("numpy", "scipy"):
+        try:
+            out.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            out.append((name, "not installed"))
+    return tuple(out)
+
+
+def _merge_overlapping(groups: list[list[int]]) -> list[list[int]]:
+    """Groups that share a member become one (in order of first appearance)."""
+    out: list[set[int]] = []
+    for group in groups:
+        mine = set(group)
+        overlapping = [g for g in out if g & mine]
+        for g in overlapping:
+            mine |= g
+            out.remove(g)
+        out.append(mine)
+    return [sorted(g) for g in out]
+
+
+def final_states(device: Device, schedules: Sequence[Schedule], *, levels: int = 3, noise: bool = True,
+                 method: str = "automatic", trajectories: int = methods.DEFAULT_TRAJECTORIES,
+                 seed: int = 0) -> list[tuple[tuple[int, ...], np.ndarray]]:
     """The density matrix at the end of each schedule, in the frame of the true qubit frequencies.
 
     For calibration and tests, which need phases that shots cannot show. Acquisitions act as
     non-selective measurements (the state is averaged over their outcomes). Returns
     ``(qubits, rho)`` per schedule, ``rho`` on the joint level space of ``qubits`` (first qubit is the
-    most significant digit of the basis index, as in ``qutip.tensor``).
+    most significant digit of the basis index, as in ``qutip.tensor``). All simulated qubits form one
+    system here, with ``method`` chosen as a run would for that system.
     """
-    from workbench.executors.qutip.propagate import Propagator, Representation
-
     couplers = {c.channel: c.qubits for c in device.couplings}
     out: list[tuple[tuple[int, ...], np.ndarray]] = []
-    for sched in schedules:
+    for index, sched in enumerate(schedules):
         qubits = simulated_qubits(sched, couplers) or (device.qubits[0].index,)
         system = build_system(device, qubits, levels, noise)
-        rep = Representation(system, lindblad=noise and bool(system.collapse))
+        lindblad = noise and system.has_decay
+        chosen = methods.choose(system.dim, lindblad, method)
         program = compile_schedule(sched, system, until_end=True)
-        (outcome,) = Propagator(rep).run([program], keep_final=True)
+        if chosen == "trajectories":
+            from workbench.executors.qutip.trajectories import TrajectoryPropagator
+
+            runner = TrajectoryPropagator(system, trajectories if lindblad else 1)
+            (outcome,) = runner.run([program], [trajectory_rng(seed, index, 0)], keep_final=True)
+        elif chosen == "ode":
+            from workbench.executors.qutip.density import DensityPropagator
+            from workbench.executors.qutip.propagate import Layout
+
+            (outcome,) = DensityPropagator(Layout(system, True)).run([program], keep_final=True)
+        else:
+            from workbench.executors.qutip.propagate import Propagator, Representation
+
+            (outcome,) = Propagator(Representation(system, lindblad=lindblad)).run([program], keep_final=True)
         out.append((qubits, outcome.final))
     return out

@@ -83,8 +83,9 @@ def _dissipator(c: np.ndarray) -> np.ndarray:
     return np.kron(c, c.conj()) - 0.5 * (np.kron(cdc, eye) + np.kron(eye, cdc.T))
 
 
-class Representation:
-    """How states, steps and measurements are stored for one system (ket or density matrix)."""
+class Layout:
+    """How states and measurements are stored for one system: kets (N,) or row-major vectorised density
+    matrices (N^2,). Shared by every engine; only :class:`Representation` adds dense generators."""
 
     def __init__(self, system: TransmonSystem, lindblad: bool):
         self.system = system
@@ -92,19 +93,7 @@ class Representation:
         n = system.dim
         self.n = n
         self.dim = n * n if lindblad else n
-        hermitian = [system.h0] + [-np.diag(o.astype(float)).astype(complex) for o in system.occupation]
-        for c in system.controls:
-            hermitian.extend(c.hermitian_parts)
-        if lindblad:
-            basis = [_superop(h) for h in hermitian]
-            for c in system.collapse:
-                basis[0] = basis[0] + _dissipator(c)
-        else:
-            basis = hermitian
-        stacked = np.stack(basis)
-        self._basis = stacked.reshape(len(basis), -1)
-        self._basis_norms = np.abs(stacked).sum(axis=1).max(axis=1)  # induced 1-norms
-        self._masks: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._masks: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def initial(self) -> np.ndarray:
         state = np.zeros(self.dim, dtype=complex)
@@ -141,6 +130,25 @@ class Representation:
 
     def renormalise(self, probability: np.ndarray) -> np.ndarray:
         return probability if self.lindblad else np.sqrt(probability)
+
+
+class Representation(Layout):
+    """The dense generators of one system, for exact propagators (``propagator`` method)."""
+
+    def __init__(self, system: TransmonSystem, lindblad: bool):
+        super().__init__(system, lindblad)
+        hermitian = [system.h0] + [-np.diag(o.astype(float)).astype(complex) for o in system.occupation]
+        for c in system.controls:
+            hermitian.extend(c.hermitian_parts)
+        if lindblad:
+            basis = [_superop(h) for h in hermitian]
+            for c in system.collapse:
+                basis[0] = basis[0] + _dissipator(c)
+        else:
+            basis = hermitian
+        stacked = np.stack(basis)
+        self._basis = stacked.reshape(len(basis), -1)
+        self._basis_norms = np.abs(stacked).sum(axis=1).max(axis=1)  # induced 1-norms
 
     def propagators(self, rows: np.ndarray) -> np.ndarray:
         """Exact propagators (K, dim, dim) for step rows ``[kind, tau, Delta(n), controls]``."""
@@ -201,6 +209,8 @@ class Outcome:
     slot_populations: np.ndarray  # (M, levels) exact level probabilities at the slot's acquisition
     final: np.ndarray | None = None  # (N, N) unconditional final density matrix (qubit frame)
     branches: int = 1
+    trajectories: int = 0  # Monte-Carlo jump trajectories behind it (0: exact)
+    error: float = 0.0  # largest standard error of slot_populations (trajectories only)
 
 
 @dataclass
@@ -214,7 +224,7 @@ class Stats:
 class Propagator:
     """Runs a batch of programs of one system in one representation."""
 
-    def __init__(self, rep: Representation, budget: int = DEFAULT_BUDGET, series: bool = True):
+    def __init__(self, rep: Layout, budget: int = DEFAULT_BUDGET, series: bool = True):
         """``series=False`` exponentiates every step (slower; the two paths agree to rounding)."""
         self.rep = rep
         self.budget = budget
@@ -223,6 +233,7 @@ class Propagator:
         self._cache: dict[int, np.ndarray] = {}
         self._table = np.zeros((0, 0))
         self._bounds = np.zeros(0)
+        self._uses = np.zeros(0, dtype=np.int64)
 
     # --- propagators -------------------------------------------------------------------------
     def _matrices(self, ids: np.ndarray) -> np.ndarray:
@@ -318,6 +329,10 @@ class Propagator:
         self.stats.steps += rows * width
         return states
 
+    def _prepare_table(self) -> None:
+        """Per distinct step, what :meth:`_apply` needs before the first column (here: norm bounds)."""
+        self._bounds = self.rep.norm_bounds(self._table) if len(self._table) else np.zeros(0)
+
     # --- the run -------------------------------------------------------------------------------
     def run(self, programs: list[Program], *, keep_final: bool = False,
             cancel: threading.Event | None = None) -> list[Outcome]:
@@ -333,7 +348,8 @@ class Propagator:
         width = all_rows[0].shape[1] if all_rows else 0
         stacked = np.concatenate(all_rows) if all_rows else np.zeros((0, width))
         self._table, inverse = _unique_rows(stacked)
-        self._bounds = self.rep.norm_bounds(self._table) if len(self._table) else np.zeros(0)
+        self._uses = np.bincount(inverse, minlength=len(self._table))
+        self._prepare_table()
         ids: list[list[np.ndarray]] = []
         offset = 0
         for p in programs:

@@ -53,15 +53,32 @@ def _scan() -> list[tuple[ctypes.CDLL, str]]:
     return found
 
 
+_CONTROLLERS: dict[bool, object] = {}
+
+
+def _controller() -> object | None:
+    """threadpoolctl's view of the loaded BLAS libraries, built once per process: building it walks every
+    loaded shared library, ~0.1 s in a process that has imported xarray and h5py, which a run would
+    otherwise pay each time. scipy.linalg is loaded first: its own OpenBLAS, loaded later inside a
+    limited block (an engine's first ``expm``), would run multi-threaded."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    with contextlib.suppress(ImportError):
+        import scipy.linalg  # noqa: F401
+    key = "scipy.linalg" in sys.modules
+    if key not in _CONTROLLERS:
+        _CONTROLLERS[key] = ThreadpoolController()
+    return _CONTROLLERS[key]
+
+
 @contextlib.contextmanager
 def single_blas_thread() -> Iterator[None]:
     """Limit BLAS to one thread inside the block, restoring the previous setting afterwards."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        threadpool_limits = None
-    if threadpool_limits is not None:
-        with threadpool_limits(limits=1, user_api="blas"):
+    controller = _controller()
+    if controller is not None:
+        with controller.limit(limits=1, user_api="blas"):  # type: ignore[attr-defined]
             yield
         return
     handles = _openblas_handles()

@@ -30,10 +30,11 @@ def _notice_html(notice: Notice) -> str:
 
 
 class CalibrationPanel(widgets.VBox):
-    """CSS classes: ``wb-calibration`` (this box), ``wb-calibration-routine``, ``wb-calibration-qubit``,
-    ``wb-calibration-shots``, ``wb-calibration-seed``, ``wb-calibration-measure``, ``wb-calibration-cancel``,
-    ``wb-calibration-status``, ``wb-calibration-figure`` (also ``wb-figure``), ``wb-calibration-summary``,
-    ``wb-calibration-diff``, ``wb-calibration-write``, ``wb-calibration-message``."""
+    """CSS classes: ``wb-calibration`` (this box), ``wb-calibration-device``, ``wb-calibration-routine``,
+    ``wb-calibration-qubit``, ``wb-calibration-shots``, ``wb-calibration-seed``, ``wb-calibration-measure``,
+    ``wb-calibration-cancel``, ``wb-calibration-status``, ``wb-calibration-figure`` (also ``wb-figure``),
+    ``wb-calibration-summary``, ``wb-calibration-diff``, ``wb-calibration-config``,
+    ``wb-calibration-config-use``, ``wb-calibration-write``, ``wb-calibration-message``."""
 
     def __init__(self, tuneup: Tuneup) -> None:
         from workbench.tuneup import ROUTINES
@@ -41,12 +42,14 @@ class CalibrationPanel(widgets.VBox):
         self.tuneup = tuneup
         self._guard = Guard()
         self._shown = None  # the CalibrationResult on display
+        self._shown_config = tuneup.config
         self.routine = styled(widgets.Dropdown(options=[(f"{k}: {r.writes}", k) for k, r in ROUTINES.items()],
                                                value=tuneup.routine, description="Routine",
                                                layout=widgets.Layout(width="460px")), "wb-calibration-routine")
         self.qubit = styled(widgets.Dropdown(description="Qubit", layout=widgets.Layout(width="160px")),
                             "wb-calibration-qubit")
-        self.shots = styled(widgets.Text(description="Shots", placeholder="routine default",
+        self.device = styled(widgets.HTML(), "wb-calibration-device")
+        self.shots = styled(widgets.Text(description="Shots", placeholder=tuneup.shots_placeholder,
                                          tooltip="shots per experiment; empty: the routine's default",
                                          layout=widgets.Layout(width="200px")), "wb-calibration-shots")
         self.seed = styled(widgets.Text(description="Seed", placeholder="random",
@@ -60,16 +63,26 @@ class CalibrationPanel(widgets.VBox):
         self.write_button = styled(widgets.Button(description="Write to config", icon="save", disabled=True,
                                                   tooltip="write the proposed calibration as a new version"),
                                    "wb-calibration-write")
+        self.config = styled(widgets.Text(description="Config file", value=tuneup.config or "",
+                                          placeholder="the YAML file calibrations are written to, e.g. lab.yml",
+                                          layout=widgets.Layout(width="460px")), "wb-calibration-config")
+        self.config_use = styled(widgets.Button(description="Use", icon="file",
+                                                tooltip="write calibrations into this file (its devices are loaded)"),
+                                 "wb-calibration-config-use")
         self.status = styled(widgets.HTML(), "wb-calibration-status")
         self.figure = FigureView("wb-calibration-figure", "measure to see the data and the fit")
         self.summary = styled(widgets.HTML(), "wb-calibration-summary")
         self.diff = styled(widgets.HTML(), "wb-calibration-diff")
         self.message = styled(widgets.HTML(), "wb-calibration-message")
         super().__init__([
+            self.device,
             widgets.HBox([self.routine, self.qubit], layout=widgets.Layout(flex_flow="row wrap")),
-            widgets.HBox([self.shots, self.seed, self.measure_button, self.cancel_button, self.write_button],
+            widgets.HBox([self.shots, self.seed, self.measure_button, self.cancel_button],
                          layout=widgets.Layout(flex_flow="row wrap")),
-            self.status, self.figure, self.summary, self.diff, self.message,
+            self.status, self.figure, self.summary, self.diff,
+            widgets.HBox([self.config, self.config_use, self.write_button],
+                         layout=widgets.Layout(flex_flow="row wrap")),
+            self.message,
         ])
         styled(self, "wb-calibration")
         for name in ("routine", "qubit", "shots", "seed"):
@@ -77,6 +90,7 @@ class CalibrationPanel(widgets.VBox):
         self.measure_button.on_click(lambda _: self.measure())
         self.cancel_button.on_click(lambda _: self.tuneup.cancel())
         self.write_button.on_click(lambda _: self.write())
+        self.config_use.on_click(lambda _: self.tuneup.set_config(self.config.value))
         tuneup.observers.append(self._on_tuneup)
         self._refresh_form()
         self._refresh_state()
@@ -125,6 +139,10 @@ class CalibrationPanel(widgets.VBox):
             self.routine.value = t.routine
             self.shots.value = "" if t.shots is None else str(t.shots)
             self.seed.value = "" if t.seed is None else str(t.seed)
+        self.shots.placeholder = t.shots_placeholder
+        device = t.session.device
+        self.device.value = (f"<b>{html.escape(device.name)}</b> ({device.qubit_count} qubit"
+                             f"{'s' if device.qubit_count != 1 else ''}): the device selected above")
         self.measure_button.disabled = bool(t.device_note)
 
     def _refresh_state(self) -> None:
@@ -132,6 +150,11 @@ class CalibrationPanel(widgets.VBox):
         self.status.value = note_html(t.device_note) if t.device_note else _notice_html(t.status)
         self.message.value = _notice_html(t.message)
         self.write_button.disabled = not t.can_write
+        self.write_button.tooltip = "; ".join(p.text for p in t.write_problems()) or \
+            f"write the proposed calibration into {t.config} as a new version"
+        if t.config != self._shown_config:  # a file chosen or written: show it (never undo what is being typed)
+            self._shown_config = t.config
+            self.config.value = t.config or ""
         if t.result is not self._shown:  # a new measurement: its figure, summary and diff
             self._shown = t.result
             self.figure.show(t.result.figure if t.result is not None else None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from workbench.examples import EXAMPLES
+from workbench.examples import listing
 from workbench.ui.session import Session
 from workbench.ui.widgets._common import Guard, error_html, note_html, styled
 
@@ -23,7 +23,8 @@ class JobSourcePanel(widgets.VBox):
         self.session = session
         self._guard = Guard()
         self.example = styled(widgets.Dropdown(
-            description="Example", options=[("-", ""), *((f"{n}: {e.description}", n) for n, e in EXAMPLES.items())],
+            description="Example", options=[("-", ""), *((f"{e['name']}: {e['description']}", e["name"])
+                                                       for e in listing())],
             layout=widgets.Layout(width="420px")), "wb-job-example")
         self.path = styled(widgets.Text(description="File", placeholder="path on the kernel's machine",
                                         layout=widgets.Layout(width="360px")), "wb-job-path")

@@ -1,7 +1,10 @@
 """Results panel: every result of the session (earlier ones stay selectable) drawn from its Dataset.
 
 Figures come from :mod:`workbench.views.result_figures`; this panel chooses the result and the
-experiment. Executor artefacts (e.g. the Q1ASM programs and timing tables of a Qblox run) are listed
+experiment. A sweep leads: its figure (with the analysis' fit when the result holds one; the session
+fits results with the analysis they call for) and the parameter table
+(:func:`workbench.views.analysis_figures.parameter_table_html`), then one experiment at a time,
+picked by its swept value. Executor artefacts (e.g. the Q1ASM programs and timing tables of a Qblox run) are listed
 in an accordion, one entry per file.
 """
 
@@ -15,6 +18,7 @@ from workbench.results.result import Result
 from workbench.ui.session import Session
 from workbench.ui.widgets._common import FigureView, Guard, note_html, styled
 from workbench.views import result_figures as rf
+from workbench.views.analysis_figures import parameter_table_html, summary_html
 
 MAX_ATTR_CHARS = 2000  # attributes such as job_source can be megabytes; the repr shows their start
 MAX_ARTIFACT_CHARS = 200_000
@@ -37,7 +41,8 @@ def dataset_html(result: Result) -> str:
 class ResultsPanel(widgets.VBox):
     """CSS classes: ``wb-results`` (this box), ``wb-result-select``, ``wb-result-experiment``,
     ``wb-result-summary``, ``wb-histogram``, ``wb-distribution``, ``wb-sweep``, ``wb-iq`` (figures, each
-    also ``wb-figure``), ``wb-dataset``, ``wb-artifacts``."""
+    also ``wb-figure``), ``wb-analysis`` (the verdict and the parameter table, a ``table.wb-analysis-table``
+    with one ``tr[data-parameter=NAME]`` per parameter), ``wb-dataset``, ``wb-artifacts``."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -52,14 +57,15 @@ class ResultsPanel(widgets.VBox):
         self.histogram = FigureView("wb-histogram")
         self.distribution = FigureView("wb-distribution")
         self.sweep = FigureView("wb-sweep")
+        self.analysis = styled(widgets.HTML(), "wb-analysis")
         self.iq = FigureView("wb-iq")
         self.dataset = styled(widgets.HTML(), "wb-dataset")
         self.dataset_box = widgets.Accordion(children=[self.dataset], titles=("Dataset",))
         self.dataset_box.selected_index = None
         self.artifacts = styled(widgets.Accordion(), "wb-artifacts")
         super().__init__([widgets.HBox([self.select, self.experiment], layout=widgets.Layout(flex_flow="row wrap")),
-                          self.summary, self.sweep, self.histogram, self.distribution, self.iq, self.dataset_box,
-                          self.artifacts])
+                          self.summary, self.sweep, self.analysis, self.histogram, self.distribution, self.iq,
+                          self.dataset_box, self.artifacts])
         styled(self, "wb-results")
         self.select.observe(self._on_select, names="value")
         self.experiment.observe(self._on_experiment, names="value")
@@ -80,6 +86,8 @@ class ResultsPanel(widgets.VBox):
         if result is None:
             for view in (self.histogram, self.distribution, self.sweep, self.iq):
                 view.show(None)
+            self.analysis.value = ""
+            self.analysis.layout.display = "none"
             self.dataset_box.layout.display = "none"
             self.artifacts.layout.display = "none"
             self.experiment.layout.display = "none"
@@ -90,12 +98,15 @@ class ResultsPanel(widgets.VBox):
         self.dataset_box.layout.display = None
         names = result.experiment_names
         options = ([("all", -1)] if 1 < len(names) <= rf.MAX_BAR_EXPERIMENTS else []) + \
-                  [(f"{i}: {n}", i) for i, n in enumerate(names)]
+                  [(f"{i}: {rf.experiment_label(result, i)}", i) for i in range(len(names))]
         with self._guard():
             if list(self.experiment.options) != options:
                 self.experiment.options = options
                 self.experiment.value = options[0][1]
         self.summary.value = f"<b>{html.escape(result.summary())}</b>"
+        analysis = result.analysis
+        self.analysis.value = parameter_table_html(analysis) + summary_html(analysis) if analysis is not None else ""
+        self.analysis.layout.display = None if analysis is not None else "none"
         self._draw(result)
         self.dataset.value = dataset_html(result)
         self._artifacts(result)
@@ -104,9 +115,9 @@ class ResultsPanel(widgets.VBox):
         choice = self.experiment.value if self.experiment.value is not None else -1
         experiments = rf.default_experiments(result) if choice == -1 else [choice]
         single = 0 if choice == -1 else choice
-        self.histogram.show(rf.counts_figure(result, experiments),
+        self.histogram.show(rf.outcomes_figure(result, experiments),  # counts, and probability by its toggle
                             "" if result.has_counts else "no counts: the run did not discriminate (meas_level 1)")
-        self.distribution.show(rf.distribution_figure(result, experiments))
+        self.distribution.show(None)
         self.sweep.show(rf.sweep_figure(result))
         self.iq.show(rf.iq_figure(result, single))
         self._shown = (id(result), choice)

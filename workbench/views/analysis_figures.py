@@ -1,0 +1,102 @@
+"""Figures and tables of an analysis, drawn from its plain data (:class:`~workbench.analysis.base.AnalysisResult`).
+
+* :func:`analysis_figure`: each curve's points with their standard errors, the fitted curve in the
+  same colour, dashed lines at the reported values, the verdict in the title (a failed fit names
+  its reasons and shows no value, so it is never mistaken for a good one);
+* :func:`parameter_table` / :func:`parameter_table_html`: the reported parameters with standard
+  errors and units (CSS class ``wb-analysis-table``), or the reasons the verdict failed.
+
+The results panel, the report and scripts use the same functions, so they show the same thing.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from workbench.analysis.base import AnalysisResult
+
+SERIES_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f")
+TABLE_CLASS = "wb-analysis-table"
+
+
+def analysis_figure(analysis: AnalysisResult,
+                    populations: Sequence[tuple[str, np.ndarray, np.ndarray]] = ()) -> go.Figure:
+    """The analysis' curves and fits (see the module docstring); ``populations`` adds exact curves
+    ``(name, x, y)`` dotted (a simulator's populations, on the analysis' x axis)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, s in enumerate(analysis.series):
+        colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+        error = None
+        if s.signal_err is not None and np.any(np.isfinite(s.signal_err)):
+            error = {"type": "data", "array": np.asarray(s.signal_err), "visible": True, "thickness": 1}
+        fig.add_trace(go.Scatter(x=np.asarray(s.x), y=np.asarray(s.signal), mode="markers", name=s.name,
+                                 legendgroup=s.name, marker={"color": colour, "size": 6}, error_y=error))
+        if s.fit_x is not None and s.fit_y is not None:
+            fig.add_trace(go.Scatter(x=np.asarray(s.fit_x), y=np.asarray(s.fit_y), mode="lines",
+                                     name=f"{s.name} fit", legendgroup=s.name, line={"color": colour, "width": 2}))
+    for name, x, y in populations:
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": "#888", "dash": "dot"}))
+    if analysis.ok:
+        for marker in analysis.markers:
+            fig.add_vline(x=float(marker["x"]), line={"dash": "dash", "color": "#444", "width": 1},
+                          annotation_text=str(marker.get("label", "")), annotation_position="top")
+    fig.update_layout(title={"text": analysis_title(analysis), "x": 0.01}, template="plotly_white",
+                      xaxis_title=analysis.x_label, yaxis_title=analysis.y_label, height=420,
+                      margin={"l": 60, "r": 20, "t": 80, "b": 50}, legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def parameter_table(analysis: AnalysisResult) -> list[tuple[str, str]]:
+    """``(what, value ± error unit)`` rows; empty while the verdict fails."""
+    return [(label, text) for _, label, text in analysis.table()]
+
+
+def parameter_table_html(analysis: AnalysisResult, *, css_class: str = TABLE_CLASS) -> str:
+    """The parameter table as HTML (``<table class="wb-analysis-table">``: one row per parameter, with
+    ``data-parameter`` naming it), the verdict above it and, for a failed verdict, its reasons instead."""
+    cls = html.escape(css_class)
+    verdict = "fit ok" if analysis.ok else "FAILED: no parameters reported"
+    head = (f"<p class='wb-analysis-verdict {'ok' if analysis.ok else 'failed'}'><b>{html.escape(analysis.title)}"
+            f"</b>: {html.escape(verdict)}</p>")
+    if not analysis.ok:
+        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in analysis.quality.reasons)
+        return head + f"<ul class='wb-analysis-reasons'>{reasons}</ul>"
+    rows = "".join(f"<tr data-parameter='{html.escape(name)}'><td>{html.escape(label)}</td>"
+                   f"<td class=num>{html.escape(text)}</td></tr>" for name, label, text in analysis.table())
+    return head + (f"<table class='{cls}'><thead><tr><th>parameter</th><th>value ± standard error</th></tr>"
+                   f"</thead><tbody>{rows}</tbody></table>")
+
+
+def summary_html(analysis: AnalysisResult) -> str:
+    """The analysis' summary lines (the fit's R², what was assumed) as a short list."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in analysis.lines)
+    return f"<ul class='wb-analysis-summary'>{items}</ul>" if items else ""
+
+
+def context_rows(analysis: AnalysisResult) -> list[tuple[str, Any]]:
+    """The fits' models and goodness (model, R², reduced chi-square) per curve, for a details table."""
+    rows = []
+    for name, fit in analysis.fits.items():
+        if isinstance(fit, dict) and "model" in fit:
+            r2, chi2 = fit.get("r2"), fit.get("chi2_red")
+            rows.append((name, f"{fit['model']}; R² {r2:.4f}, χ²_red {chi2:.3g}" if r2 is not None and chi2 is not None
+                         else str(fit["model"])))
+    return rows
+
+
+def analysis_title(analysis: AnalysisResult) -> str:
+    """``Rabi amplitude: π amplitude 0.4768 ± 0.0011`` or ``Rabi amplitude: FAILED (reason)``."""
+    if analysis.ok:
+        shown = "; ".join(f"{label} {text}" for _, label, text in analysis.table()[:2])
+        return f"{analysis.title}: {shown}"
+    reasons = "; ".join(analysis.quality.reasons)
+    return f"{analysis.title}: FAILED<br><sup>{reasons[:300]}</sup>"
