@@ -170,6 +170,51 @@ class _Compiler:
         out.append(rows)
         return out
 
+    def count(self) -> int:
+        """An upper bound on the step rows :meth:`compile` builds (before merging), without building them.
+
+        Mirrors the frame decisions of :meth:`_driven`: an interval of active plays costs one row per
+        sample when one frame makes all carriers static, else ``k`` rows per sample. When every play
+        sits at its channel's reference frequency the frame never moves and the count is a sum of
+        durations (the usual case, vectorised).
+        """
+        plays = [p for p in self.schedule.plays if p.channel in self.channels]
+        if not plays:
+            return 1
+        idx = np.fromiter((self.channels[p.channel] for p in plays), np.int64, len(plays))
+        references = np.array([c.reference for c in self.system.controls], dtype=float)[idx]
+        frequencies = np.fromiter((p.frequency for p in plays), float, len(plays))
+        durations = np.fromiter((p.duration for p in plays), np.int64, len(plays))
+        if np.all(np.abs(TWO_PI * (frequencies - references) * NS) <= ZERO_RATE):
+            return int(durations.sum()) + 2 * len(plays) + 1
+        marks = {0, self.schedule.duration} | {a.t0 for a in self.schedule.acquires}
+        for p in plays:
+            marks.update((p.t0, p.t1))
+        total = 0
+        for a, b in itertools.pairwise(sorted(marks)):
+            active = [p for p in plays if p.t0 <= a and p.t1 >= b]
+            if not active:
+                total += 1
+                continue
+            i = [self.channels[p.channel] for p in active]
+            rot = self.rotation[i]
+            detuning = np.array([TWO_PI * (p.frequency - self.system.controls[j].reference) * NS
+                                 for p, j in zip(active, i, strict=True)])
+            residual = detuning - rot @ self.frame
+            if len(active) == 1 and abs(residual[0]) <= ZERO_RATE:
+                total += b - a
+                continue
+            if np.max(np.abs(residual)) > ZERO_RATE:
+                step, *_ = np.linalg.lstsq(rot, residual, rcond=None)
+                self.frame = self.frame + step
+                residual = detuning - rot @ self.frame
+                total += 1
+            residual = np.where(np.abs(residual) > ZERO_RATE, residual, 0.0)
+            k = max(1, math.ceil(float(np.max(np.abs(residual))) * self.dt_ns / MAX_PHASE_STEP - 1e-9))
+            total += (b - a) * k
+        self.frame = np.zeros(self.n)
+        return total
+
     def compile(self, until_end: bool) -> Program:
         schedule, system = self.schedule, self.system
         events = _events(schedule, system)
@@ -220,6 +265,11 @@ def _merge(chunks: list[np.ndarray], width: int) -> np.ndarray:
     merged = rows[starts].copy()
     merged[:, 1] = np.add.reduceat(rows[:, 1], starts)
     return merged
+
+
+def count_steps(schedule: Schedule, system: TransmonSystem) -> int:
+    """The step rows :func:`compile_schedule` would build for ``schedule`` (an upper bound), cheaply."""
+    return _Compiler(schedule, system).count()
 
 
 def compile_schedule(schedule: Schedule, system: TransmonSystem, *, until_end: bool = False) -> Program:
