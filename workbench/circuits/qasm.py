@@ -119,7 +119,8 @@ def parse_qasm(text: str, source: str | None = None, *, include_dir: Path | None
     try:
         major, version = detect_version(body)
         _check_declaration_sizes(body)
-        included = _checked_includes(body, major, include_dir)
+        lines: dict[str, int] = {}
+        included = _checked_includes(body, major, include_dir, lines=lines)
         _check_cost(body, included)
     except InputError as exc:
         raise type(exc)(exc.message, exc.location, source) from None
@@ -134,7 +135,7 @@ def parse_qasm(text: str, source: str | None = None, *, include_dir: Path | None
     except JobError as exc:  # a missing optional reader, not a problem in the text
         raise JobError(exc.message, exc.location, source) from None
     if isinstance(outcome, _Failure):
-        location, message = _explain(outcome, body, major, reader)
+        location, message = _explain(outcome, body, major, reader, lines)
         raise JobError(message, location, source)
     circuit = outcome
     if circuit.parameters:
@@ -196,9 +197,10 @@ def _attempt(reader: Callable[[str], Any], text: str) -> Any:
 # ------------------------------------------------------------------------------------------- positions
 
 
-def _explain(failure: _Failure, text: str, major: int, reader: Callable[[str], Any]) -> tuple[str | None, str]:
+def _explain(failure: _Failure, text: str, major: int, reader: Callable[[str], Any],
+             include_lines: dict[str, int] | None = None) -> tuple[str | None, str]:
     """``(location, message)`` for a failed read, from the reader's own position when it gives one."""
-    located = _located_qasm2(failure, text) if major == 2 else _located_qasm3(failure, text)
+    located = _located_qasm2(failure, text, include_lines or {}) if major == 2 else _located_qasm3(failure, text)
     if located is not None:
         line, column, message = located
         return _where(line, column), _with_hint(message, text, major)
@@ -213,7 +215,7 @@ def _explain(failure: _Failure, text: str, major: int, reader: Callable[[str], A
     return _where(_line_of(text, start)), f"in '{snippet}': {reason}"
 
 
-def _located_qasm2(failure: _Failure, text: str) -> tuple[int, int | None, str] | None:
+def _located_qasm2(failure: _Failure, text: str, include_lines: dict[str, int]) -> tuple[int, int | None, str] | None:
     exc = failure.exc
     from qiskit.qasm2 import QASM2Error
 
@@ -226,7 +228,8 @@ def _located_qasm2(failure: _Failure, text: str) -> tuple[int, int | None, str] 
     message = _rephrase(match.group("text"))
     if match.group("file") != "<input>":
         message = f"in included file '{match.group('file')}' line {match.group('line')}: {message}"
-        line = _include_line(text, match.group("file")) or int(match.group("line"))
+        name = Path(match.group("file")).name
+        line = include_lines.get(name) or _include_line(text, match.group("file")) or int(match.group("line"))
         return line, None, message
     return int(match.group("line")), int(match.group("column")) + 1, message
 
@@ -454,7 +457,7 @@ MAX_INCLUDES = 64  # files read through includes, nested ones counted
 
 
 def _checked_includes(text: str, major: int, folder: Path | None, seen: dict[str, str] | None = None,
-                      line_in_main: int | None = None) -> dict[str, str]:
+                      line_in_main: int | None = None, lines: dict[str, int] | None = None) -> dict[str, str]:
     """The circuit's own include files (name -> text), each checked before anything reads it.
 
     Allowed: the standard library of the version (built into the reader), and for OpenQASM 2 a file
@@ -486,7 +489,9 @@ def _checked_includes(text: str, major: int, folder: Path | None, seen: dict[str
         if len(seen) >= MAX_INCLUDES:
             raise JobError(f"more than {MAX_INCLUDES} included files", where)
         seen[name] = _read_include(folder, name, where)
-        _checked_includes(seen[name], major, folder, seen, line)
+        if lines is not None:
+            lines[name] = line  # where an error inside it (or a file it includes) is reported
+        _checked_includes(seen[name], major, folder, seen, line, lines)
     return seen
 
 

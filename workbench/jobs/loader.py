@@ -121,6 +121,12 @@ def read_bounded(path: Path, what: str = "job file", error: type[JobError] = Job
     origin = str(path)
     limit = budgets.max_bytes()
     try:
+        # stat before open: opening a FIFO would block until something writes to it
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise error(f"cannot read the {what} (it is a folder)", None, origin)
+        if not stat.S_ISREG(mode):
+            raise error(f"not a regular file; a {what} must be a regular file", None, origin)
         with open(path, "rb") as fh:
             info = os.fstat(fh.fileno())
             if not stat.S_ISREG(info.st_mode):
@@ -130,8 +136,6 @@ def read_bounded(path: Path, what: str = "job file", error: type[JobError] = Job
             raw = fh.read(limit + 1)
     except FileNotFoundError:
         raise error(f"no such file: {origin!r}") from None
-    except IsADirectoryError:
-        raise error(f"is a folder; a {what} must be a regular file", None, origin) from None
     except OSError as exc:
         raise error(f"cannot read the {what} ({exc.strerror or exc})", None, origin) from None
     if len(raw) > limit:
@@ -174,6 +178,7 @@ def load_qasm(text: str, source: str | None = None, *, include_dir: Path | None 
     The job modules are imported here, not at the top: they are only needed for OpenQASM, and keep
     ``load_job`` on PulseQobj files free of qiskit and the OpenPulse parser.
     """
+    check_text_size(text, source)
     if is_openpulse(text):
         from workbench.jobs.openpulse_job import OpenPulseJob
 

@@ -40,7 +40,7 @@ from workbench.errors import (
 )
 from workbench.executors.registry import describe_device, executor_class, load_catalogue
 from workbench.jobs import Job, load_job
-from workbench.jobs.loader import source_kind
+from workbench.jobs.loader import read_bounded, source_kind
 from workbench.options import COMMON_OPTIONS, OptionSpec, Secret, resolve_options
 from workbench.results.result import Result
 from workbench.ui import transfer
@@ -440,9 +440,9 @@ class Session:
 
     def set_job_path(self, path: str | os.PathLike[str]) -> None:
         """A job file on the kernel's machine (PulseQobj JSON or OpenQASM)."""
-        try:
-            text = Path(path).expanduser().read_bytes().decode("utf-8", errors="replace")
-        except OSError:  # load_job reports the missing/unreadable file with its path
+        try:  # bounded: a special file or one over the max_job_mb budget is refused unread
+            text = read_bounded(Path(path).expanduser()).decode("utf-8", errors="replace")
+        except InputError:  # load_job reports the missing, unreadable or refused file with its path
             text = ""
         self._set_source(JobSource("path", text, str(path)))
 
