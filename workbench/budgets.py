@@ -41,10 +41,10 @@ BUDGETS: tuple[Budget, ...] = (
            "longest single waveform, in samples; checked from its duration before it is sampled"),
     Budget("max_samples", 20_000_000, "pulse samples",
            "pulse samples over all plays of all experiments of a job (16 bytes each in memory)"),
-    Budget("max_sim_steps", 500_000, "simulator sub-steps",
+    Budget("max_sim_steps", 200_000, "simulator sub-steps",
            "piecewise-constant steps a pulse simulator would integrate (qutip: samples times the sub-steps a "
            "carrier detuned from its frame needs)"),
-    Budget("max_state_work", 50_000_000, "state dimension x simulator steps",
+    Budget("max_state_work", 20_000_000, "state dimension x simulator steps",
            "simulator work: the dimension of the simulated state (ket, or vectorised density matrix) times "
            "its steps"),
     Budget("max_outcomes", 50_000_000, "shots x experiments x memory slots",

@@ -171,22 +171,23 @@ class _Compiler:
         return out
 
     def count(self) -> int:
-        """An upper bound on the step rows :meth:`compile` builds (before merging), without building them.
+        """The step rows :meth:`compile` builds, counted without building them (an upper bound).
 
-        Mirrors the frame decisions of :meth:`_driven`: an interval of active plays costs one row per
-        sample when one frame makes all carriers static, else ``k`` rows per sample. When every play
-        sits at its channel's reference frequency the frame never moves and the count is a sum of
-        durations (the usual case, vectorised).
+        Mirrors the frame decisions of :meth:`_driven`: an interval of one play in its frame costs a
+        row per change of sample value (equal samples merge), overlapping plays a row per sample, and
+        a carrier that no frame makes static ``k`` rows per sample (all distinct: the carrier turns).
+        When every play sits at its channel's reference frequency the frame never moves and the count
+        is a sum over the waveforms (the usual case).
         """
         plays = [p for p in self.schedule.plays if p.channel in self.channels]
         if not plays:
             return 1
+        counted: dict[int, int] = {}
         idx = np.fromiter((self.channels[p.channel] for p in plays), np.int64, len(plays))
         references = np.array([c.reference for c in self.system.controls], dtype=float)[idx]
         frequencies = np.fromiter((p.frequency for p in plays), float, len(plays))
-        durations = np.fromiter((p.duration for p in plays), np.int64, len(plays))
         if np.all(np.abs(TWO_PI * (frequencies - references) * NS) <= ZERO_RATE):
-            return int(durations.sum()) + 2 * len(plays) + 1
+            return sum(_distinct(p.samples, counted) for p in plays) + 2 * len(plays) + 1
         marks = {0, self.schedule.duration} | {a.t0 for a in self.schedule.acquires}
         for p in plays:
             marks.update((p.t0, p.t1))
@@ -202,7 +203,8 @@ class _Compiler:
                                  for p, j in zip(active, i, strict=True)])
             residual = detuning - rot @ self.frame
             if len(active) == 1 and abs(residual[0]) <= ZERO_RATE:
-                total += b - a
+                play = active[0]
+                total += _distinct(play.samples[a - play.t0 : b - play.t0], {})
                 continue
             if np.max(np.abs(residual)) > ZERO_RATE:
                 step, *_ = np.linalg.lstsq(rot, residual, rcond=None)
@@ -248,6 +250,16 @@ class _Compiler:
         steps = sum(len(p) for p in phases)
         return Program(phases, kept_events, slots, slot_qubit, self.substeps,
                        {"steps": steps, "events": len(kept_events)})
+
+
+def _distinct(samples: np.ndarray, seen: dict[int, int]) -> int:
+    """Rows a waveform leaves after merging: runs of equal samples are one step (a flat top, a delay).
+
+    ``seen`` caches by array identity: sweeps and calibrated pulses share their sample arrays."""
+    key = id(samples)
+    if key not in seen:
+        seen[key] = 1 + int(np.count_nonzero(samples[1:] != samples[:-1])) if samples.size else 0
+    return seen[key]
 
 
 def _merge(chunks: list[np.ndarray], width: int) -> np.ndarray:
