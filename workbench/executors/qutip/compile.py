@@ -170,52 +170,74 @@ class _Compiler:
         out.append(rows)
         return out
 
-    def count(self) -> int:
+    def count(self, substeps: dict[tuple[tuple[str, float], ...], int] | None = None) -> int:
         """The step rows :meth:`compile` builds, counted without building them (an upper bound).
 
-        Mirrors the frame decisions of :meth:`_driven`: an interval of one play in its frame costs a
-        row per change of sample value (equal samples merge), overlapping plays a row per sample, and
-        a carrier that no frame makes static ``k`` rows per sample (all distinct: the carrier turns).
-        When every play sits at its channel's reference frequency the frame never moves and the count
-        is a sum over the waveforms (the usual case).
+        Mirrors the decisions of :meth:`_driven` without tracking the frame, which they do not need: a
+        play alone in an interval is brought into its frame by one switch, so it costs a row per change
+        of sample value (equal samples merge); overlapping plays whose carriers one frame makes static
+        cost a row per sample (at most); otherwise each sample is cut into ``k`` sub-steps, and ``k``
+        depends only on what the least-squares frame cannot absorb (the projection of the detunings off
+        the range of the rotation vectors), so it is computed once per distinct set of overlapping
+        plays (``substeps`` caches it across schedules). Value changes are counted for all plays in one
+        vectorised pass; intervals come from one sweep over the start and end times.
         """
-        plays = [p for p in self.schedule.plays if p.channel in self.channels]
+        plays = sorted((p for p in self.schedule.plays if p.channel in self.channels), key=lambda p: p.t0)
         if not plays:
             return 1
-        counted: dict[int, int] = {}
-        idx = np.fromiter((self.channels[p.channel] for p in plays), np.int64, len(plays))
-        references = np.array([c.reference for c in self.system.controls], dtype=float)[idx]
-        frequencies = np.fromiter((p.frequency for p in plays), float, len(plays))
-        if np.all(np.abs(TWO_PI * (frequencies - references) * NS) <= ZERO_RATE):
-            return sum(_distinct(p.samples, counted) for p in plays) + 2 * len(plays) + 1
-        marks = {0, self.schedule.duration} | {a.t0 for a in self.schedule.acquires}
-        for p in plays:
-            marks.update((p.t0, p.t1))
+        n = len(plays)
+        starts = np.fromiter((p.t0 for p in plays), np.int64, n)
+        lengths = np.fromiter((p.samples.shape[0] for p in plays), np.int64, n)
+        ends = starts + lengths
+        flat = np.concatenate([p.samples for p in plays])
+        changes = np.concatenate(([0], np.cumsum(flat[1:] != flat[:-1])))  # changes[i]: up to sample i
+        offsets = np.concatenate(([0], np.cumsum(lengths)))
+        if n == 1 or bool(np.all(starts[1:] >= np.maximum.accumulate(ends)[:-1])):  # no overlaps: vectorised
+            distinct = 1 + changes[offsets[1:] - 1] - changes[offsets[:-1]]
+            return int(distinct.sum()) + 2 * n + 1
+        counts = changes.tolist()
+        first = offsets.tolist()
+        t0s = starts.tolist()
+        t1s = ends.tolist()
+
+        def distinct(i: int, a: int, b: int) -> int:
+            return 1 + counts[first[i] + b - t0s[i] - 1] - counts[first[i] + a - t0s[i]]
+
+        cache = {} if substeps is None else substeps
+        marks = sorted({0, self.schedule.duration, *t0s, *t1s})
         total = 0
-        for a, b in itertools.pairwise(sorted(marks)):
-            active = [p for p in plays if p.t0 <= a and p.t1 >= b]
+        active: list[int] = []
+        nxt = 0
+        for a, b in itertools.pairwise(marks):
+            active = [i for i in active if t1s[i] > a]
+            while nxt < n and t0s[nxt] <= a:
+                if t1s[nxt] > a:
+                    active.append(nxt)
+                nxt += 1
             if not active:
                 total += 1
                 continue
-            i = [self.channels[p.channel] for p in active]
-            rot = self.rotation[i]
-            detuning = np.array([TWO_PI * (p.frequency - self.system.controls[j].reference) * NS
-                                 for p, j in zip(active, i, strict=True)])
-            residual = detuning - rot @ self.frame
-            if len(active) == 1 and abs(residual[0]) <= ZERO_RATE:
-                play = active[0]
-                total += _distinct(play.samples[a - play.t0 : b - play.t0], {})
+            if len(active) == 1:
+                total += 1 + distinct(active[0], a, b)
                 continue
-            if np.max(np.abs(residual)) > ZERO_RATE:
-                step, *_ = np.linalg.lstsq(rot, residual, rcond=None)
-                self.frame = self.frame + step
-                residual = detuning - rot @ self.frame
-                total += 1
-            residual = np.where(np.abs(residual) > ZERO_RATE, residual, 0.0)
-            k = max(1, math.ceil(float(np.max(np.abs(residual))) * self.dt_ns / MAX_PHASE_STEP - 1e-9))
-            total += (b - a) * k
-        self.frame = np.zeros(self.n)
+            key = tuple((plays[i].channel, plays[i].frequency) for i in active)
+            if key not in cache:
+                cache[key] = self._substeps_for([plays[i] for i in active])
+            k = cache[key]
+            rows = min(b - a, sum(distinct(i, a, b) for i in active)) if k == 1 else (b - a) * k
+            total += 1 + rows
         return total
+
+    def _substeps_for(self, plays: list[Play]) -> int:
+        """Sub-steps per sample of overlapping plays in the frame that makes most of their carriers static."""
+        idx = [self.channels[p.channel] for p in plays]
+        rot = self.rotation[idx]
+        detuning = np.array([TWO_PI * (p.frequency - self.system.controls[i].reference) * NS
+                             for p, i in zip(plays, idx, strict=True)])
+        step, *_ = np.linalg.lstsq(rot, detuning, rcond=None)
+        residual = detuning - rot @ step
+        residual = np.where(np.abs(residual) > ZERO_RATE, residual, 0.0)
+        return max(1, math.ceil(float(np.max(np.abs(residual))) * self.dt_ns / MAX_PHASE_STEP - 1e-9))
 
     def compile(self, until_end: bool) -> Program:
         schedule, system = self.schedule, self.system
@@ -252,16 +274,6 @@ class _Compiler:
                        {"steps": steps, "events": len(kept_events)})
 
 
-def _distinct(samples: np.ndarray, seen: dict[int, int]) -> int:
-    """Rows a waveform leaves after merging: runs of equal samples are one step (a flat top, a delay).
-
-    ``seen`` caches by array identity: sweeps and calibrated pulses share their sample arrays."""
-    key = id(samples)
-    if key not in seen:
-        seen[key] = 1 + int(np.count_nonzero(samples[1:] != samples[:-1])) if samples.size else 0
-    return seen[key]
-
-
 def _merge(chunks: list[np.ndarray], width: int) -> np.ndarray:
     """Run-length merge of identical consecutive evolution rows (their durations add up)."""
     if not chunks:
@@ -279,9 +291,13 @@ def _merge(chunks: list[np.ndarray], width: int) -> np.ndarray:
     return merged
 
 
-def count_steps(schedule: Schedule, system: TransmonSystem) -> int:
-    """The step rows :func:`compile_schedule` would build for ``schedule`` (an upper bound), cheaply."""
-    return _Compiler(schedule, system).count()
+def count_steps(schedule: Schedule, system: TransmonSystem,
+                substeps: dict[tuple[tuple[str, float], ...], int] | None = None) -> int:
+    """The step rows :func:`compile_schedule` would build for ``schedule`` (an upper bound), cheaply.
+
+    ``substeps`` caches the sub-steps of each set of overlapping plays; pass one dict for all the
+    schedules of a job on one system."""
+    return _Compiler(schedule, system).count(substeps)
 
 
 def compile_schedule(schedule: Schedule, system: TransmonSystem, *, until_end: bool = False) -> Program:

@@ -124,7 +124,8 @@ class QutipExecutor(QuantumExecutor):
         for qubits, members in groups.items():
             system = self.system(qubits, levels, noise)
             dim = state_dim(len(qubits), levels, noise and bool(system.collapse))
-            counted = sum(count_steps(schedules[e], system) for e in members)
+            cache: dict[Any, int] = {}
+            counted = sum(count_steps(schedules[e], system, cache) for e in members)
             steps += counted
             work += counted * dim
         return {"max_sim_steps": steps, "max_state_work": work}
