@@ -171,6 +171,9 @@ def test_the_api_and_the_widgets_share_the_check():
     problems = session.validate()
     assert isinstance(problems, list) and len(problems) == 1
     assert problems[0].message.startswith("over budget: 1,000,002 simulator sub-steps")
+    assert session.set_options({"max_sim_steps": 2_000_000}) == []  # e.g. a raised budget from an options file
+    prepared = session.validate()
+    assert not isinstance(prepared, list) and prepared.options.sources["max_sim_steps"] == "workbench form"
 
 
 # ------------------------------------------------------------------------------------- 2. file sizes

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.budgets import BY_OPTION
 from workbench.core import Prepared, option_specs, prepare
 from workbench.devices.catalogue import DEFAULT_DEVICE, Catalogue
 from workbench.devices.model import Device
@@ -339,8 +340,11 @@ class Session:
         return {s.name for s in self._job.job_options()} if self._job is not None else set()
 
     def set_options(self, values: Mapping[str, Any]) -> list[str]:
-        """Set several options (e.g. from an ``execution-options.json``); returns the names not declared."""
-        declared = {s.name for s in self.option_specs()}
+        """Set several options (e.g. from an ``execution-options.json``); returns the names not declared.
+
+        Budgets (docs/budgets.md) are accepted too: the form shows no field for them, but a raised
+        budget in an options file is kept for the run."""
+        declared = {s.name for s in self.option_specs()} | set(BY_OPTION)
         ignored = [name for name in values if name not in declared]
         for name, value in values.items():
             if name in declared:
