@@ -26,12 +26,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from workbench import budgets  # noqa: E402
-from workbench.core import check_budgets, option_specs  # noqa: E402
-from workbench.errors import InputError  # noqa: E402
-from workbench.executors.registry import executor_class, load_catalogue  # noqa: E402
-from workbench.jobs import load_job  # noqa: E402
-from workbench.options import resolve_options  # noqa: E402
+from workbench import budgets
+from workbench.core import check_budgets, option_specs
+from workbench.errors import InputError
+from workbench.executors.registry import executor_class, load_catalogue
+from workbench.jobs import load_job
+from workbench.options import resolve_options
 
 Q2 = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 Q3 = 'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
@@ -94,7 +94,8 @@ def overhead(experiments: int, repeats: int) -> None:
         probe = cls(device)
         check_budgets(job, programs, probe, options, limits)  # warm: builds the simulated systems once
         t_build = best(lambda job=job: job.schedules(device), repeats)
-        t_cost = best(lambda: check_budgets(job, programs, probe, options, limits), repeats)
+        t_cost = best(lambda job=job, programs=programs, probe=probe, options=options, limits=limits:
+                      check_budgets(job, programs, probe, options, limits), repeats)
         plays = sum(len(p.plays) for p in programs)
         steps = probe.cost(programs, options)["max_sim_steps"]
         label = "detuned drives (interval walk)" if detuned else "plays in frame (common case)  "

@@ -44,8 +44,8 @@ def acquire(t0: int, qubit: int = 0, slot: int = 0) -> dict:
 
 
 def coupler_at(frequency: float, samples: int) -> list[dict]:
-    """A setf of the coupler to ``frequency`` (GHz, as PulseQobj has it) with plays on the coupler and both drives at once: no frame
-    makes all three carriers static, so the simulator subdivides every sample."""
+    """A setf of the coupler to ``frequency`` (GHz, as PulseQobj has it) with plays on the coupler and both
+    drives at once: no frame makes all three carriers static, so the simulator subdivides every sample."""
     constant = {"pulse_shape": "constant", "parameters": {"duration": samples, "amp": 0.05}}
     return [{"name": "setf", "t0": 0, "ch": "u0", "frequency": frequency},
             *({"name": "parametric_pulse", "t0": 0, "ch": ch, **constant} for ch in ("u0", "d0", "d1")),
@@ -292,7 +292,7 @@ def test_a_symlink_next_to_the_circuit_is_not_followed_out(tmp_path):
         load_job(circuit)
     assert str(info.value) == f'{circuit}: line 3: include "link.inc": no regular file of that name next to the circuit'
     circuit.write_text(Q2 + 'include "missing.inc";\nqreg q[1];\n')
-    with pytest.raises(JobError, match='include "missing.inc": no regular file of that name next to the circuit'):
+    with pytest.raises(JobError, match=r'include "missing\.inc": no regular file of that name next to the circuit'):
         load_job(circuit)
 
 
