@@ -106,6 +106,9 @@ def test_a_broken_zip_is_one_clear_error(tmp_path, x_result, damage):
     ("trace", "[" * 100_000 + "]" * 100_000, "attribute 'trace' is nested too deeply"),
     ("device_config", "[1, 2]", "attribute 'device_config' must be a JSON object, got list"),
     ("artifacts", "\"text\"", "attribute 'artifacts' must be a JSON object, got str"),
+    ("analysis", "{" * 50_000 + "}" * 50_000, "attribute 'analysis' is not valid JSON"),
+    ("analysis", "[" * 100_000 + "]" * 100_000, "attribute 'analysis' is nested too deeply"),
+    ("sweep", "{\"amp\": 1}", "attribute 'sweep' must be a JSON list, got dict"),
 ])
 def test_bad_json_attributes_are_refused_on_loading(tmp_path, x_result, attr, value, fragment):
     """Before: the file loaded, and the first view or export of it died in a traceback."""

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 SCHEMA = "workbench-result/1"
 JSON_ATTRS = ("options", "trace", "device_config", "artifacts")
+#: Further JSON attributes that views read back (the analysis, the swept coordinates), with their type.
+READ_JSON_ATTRS: dict[str, type] = {"analysis": dict, "sweep": list}
 
 
 def _sweep_coordinates(schedules: Sequence[Schedule], taken: set[str]) -> dict[str, list[Any]]:
@@ -191,7 +193,7 @@ def check_result_dataset(ds: xr.Dataset, source: str | None = None) -> None:
     attribute must be one clear error here, not a traceback in a view later."""
     if not str(ds.attrs.get("schema", "")).startswith("workbench-result/"):
         raise InputError("not a workbench result dataset (attribute 'schema' missing)", None, source)
-    for key in JSON_ATTRS:
+    for key, kind in [*((k, dict) for k in JSON_ATTRS), *READ_JSON_ATTRS.items()]:
         raw = ds.attrs.get(key)
         if raw is None:
             continue
@@ -200,8 +202,9 @@ def check_result_dataset(ds: xr.Dataset, source: str | None = None) -> None:
         except (ValueError, RecursionError) as exc:
             why = "nested too deeply" if isinstance(exc, RecursionError) else f"not valid JSON ({exc})"
             raise InputError(f"attribute '{key}' is {why}", None, source) from None
-        if not isinstance(value, dict):
-            raise InputError(f"attribute '{key}' must be a JSON object, got {type(value).__name__}", None, source)
+        if not isinstance(value, kind):
+            what = "a JSON object" if kind is dict else "a JSON list"
+            raise InputError(f"attribute '{key}' must be {what}, got {type(value).__name__}", None, source)
     if "experiment_name" not in ds.variables or ds["experiment_name"].dims != ("experiment",):
         raise InputError("no 'experiment_name' coordinate along 'experiment'", None, source)
     if "counts" in ds:
