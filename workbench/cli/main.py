@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from workbench.cli import calibrate, lab
+from workbench.cli import calibrate, lab, serve
 from workbench.cli import results as results_command
 from workbench.errors import InputError, WorkbenchError
 
@@ -87,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_parser(sub)
     results_command.add_parser(sub)
     lab.add_parser(sub)
+    serve.add_parser(sub)
     return parser
 
 
@@ -309,7 +310,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 
 _COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run, "compile": _cmd_compile,
              "lab": lab.command, "show": _cmd_show, "calibrate": calibrate.command,
-             "results": results_command.command}
+             "results": results_command.command, "serve": serve.command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
