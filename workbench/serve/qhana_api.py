@@ -217,7 +217,8 @@ async def process(identifier: str, request: Request) -> RedirectResponse:
     """Create a task from the form; 303 to its status (what the plugin runner answers)."""
     from starlette.concurrency import run_in_threadpool
 
-    from workbench.options import parse_options_text
+    from workbench.core import option_specs
+    from workbench.options import is_secret, parse_options_text
 
     service = service_of(request)
     cls, devices = _plugin(request, identifier)
@@ -247,10 +248,11 @@ async def process(identifier: str, request: Request) -> RedirectResponse:
         if str(value) == "" and spec.kind is not bool:
             continue
         flags[name] = _flag(value, name) if spec.kind is bool else str(value)
-    credentials = {n: str(form.get(n)) for n in cls.needs_credentials if str(form.get(n) or "")}
-    for name in list(options):  # credentials in the options file count, but are never stored
-        if name in cls.needs_credentials:
-            credentials.setdefault(name, str(options.pop(name)))
+    credentials: dict[str, Any] = {n: str(form.get(n)) for n in cls.needs_credentials if str(form.get(n) or "")}
+    specs = option_specs(cls)
+    for name in list(options):  # secrets in the options file are used, never stored
+        if name in cls.needs_credentials or is_secret(name, specs):
+            credentials.setdefault(name, options.pop(name))
     origin = "circuit"
     job = job_from_text(circuit or "", origin)
     if job.kind == "pulse":

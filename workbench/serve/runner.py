@@ -18,7 +18,7 @@ from typing import Any
 from workbench.errors import CancelledError, WorkbenchError
 from workbench.options import Secret
 from workbench.serve.settings import Settings
-from workbench.serve.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobRecord, JobStore
+from workbench.serve.store import AWAITING_AUTH, CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobRecord, JobStore
 
 log = logging.getLogger("workbench.serve")
 
@@ -125,6 +125,12 @@ class Runner:
 
         try:
             prepared = prepare_record(rec, self.catalogue)
+            missing = [n for n in prepared.executor.needs_credentials
+                       if n not in (credentials or {}) and n not in prepared.options.secrets]
+            if missing and rec.api == "qhana":  # credentials are never stored: after a restart, ask again
+                self.store.transition(rec.id, (RUNNING,), AWAITING_AUTH)
+                self.store.append_log(rec.id, "Started authentication task (credentials needed again)")
+                return
             parallel = self.settings.scheduler or None
             if prepared.executor.kind == "hardware":
                 with self._device_lock(prepared.device.name):
