@@ -60,7 +60,7 @@ def counts_from_memory(memory: list[str], width: int) -> dict[str, int]:
 
 
 def cli_counts(run_cli, tmp_path: Path, job_file: Path, device: str, seed: int) -> dict[str, int]:
-    out = tmp_path / f"cli-{job_file.stem}-{device}"
+    out = tmp_path / f"cli-{job_file.parent.name}-{device}"
     proc = run_cli("run", str(job_file), "--device", device, "--seed", str(seed), "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     counts = json.loads((out / "result-counts.json").read_text())
@@ -250,9 +250,10 @@ def test_unmodified_sdk_runs_on_the_server(server, run_cli, tmp_path):
     report = json.loads(out.read_text())
     assert {"qutip-1q", "qutip-2q"} <= set(report["backends"])
     jobs = report["jobs"]
-    assert jobs["schedule_1q"]["counts"] == {"1": 200}  # the calibrated pi pulse, read with the discriminator
+    # the calibrated pi pulse (T1 decay and readout noise flip a few shots)
+    assert sum(jobs["schedule_1q"]["counts"].values()) == 200 and jobs["schedule_1q"]["counts"]["1"] > 180
     assert sum(jobs["circuit_1q"]["counts"].values()) == 200 and len(jobs["circuit_1q"]["counts"]) == 2
-    assert jobs["schedule_2q"]["counts"] == {"10": 100}  # X on qubit 1 only; qubit 1 is the left bit
+    assert jobs["schedule_2q"]["counts"]["10"] > 90  # X on qubit 1 only; qubit 1 is the left bit
     assert report["reloaded_status"] == "JobStatus.DONE"
     with httpx.Client(base_url=server.url, headers=auth(), timeout=60) as client:
         for key, device in (("schedule_1q", "qutip-1q"), ("circuit_1q", "qutip-1q"), ("schedule_2q", "qutip-2q")):
