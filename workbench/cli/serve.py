@@ -30,7 +30,7 @@ def add_parser(sub: Any) -> None:
                    help="a host (or host:port) QHAna input URLs may point to (repeatable; default: none, only "
                    "data: URLs and uploads)")
     p.add_argument("--max-request-mb", metavar="MB", default="16", help="largest request body (default 16 MB)")
-    p.add_argument("--max-queue", metavar="N", default="1000", help="queued + running jobs before 503 "
+    p.add_argument("--max-queue", metavar="N", default="1000", help="unfinished jobs (all clients) before 503 "
                    "(default 1000)")
     p.add_argument("--max-per-client", metavar="N", default="100", help="unfinished jobs per client before 429 "
                    "(default 100)")

@@ -6,7 +6,7 @@
   tokens are compared with :func:`hmac.compare_digest` against every configured token (the time taken
   does not tell which one matched or how much of it), and never logged.
 * Jobs: a client (its token, else its address) may have :attr:`Settings.max_per_client` unfinished
-  jobs (429), and the server :attr:`Settings.max_queue` queued or running jobs (503).
+  jobs (429), and the server :attr:`Settings.max_queue` unfinished jobs over all clients (503).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from workbench.errors import AuthenticationError, QueueFullError, TooManyJobsError
 from workbench.serve.settings import Settings
-from workbench.serve.store import QUEUED, RUNNING, UNFINISHED, JobStore
+from workbench.serve.store import UNFINISHED, JobStore
 
 #: Paths anyone may read: the API description and the service's own documentation page.
 OPEN_PATHS = ("/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc")
@@ -60,6 +60,11 @@ class BodyLimit:
 
         async def watch(message: dict) -> None:
             nonlocal started
+            if refused:  # whatever the app made of a cut-off body (FastAPI: 400), the answer is 413
+                if not started:
+                    started = True
+                    await _too_large(send, self.limit)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -119,5 +124,5 @@ def admit(settings: Settings, store: JobStore, client: str) -> None:
     if store.count(UNFINISHED, client) >= settings.max_per_client:
         raise TooManyJobsError(f"this client has {settings.max_per_client} unfinished jobs, the most the server "
                                "allows per client; wait for some to finish")
-    if store.count((QUEUED, RUNNING)) >= settings.max_queue:
+    if store.count(UNFINISHED) >= settings.max_queue:
         raise QueueFullError(f"the server's queue is full ({settings.max_queue} jobs); try again later")

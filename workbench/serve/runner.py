@@ -18,7 +18,17 @@ from typing import Any
 from workbench.errors import CancelledError, WorkbenchError
 from workbench.options import Secret
 from workbench.serve.settings import Settings
-from workbench.serve.store import AWAITING_AUTH, CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobRecord, JobStore
+from workbench.serve.store import (
+    AWAITING_AUTH,
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    STOPPED_REASON,
+    JobRecord,
+    JobStore,
+)
 
 log = logging.getLogger("workbench.serve")
 
@@ -56,6 +66,7 @@ class Runner:
         self._cancels: dict[str, threading.Event] = {}
         self._device_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._stopping = False
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -67,6 +78,9 @@ class Runner:
             self._threads.append(t)
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Stop the workers: running jobs are cancelled and marked failed (server stopped), queued ones stay
+        queued for the next start."""
+        self._stopping = True
         with self._lock:
             for event in self._cancels.values():
                 event.set()
@@ -103,7 +117,7 @@ class Runner:
     def _work(self) -> None:
         while True:
             job_id = self._queue.get()
-            if job_id is None:
+            if job_id is None or self._stopping:
                 return
             if not self.store.transition(job_id, (QUEUED,), RUNNING):
                 continue  # cancelled meanwhile, or a duplicate entry in the queue
@@ -147,7 +161,10 @@ class Runner:
                                   document=document)
             self.store.append_log(rec.id, "Finished running the job.")
         except CancelledError:
-            self.store.transition(rec.id, (RUNNING,), CANCELLED, error="cancelled while running")
+            if self._stopping:
+                self._fail(rec, STOPPED_REASON)
+            else:
+                self.store.transition(rec.id, (RUNNING,), CANCELLED, error="cancelled while running")
         except WorkbenchError as exc:
             self._fail(rec, str(exc))
         except Exception as exc:  # a bug: the job fails with one line, the log keeps the traceback

@@ -29,7 +29,7 @@ class Settings:
     tokens: tuple[Secret, ...] = field(default=(), repr=False)
     allowed_hosts: tuple[str, ...] = ()  # hosts QHAna input URLs may name (host or host:port)
     max_request_bytes: int = 16 * 1024 * 1024
-    max_queue: int = 1000  # queued + running jobs over all clients: more -> 503
+    max_queue: int = 1000  # unfinished jobs over all clients: more -> 503
     max_per_client: int = 100  # unfinished jobs of one client (token or address): more -> 429
     fetch_timeout: float = 10.0
     fetch_max_bytes: int = 16 * 1024 * 1024
