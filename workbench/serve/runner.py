@@ -53,7 +53,7 @@ def prepare_record(rec: JobRecord, catalogue: Any) -> Any:
                    flags=rec.request.get("flags") or None, catalogue=catalogue)
 
 
-class Runner:
+class JobRunner:
     """The server's queue and workers."""
 
     def __init__(self, store: JobStore, settings: Settings, catalogue: Any):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.serve.limits import client_id
-from workbench.serve.runner import Runner
+from workbench.serve.runner import JobRunner
 from workbench.serve.settings import Settings
 from workbench.serve.store import JobStore
 
@@ -19,7 +19,7 @@ class Service:
         self.settings = settings
         self.catalogue = load_catalogue(settings.config)
         self.store = JobStore(settings.store_url())
-        self.runner = Runner(self.store, settings, self.catalogue)
+        self.runner = JobRunner(self.store, settings, self.catalogue)
 
     def client(self, request: Any) -> str:
         """Who is asking (raises AuthenticationError when a token is required and missing or unknown)."""
