@@ -16,7 +16,7 @@ def add_parser(sub: Any) -> None:
         description="One HTTP service (OpenAPI docs at /docs): the Tergite SDK's REST API and QHAna's plugin "
         "API over the same devices, queue and data directory as 'workbench run'. Loopback by default.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", default="8000", help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--port", default="8000", help="port (default 8000)")
     p.add_argument("--datadir", metavar="DIR",
                    help="data directory the runs are kept in (default: $WORKBENCH_DATADIR, else ./workbench-data)")
     p.add_argument("--store", metavar="FILE", help="job store: a SQLite file (default <datadir>/.serve/"
