@@ -102,3 +102,27 @@ def test_limits_give_413_429_503_with_one_line_reasons(tmp_path):
         assert a.post(f"/jobs/{first['job_id']}/cancel").status_code == 200
         assert b.post("/jobs", params={"backend": "qutip-1q"}).status_code == 200  # room again
     assert "tok-client" not in server.log.read_text()
+
+
+def test_jobs_run_on_a_dask_scheduler_when_given(tmp_path):
+    """``--scheduler``: the same jobs go through ``workbench.api.execute(parallel=address)``."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        server = Server(tmp_path / "data", "--scheduler", cluster.scheduler_address)
+        with server, httpx.Client(base_url=server.url, timeout=60) as client:
+            doc = poll(client, f"/jobs/{submit(client, shots=30)}", FINAL)
+    assert doc["status"] == "DONE", doc
+    (memory,) = doc["result"]["memory"]
+    assert len(memory) == 30
+    trace = json.loads(next((tmp_path / "data").glob("2*/2*/result-trace.json")).read_text())
+    assert "parallel" in trace  # the run went through the Dask path
+
+
+def test_serve_refuses_bad_flags_with_one_line(run_cli, tmp_path):
+    proc = run_cli("serve", "--port", "http", "--datadir", str(tmp_path / "d"))
+    assert proc.returncode == 2 and proc.stderr.strip() == "error: --port: must be a port number, got 'http'"
+    proc = run_cli("serve", "--store", "postgresql://lab/jobs", "--datadir", str(tmp_path / "d"))
+    assert proc.returncode == 2 and "PostgreSQL job stores are not supported yet" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
