@@ -19,6 +19,8 @@ from workbench.errors import AuthenticationError, QueueFullError, TooManyJobsErr
 from workbench.serve.settings import Settings
 from workbench.serve.store import UNFINISHED, JobStore
 
+#: Seconds a registered job waits for its job file before it is cancelled and stops counting.
+REGISTERED_TTL = 3600.0
 #: Paths anyone may read: the API description and the service's own documentation page.
 OPEN_PATHS = ("/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc")
 
@@ -120,7 +122,9 @@ def _bearer(header: str | None) -> str | None:
 
 
 def admit(settings: Settings, store: JobStore, client: str) -> None:
-    """Refuse a new job when the client or the server has as many as allowed."""
+    """Refuse a new job when the client or the server has as many as allowed (registered jobs whose file
+    never came expire after :data:`REGISTERED_TTL` seconds first)."""
+    store.expire_registered(REGISTERED_TTL)
     if store.count(UNFINISHED, client) >= settings.max_per_client:
         raise TooManyJobsError(f"this client has {settings.max_per_client} unfinished jobs, the most the server "
                                "allows per client; wait for some to finish")

@@ -157,6 +157,15 @@ class JobStore:
                                    (*values, job_id, *from_states))
             return cur.rowcount == 1
 
+    def expire_registered(self, max_age: float) -> int:
+        """Registered jobs whose file never came (a client that gave up) stop counting against the limits."""
+        now = time.time()
+        with self._lock:
+            cur = self._db.execute("UPDATE jobs SET status=?, error=?, updated=? WHERE status=? AND created<?",
+                                   (CANCELLED, f"no job file was uploaded within {max_age:.0f} s", now, REGISTERED,
+                                    now - max_age))
+            return cur.rowcount
+
     def append_log(self, job_id: str, line: str) -> None:
         with self._lock:
             self._db.execute("UPDATE jobs SET log = CASE WHEN log = '' THEN ? ELSE log || char(10) || ? END, "
