@@ -126,3 +126,44 @@ def test_serve_refuses_bad_flags_with_one_line(run_cli, tmp_path):
     proc = run_cli("serve", "--store", "postgresql://lab/jobs", "--datadir", str(tmp_path / "d"))
     assert proc.returncode == 2 and "PostgreSQL job stores are not supported yet" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_the_store_lets_one_worker_claim_a_job_and_recovers_after_a_crash(tmp_path):
+    from workbench.errors import InputError
+    from workbench.serve.store import CANCELLED, FAILED, QUEUED, REGISTERED, RUNNING, JobStore
+
+    path = tmp_path / "jobs.sqlite3"
+    store = JobStore(path)
+    running = store.create(api="tergite", client="c", device="qutip-1q", status=QUEUED, source="{}")
+    waiting = store.create(api="qhana", client="c", device="aer-simulator", status=QUEUED, source="x")
+    registered = store.create(api="tergite", client="c", device="qutip-1q", status=REGISTERED)
+    assert store.transition(running.id, (QUEUED,), RUNNING)
+    assert not store.transition(running.id, (QUEUED,), RUNNING)  # a second worker cannot claim it
+    with pytest.raises(InputError, match="exists already"):
+        store.create(api="tergite", client="c", device="qutip-1q", status=QUEUED, job_id=running.id)
+    store.close()  # a crash: nothing else happens
+
+    store = JobStore(f"sqlite:///{path}")
+    assert store.recover() == [waiting.id]  # queued jobs run after the restart, once
+    again = store.get(running.id)
+    assert again.status == FAILED and again.error == STOPPED_REASON
+    assert store.get_seq(waiting.seq).id == waiting.id
+    assert store.expire_registered(0.0) == 1 and store.get(registered.id).status == CANCELLED
+    with pytest.raises(InputError, match="PostgreSQL"):
+        JobStore("postgresql://lab-db/jobs")
+    store.close()
+
+
+def test_tokens_never_show_in_a_repr(tmp_path, monkeypatch):
+    from workbench.errors import OptionsError
+    from workbench.serve.settings import Settings, read_tokens
+
+    file = tmp_path / "tokens"
+    file.write_text("# lab tokens\ntok-from-file-0123456789\n")
+    monkeypatch.setenv("WORKBENCH_SERVE_TOKENS", "tok-from-env-0123456789")
+    settings = Settings(tokens=read_tokens(str(file)))
+    assert len(settings.tokens) == 2 and settings.auth_required
+    assert "tok-from" not in repr(settings) + repr(settings.tokens) + str(settings.tokens[0])
+    file.write_text("short\n")
+    with pytest.raises(OptionsError, match="at least 16 characters"):
+        read_tokens(str(file))
