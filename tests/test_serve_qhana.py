@@ -90,6 +90,9 @@ def test_qhana_flow_metadata_form_process_poll_download(server, inputs):
             assert field in form
         assert 'type="password"' not in form  # aer needs no credentials
 
+        latest = client.get("/plugins/workbench-aer/", follow_redirects=False)
+        assert latest.status_code == 307 and latest.headers["location"] == plugin_url
+
         devices_link = next(link["href"] for link in meta["links"] if link["type"] == "devices")
         devices = client.get(urljoin(plugin_url, devices_link)).json()
         assert {"name": "aer-simulator", "vendor": "workbench"}.items() <= devices[0].items()
@@ -104,6 +107,8 @@ def test_qhana_flow_metadata_form_process_poll_download(server, inputs):
         status = poll(client, task_url, ("SUCCESS", "FAILURE"))
         assert status["status"] == "SUCCESS", status["log"]
         assert {"type": "subscribe", "href": task_url} in status["links"]
+        subscribed = client.post(task_url, json={"command": "subscribe", "webhookHref": "http://qhana/webhooks/1"})
+        assert subscribed.status_code == 200 and subscribed.json()["status"] == "SUCCESS"
         files = {}
         for out in status["outputs"]:
             assert out["contentType"] == "application/json"

@@ -85,8 +85,13 @@ def plugin_list(request: Request) -> dict[str, Any]:
     return {"plugins": [_summary(request, i, found[i][0]) for i in sorted(found)]}
 
 
-@router.get("/plugins/{identifier}/", name="plugin_metadata")
-def plugin_metadata(identifier: str, request: Request) -> dict[str, Any]:
+@router.get("/plugins/{identifier}/", name="plugin_metadata", response_model=None)
+def plugin_metadata(identifier: str, request: Request) -> dict[str, Any] | RedirectResponse:
+    """The plugin's metadata; a bare name (``workbench-aer``) redirects (307) to its current version."""
+    if "@" not in identifier:
+        found = [i for i in _plugins(request) if i.split("@")[0] == identifier]
+        if found:
+            return RedirectResponse(str(request.url_for("plugin_metadata", identifier=found[0])), status_code=307)
     cls, _ = _plugin(request, identifier)
     summary = _summary(request, identifier, cls)
     return {
@@ -286,6 +291,13 @@ def _task(request: Request, seq: int) -> JobRecord:
     if rec.api != "qhana":
         raise JobNotFoundError(f"no task {seq}")
     return rec
+
+
+@router.post("/tasks/{seq}/")
+def task_subscribe(seq: int, request: Request) -> dict[str, Any]:
+    """QHAna's backend subscribes to task changes here; this server has no webhooks, so it answers the
+    status (what the plugin runner answers too) and the backend keeps polling."""
+    return task_status(seq, request)
 
 
 @router.get("/tasks/{seq}/", name="task_status")
