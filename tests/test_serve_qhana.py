@@ -8,9 +8,11 @@ for all files of the run, vector attributes numeric after ``ensure_array``'s con
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import textwrap
+from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
@@ -167,9 +169,10 @@ def test_bad_inputs_are_refused_before_anything_is_queued(server, inputs):
 
 @pytest.fixture
 def vault_server(tmp_path, inputs):
-    from conftest import VAULT_PLUGIN
-
-    (tmp_path / "vault_plugin.py").write_text(VAULT_PLUGIN)
+    spec = importlib.util.spec_from_file_location("serve_tests_conftest", Path(__file__).parent / "conftest.py")
+    shared = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shared)  # the credentialed toy executor the UI tests use (tests/conftest.py)
+    (tmp_path / "vault_plugin.py").write_text(shared.VAULT_PLUGIN)
     dist = tmp_path / "vault_plugin-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: vault-plugin\nVersion: 0.1\n")
