@@ -210,4 +210,13 @@ def test_missing_credentials_add_the_authentication_substep(vault_server):
         assert "steps" not in status
         counts = client.get(next(o["href"] for o in status["outputs"] if o["name"] == "result-counts.json")).json()
     assert counts["1"] == 20
-    assert token.encode() not in all_bytes(vault_server.datadir)
+
+    with httpx.Client(base_url=vault_server.url, timeout=30) as client:  # a wrong token: the run fails
+        response = client.post("/plugins/workbench-vault@v0-1-0/process/",
+                               data={"shots": "5", "api-token": "wrong-token-6d1f93"},
+                               files={"circuit": ("x.qasm", x_gate, "text/x-qasm")})
+        status = poll(client, response.headers["location"], ("SUCCESS", "FAILURE"))
+    assert status["status"] == "FAILURE" and status["outputs"] == []
+    assert "login refused: wrong or missing api-token" in status["log"] and "Traceback" not in status["log"]
+    stored = all_bytes(vault_server.datadir)
+    assert token.encode() not in stored and b"wrong-token-6d1f93" not in stored

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 
@@ -80,6 +81,9 @@ def command(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     app = create_app(settings)
     port = int(args.port)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not settings.auth_required:
+        print(f"warning: listening on {args.host} without tokens: anyone who reaches this port can run jobs "
+              "(give --tokens-file or WORKBENCH_SERVE_TOKENS)", file=sys.stderr, flush=True)
     print(f"workbench serve: http://{args.host}:{port}/docs (data directory {settings.datadir}, "
           f"{'tokens required' if settings.auth_required else 'no tokens'})", flush=True)
     uvicorn.run(app, host=args.host, port=port, log_level="debug" if os.environ.get("WORKBENCH_DEBUG") else "warning",
