@@ -78,6 +78,29 @@ def test_a_coupler_at_999_ghz_is_costed_by_the_simulator():
     assert raised.options["max_sim_steps"] == 500_000 and raised.options.sources["max_sim_steps"] == "options"
 
 
+GHZ5 = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[5];
+creg c[5];
+h q[0];
+cx q[0],q[1];
+cx q[1],q[2];
+cx q[2],q[3];
+cx q[3],q[4];
+measure q -> c;
+"""
+
+
+def test_the_chips_headline_job_fits_the_default_budgets():
+    """GHZ-5 on qutip-5q with noise runs as quantum-jump trajectories on kets of 243: costed as kets, it is
+    well inside the defaults; costed as a 243x243 density matrix it was refused (34 million > 20 million)."""
+    prepared = prepare(GHZ5, "qutip-5q", shots=4000, seed=1)
+    cost = prepared.executor(prepared.device).cost(prepared.programs, prepared.options)
+    default = next(b.default for b in budgets.BUDGETS if b.option == "max_state_work")
+    assert 0 < cost["max_state_work"] <= default / 10
+    assert cost["max_state_work"] == cost["max_sim_steps"] * 3**5
+
+
 def test_the_simulator_estimate_bounds_what_it_compiles():
     """The estimate mirrors the compiler's frame decisions: never below the rows it builds, and equal to
     them when nothing merges (distinct samples under a residual carrier)."""

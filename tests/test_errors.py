@@ -27,7 +27,10 @@ from workbench.errors import (
 )
 
 INPUT_ERRORS = (InputError, JobError, ConfigError, OptionsError, DeviceNotFoundError, ExecutorNotFoundError,
-                UnsupportedError, OutputError, BudgetError)
+                UnsupportedError, OutputError, BudgetError, errors.URLNotAllowedError)
+#: What `workbench serve` refuses for reasons other than the request's content, with their HTTP codes.
+SERVICE_ERRORS = {errors.ServiceError: 400, errors.AuthenticationError: 401, errors.RequestTooLargeError: 413,
+                  errors.TooManyJobsError: 429, errors.QueueFullError: 503}
 
 
 @pytest.mark.parametrize("cls", INPUT_ERRORS)
@@ -49,7 +52,8 @@ def test_execution_errors_are_runtime_errors_and_the_rest_stays_apart():
     assert not issubclass(CancelledError, ValueError | RuntimeError | LookupError)
     assert WorkbenchError.exit_code == CancelledError.exit_code == 1
     others = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, WorkbenchError)]
-    assert set(others) == {WorkbenchError, ExecutionError, CancelledError, *INPUT_ERRORS}
+    assert set(others) == {WorkbenchError, ExecutionError, CancelledError, *INPUT_ERRORS, *SERVICE_ERRORS}
+    assert {cls: cls.status for cls in SERVICE_ERRORS} == SERVICE_ERRORS
 
 
 def test_the_message_is_unchanged_and_survives_pickling():

@@ -45,8 +45,8 @@ BUDGETS: tuple[Budget, ...] = (
            "piecewise-constant steps a pulse simulator would integrate (qutip: samples times the sub-steps a "
            "carrier detuned from its frame needs)"),
     Budget("max_state_work", 20_000_000, "state dimension x simulator steps",
-           "simulator work: the dimension of the simulated state (ket, or vectorised density matrix) times "
-           "its steps"),
+           "simulator work: the dimension of the simulated state (ket, or vectorised density matrix; a ket "
+           "for quantum-jump trajectories) times its steps"),
     Budget("max_outcomes", 50_000_000, "shots x experiments x memory slots",
            "measurement results a run holds in memory (16 bytes each as IQ points)"),
     Budget("max_output_mb", 2048, "MB of output",

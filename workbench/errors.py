@@ -83,3 +83,40 @@ class ExecutionError(WorkbenchError, RuntimeError):
 
 class CancelledError(WorkbenchError):
     """A run was cancelled by the user before it finished."""
+
+
+class ServiceError(WorkbenchError):
+    """A request the server (``workbench serve``) refuses for a reason other than its content.
+
+    ``status`` is the HTTP code it becomes; ``workbench.serve.app`` maps every error in one place.
+    """
+
+    status = 400
+
+
+class AuthenticationError(ServiceError):
+    """No bearer token, or one the server was not given."""
+
+    status = 401
+
+
+class RequestTooLargeError(ServiceError):
+    """A request body over the server's size limit."""
+
+    status = 413
+
+
+class TooManyJobsError(ServiceError):
+    """One client has as many unfinished jobs as the server allows per client."""
+
+    status = 429
+
+
+class QueueFullError(ServiceError):
+    """The server's queue holds as many jobs as it is allowed to."""
+
+    status = 503
+
+
+class URLNotAllowedError(InputError):
+    """An input URL the server will not fetch (host not allowed, scheme, too large, unreachable)."""

@@ -359,3 +359,14 @@ def _options_from_csv(text: str, path: str) -> dict[str, Any]:
         if name in names[:i]:
             raise OptionsError(f"column '{name}' appears twice", "line 1", path)
     return dict(zip(names, values, strict=True))
+
+
+def parse_options_text(text: str, source: str, content_type: str | None = None) -> dict[str, Any]:
+    """Execution options from text in any form :func:`read_options_file` reads (fetched from a URL by
+    ``workbench serve``); ``content_type`` ``text/csv`` forces CSV, else the text decides."""
+    if len(text) > MAX_OPTIONS_FILE:
+        raise OptionsError(f"larger than {MAX_OPTIONS_FILE // (1024 * 1024)} MB: not an options file", None, source)
+    text = text.removeprefix("\ufeff")
+    if (content_type or "").split(";")[0].strip().lower() != "text/csv" and text.lstrip().startswith(("{", "[")):
+        return _options_from_json(text, source)
+    return _options_from_csv(text, source)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.cli import analyse as analyse_cli
-from workbench.cli import calibrate, events, interrupts, lab, show
+from workbench.cli import calibrate, events, interrupts, lab, serve, show
 from workbench.cli import results as results_command
 from workbench.errors import InputError, WorkbenchError
 
@@ -87,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     analyse_cli.add_parser(sub)
     results_command.add_parser(sub)
     lab.add_parser(sub)
+    serve.add_parser(sub)
     return parser
 
 
@@ -301,7 +302,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 
 _COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run, "compile": _cmd_compile,
              "lab": lab.command, "show": show.command, "events": events.command, "calibrate": calibrate.command,
-             "analyse": analyse_cli.command, "results": results_command.command}
+             "analyse": analyse_cli.command, "results": results_command.command, "serve": serve.command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -176,13 +176,16 @@ class QutipExecutor(QuantumExecutor):
     def cost(self, schedules: Sequence[Schedule], options: ResolvedOptions) -> Mapping[str, float]:
         """Steps the propagator would integrate (a carrier detuned from every frame multiplies a play's
         samples by its sub-steps: a ``setf`` to 999 GHz on a coupler under simultaneous drives needs
-        ~10^5 per sample), and those steps times the state dimension."""
+        ~10^5 per sample), and those steps times the dimension of the state the chosen method evolves (a
+        density matrix, or a ket for trajectories)."""
         levels, noise = int(options["levels"]), bool(options["noise"])
         steps = work = 0
         groups, _ = self._groups(schedules)
         for qubits, members in groups.items():
             system = self.system(qubits, levels, noise)
             dim = state_dim(len(qubits), levels, noise and bool(system.collapse))
+            if self.method_for(qubits, options) == "trajectories":  # kets; trajectories share steps until a jump
+                dim = levels ** len(qubits)
             cache: dict[Any, int] = {}
             counted = sum(count_steps(schedules[e], system, cache) for e, _ in members)  # parts: (experiment, group)
             steps += counted

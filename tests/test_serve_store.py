@@ -1,0 +1,169 @@
+"""`workbench serve`'s job store and limits: restarts lose no job and run none twice; bounds give 413/429/503.
+
+Real servers in subprocesses; a restart in the middle is a SIGKILL (nothing cleaned up) and, in the
+second test, an orderly SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from serve_support import Server, poll
+
+from workbench.serve.store import STOPPED_REASON
+
+DATA = Path(__file__).parent / "data" / "serve"
+JOB = json.loads((DATA / "c_circuit_1q_h_measure.job.json").read_text())
+FINAL = ("DONE", "ERROR", "CANCELLED")
+
+
+def submit(client: httpx.Client, shots: int = 10) -> str:
+    job = client.post("/jobs", params={"backend": "qutip-1q"})
+    assert job.status_code == 200, job.text
+    job = job.json()
+    data = json.loads(json.dumps(JOB))
+    data["job_id"] = job["job_id"]
+    data["params"]["qobj"]["config"]["shots"] = shots
+    reply = client.post(job["upload_url"], files={"upload_file": ("job", json.dumps(data).encode())})
+    assert reply.status_code == 200, reply.text
+    return job["job_id"]
+
+
+def run_folders(datadir: Path) -> list[str]:
+    return sorted(p.name for p in datadir.glob("2*/2*") if p.is_dir())
+
+
+@pytest.mark.parametrize("kill", [True, False], ids=["killed", "terminated"])
+def test_a_restart_in_the_middle_loses_no_job_and_runs_none_twice(tmp_path, kill):
+    server = Server(tmp_path / "data", "--workers", "1").start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            ids = [submit(client) for _ in range(8)]
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:  # stop while a job runs and others wait
+                states = [client.get(f"/jobs/{i}").json()["status"] for i in ids]
+                if "RUNNING" in states and "REGISTERING" in states:
+                    break
+                time.sleep(0.05)
+    finally:
+        server.stop(kill=kill)
+    restarted = Server(tmp_path / "data", "--workers", "1", port=server.port).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            docs = [poll(client, f"/jobs/{i}", FINAL) for i in ids]
+    finally:
+        restarted.stop()
+    statuses = [d["status"] for d in docs]
+    assert all(s in ("DONE", "ERROR") for s in statuses), statuses
+    stopped = [d for d in docs if d["status"] == "ERROR"]
+    assert len(stopped) <= 1 and all(d["failure_reason"] == STOPPED_REASON for d in stopped)
+    done = [d for d in docs if d["status"] == "DONE"]
+    assert len(done) >= len(ids) - 1
+    tuids = [d["workbench"]["tuid"] for d in done]
+    assert len(set(tuids)) == len(tuids)  # every done job ran once, into its own run
+    folders = run_folders(tmp_path / "data")
+    assert all(any(f.startswith(t) for f in folders) for t in tuids)
+    assert len(done) <= len(folders) <= len(done) + len(stopped)  # a stopped job may have kept its run, not two
+
+
+def test_limits_give_413_429_503_with_one_line_reasons(tmp_path):
+    tokens = "tok-client-a-000000000000,tok-client-b-000000000000"
+    server = Server(tmp_path / "data", "--max-per-client", "2", "--max-queue", "3", "--max-request-mb", "0.01",
+                    env={"WORKBENCH_SERVE_TOKENS": tokens})
+    with server, httpx.Client(base_url=server.url, timeout=60) as a, httpx.Client(base_url=server.url,
+                                                                                 timeout=60) as b:
+        a.headers["Authorization"] = "Bearer tok-client-a-000000000000"
+        b.headers["Authorization"] = "Bearer tok-client-b-000000000000"
+        first = a.post("/jobs", params={"backend": "qutip-1q"}).json()
+        assert a.post("/jobs", params={"backend": "qutip-1q"}).status_code == 200
+        third = a.post("/jobs", params={"backend": "qutip-1q"})
+        assert third.status_code == 429 and third.headers["retry-after"]
+        assert "2 unfinished jobs" in third.json()["detail"]
+        assert b.post("/jobs", params={"backend": "qutip-1q"}).status_code == 200
+        full = b.post("/jobs", params={"backend": "qutip-1q"})
+        assert full.status_code == 503 and "queue is full (3 jobs)" in full.json()["detail"]
+
+        big = a.post(first["upload_url"], files={"upload_file": ("job", b"{" + b" " * 20000 + b"}")})
+        assert big.status_code == 413 and "larger than the server's limit" in big.json()["detail"]
+
+        def chunks():  # no Content-Length: the body is counted as it arrives
+            yield b'--xyz\r\nContent-Disposition: form-data; name="upload_file"; filename="j"\r\n\r\n'
+            for _ in range(40):
+                yield b" " * 1000
+
+        chunked = a.post(first["upload_url"], content=chunks(),
+                         headers={"Content-Type": "multipart/form-data; boundary=xyz"})
+        assert chunked.status_code == 413
+        assert a.get(f"/jobs/{first['job_id']}").json()["status"] == "REGISTERING"  # nothing half-stored
+        assert a.post(f"/jobs/{first['job_id']}/cancel").status_code == 200
+        assert b.post("/jobs", params={"backend": "qutip-1q"}).status_code == 200  # room again
+    assert "tok-client" not in server.log.read_text()
+
+
+def test_jobs_run_on_a_dask_scheduler_when_given(tmp_path):
+    """``--scheduler``: the same jobs go through ``workbench.api.execute(parallel=address)``."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        server = Server(tmp_path / "data", "--scheduler", cluster.scheduler_address)
+        with server, httpx.Client(base_url=server.url, timeout=60) as client:
+            doc = poll(client, f"/jobs/{submit(client, shots=30)}", FINAL)
+    assert doc["status"] == "DONE", doc
+    (memory,) = doc["result"]["memory"]
+    assert len(memory) == 30
+    trace = json.loads(next((tmp_path / "data").glob("2*/2*/result-trace.json")).read_text())
+    assert "parallel" in trace  # the run went through the Dask path
+
+
+def test_serve_refuses_bad_flags_with_one_line(run_cli, tmp_path):
+    proc = run_cli("serve", "--port", "http", "--datadir", str(tmp_path / "d"))
+    assert proc.returncode == 2 and proc.stderr.strip() == "error: --port: must be a port number, got 'http'"
+    proc = run_cli("serve", "--store", "postgresql://lab/jobs", "--datadir", str(tmp_path / "d"))
+    assert proc.returncode == 2 and "PostgreSQL job stores are not supported yet" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_the_store_lets_one_worker_claim_a_job_and_recovers_after_a_crash(tmp_path):
+    from workbench.errors import InputError
+    from workbench.serve.store import CANCELLED, FAILED, QUEUED, REGISTERED, RUNNING, JobStore
+
+    path = tmp_path / "jobs.sqlite3"
+    store = JobStore(path)
+    running = store.create(api="tergite", client="c", device="qutip-1q", status=QUEUED, source="{}")
+    waiting = store.create(api="qhana", client="c", device="aer-simulator", status=QUEUED, source="x")
+    registered = store.create(api="tergite", client="c", device="qutip-1q", status=REGISTERED)
+    assert store.transition(running.id, (QUEUED,), RUNNING)
+    assert not store.transition(running.id, (QUEUED,), RUNNING)  # a second worker cannot claim it
+    with pytest.raises(InputError, match="exists already"):
+        store.create(api="tergite", client="c", device="qutip-1q", status=QUEUED, job_id=running.id)
+    store.close()  # a crash: nothing else happens
+
+    store = JobStore(f"sqlite:///{path}")
+    assert store.recover() == [waiting.id]  # queued jobs run after the restart, once
+    again = store.get(running.id)
+    assert again.status == FAILED and again.error == STOPPED_REASON
+    assert store.get_seq(waiting.seq).id == waiting.id
+    assert store.expire_registered(0.0) == 1 and store.get(registered.id).status == CANCELLED
+    with pytest.raises(InputError, match="PostgreSQL"):
+        JobStore("postgresql://lab-db/jobs")
+    store.close()
+
+
+def test_tokens_never_show_in_a_repr(tmp_path, monkeypatch):
+    from workbench.errors import OptionsError
+    from workbench.serve.settings import Settings, read_tokens
+
+    file = tmp_path / "tokens"
+    file.write_text("# lab tokens\ntok-from-file-0123456789\n")
+    monkeypatch.setenv("WORKBENCH_SERVE_TOKENS", "tok-from-env-0123456789")
+    settings = Settings(tokens=read_tokens(str(file)))
+    assert len(settings.tokens) == 2 and settings.auth_required
+    assert "tok-from" not in repr(settings) + repr(settings.tokens) + str(settings.tokens[0])
+    file.write_text("short\n")
+    with pytest.raises(OptionsError, match="at least 16 characters"):
+        read_tokens(str(file))

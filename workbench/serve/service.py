@@ -1,0 +1,31 @@
+"""What every route shares: the settings, the device catalogue, the job store and the runner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbench.serve.limits import client_id
+from workbench.serve.runner import JobRunner
+from workbench.serve.settings import Settings
+from workbench.serve.store import JobStore
+
+
+class Service:
+    """One server's state; the app starts its runner and closes its store (ASGI lifespan)."""
+
+    def __init__(self, settings: Settings):
+        from workbench.executors.registry import load_catalogue
+
+        self.settings = settings
+        self.catalogue = load_catalogue(settings.config)
+        self.store = JobStore(settings.store_url())
+        self.runner = JobRunner(self.store, settings, self.catalogue)
+
+    def client(self, request: Any) -> str:
+        """Who is asking (raises AuthenticationError when a token is required and missing or unknown)."""
+        return client_id(self.settings, request.headers.get("authorization"),
+                         request.client.host if request.client else None)
+
+
+def service_of(request: Any) -> Service:
+    return request.app.state.service

@@ -1,0 +1,202 @@
+"""The job store: every job the server accepted, its state and where its run was kept.
+
+An embedded SQLite database (WAL mode) beside the data directory holds the jobs; the runs themselves
+are kept in the data directory (:mod:`workbench.results.datadir`). Every state change is one SQL
+statement whose ``WHERE`` names the state it leaves, so two workers can never both claim a job, and a
+restarted server knows exactly what happened: a job still ``queued`` runs once, a job that was
+``running`` when the server stopped is marked ``failed`` with the reason (it may have half-driven an
+instrument; running it again silently could run it twice).
+
+Nothing secret is stored: credentials live in the runner's memory only, for one run.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import InputError
+
+#: Job states, in the order a job passes through them (``awaiting-auth`` only for QHAna tasks whose
+#: executor needs credentials that were not given).
+REGISTERED, AWAITING_AUTH, QUEUED, RUNNING, DONE, FAILED, CANCELLED = (
+    "registered", "awaiting-auth", "queued", "running", "done", "failed", "cancelled")
+FINAL = (DONE, FAILED, CANCELLED)
+UNFINISHED = (REGISTERED, AWAITING_AUTH, QUEUED, RUNNING)
+STOPPED_REASON = "the server stopped while the job was running; it was not run again (submit it again)"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT UNIQUE NOT NULL,
+    api TEXT NOT NULL,
+    client TEXT NOT NULL,
+    device TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    request TEXT NOT NULL DEFAULT '{}',
+    source TEXT,
+    log TEXT NOT NULL DEFAULT '',
+    error TEXT,
+    tuid TEXT,
+    folder TEXT,
+    document TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
+"""
+
+
+class JobNotFoundError(InputError, LookupError):
+    """No job with this id in the store."""
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One row of the store, as plain data."""
+
+    seq: int
+    id: str
+    api: str  # "tergite" or "qhana"
+    client: str
+    device: str
+    status: str
+    created: float
+    updated: float
+    request: dict[str, Any]
+    source: str | None
+    log: str
+    error: str | None
+    tuid: str | None
+    folder: str | None
+    document: dict[str, Any] | None
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+
+def _record(row: sqlite3.Row) -> JobRecord:
+    data = dict(row)
+    data["request"] = json.loads(data["request"] or "{}")
+    data["document"] = json.loads(data["document"]) if data["document"] else None
+    return JobRecord(**data)
+
+
+class JobStore:
+    """Jobs in SQLite (``sqlite:///path`` or a plain path); thread-safe, one connection per store.
+
+    A PostgreSQL URL is refused with a clear message in this version (docs/serve.md, "The store").
+    """
+
+    def __init__(self, url: str | Path):
+        text = str(url)
+        if text.startswith(("postgresql:", "postgres:")):
+            raise InputError("PostgreSQL job stores are not supported yet; use a SQLite file", "--store")
+        path = Path(text.removeprefix("sqlite:///")) if text.startswith("sqlite:///") else Path(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- recovery -------------------------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """After a (re)start: jobs left ``running`` fail with the reason; the ``queued`` ones, oldest first,
+        are returned to be queued again (each still runs exactly once)."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("UPDATE jobs SET status=?, error=?, updated=? WHERE status=?",
+                             (FAILED, STOPPED_REASON, now, RUNNING))
+            rows = self._db.execute("SELECT id FROM jobs WHERE status=? ORDER BY seq", (QUEUED,)).fetchall()
+        return [r["id"] for r in rows]
+
+    # -- writes ---------------------------------------------------------------------------------
+    def create(self, *, api: str, client: str, device: str, status: str, request: Mapping[str, Any] | None = None,
+               source: str | None = None, job_id: str | None = None, log: str = "") -> JobRecord:
+        job_id = job_id or str(uuid.uuid4())
+        now = time.time()
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO jobs (id, api, client, device, status, created, updated, request, source, log) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (job_id, api, client, device, status, now, now, json.dumps(dict(request or {})), source, log))
+            except sqlite3.IntegrityError:
+                raise InputError(f"job {job_id} exists already", "job_id") from None
+        return self.get(job_id)
+
+    def transition(self, job_id: str, from_states: tuple[str, ...], to: str, **fields: Any) -> bool:
+        """Move a job from one of ``from_states`` to ``to`` (setting ``fields``); False when it was in
+        none of them (another worker claimed it, it was cancelled, ...)."""
+        allowed = {"source", "error", "tuid", "folder", "document", "request", "device", "log"}
+        sets = ["status=?", "updated=?"]
+        values: list[Any] = [to, time.time()]
+        for key, value in fields.items():
+            if key not in allowed:
+                raise ValueError(f"unknown job field {key}")
+            sets.append(f"{key}=?")
+            values.append(json.dumps(value) if key in ("document", "request") else value)
+        marks = ",".join("?" * len(from_states))
+        with self._lock:
+            cur = self._db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id=? AND status IN ({marks})",
+                                   (*values, job_id, *from_states))
+            return cur.rowcount == 1
+
+    def expire_registered(self, max_age: float) -> int:
+        """Registered jobs whose file never came (a client that gave up) stop counting against the limits."""
+        now = time.time()
+        with self._lock:
+            cur = self._db.execute("UPDATE jobs SET status=?, error=?, updated=? WHERE status=? AND created<?",
+                                   (CANCELLED, f"no job file was uploaded within {max_age:.0f} s", now, REGISTERED,
+                                    now - max_age))
+            return cur.rowcount
+
+    def append_log(self, job_id: str, line: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE jobs SET log = CASE WHEN log = '' THEN ? ELSE log || char(10) || ? END, "
+                             "updated=? WHERE id=?", (line, line, time.time(), job_id))
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get(self, job_id: str) -> JobRecord:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE id=?", (str(job_id),)).fetchone()
+        if row is None:
+            raise JobNotFoundError(f"no job with id {str(job_id)[:64]!r}")
+        return _record(row)
+
+    def get_seq(self, seq: int) -> JobRecord:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE seq=?", (int(seq),)).fetchone()
+        if row is None:
+            raise JobNotFoundError(f"no task {seq}")
+        return _record(row)
+
+    def count(self, statuses: tuple[str, ...], client: str | None = None) -> int:
+        marks = ",".join("?" * len(statuses))
+        query = f"SELECT COUNT(*) FROM jobs WHERE status IN ({marks})"
+        args: list[Any] = list(statuses)
+        if client is not None:
+            query += " AND client=?"
+            args.append(client)
+        with self._lock:
+            return int(self._db.execute(query, args).fetchone()[0])
+
+    def all(self) -> Iterator[JobRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM jobs ORDER BY seq").fetchall()
+        return (_record(r) for r in rows)
