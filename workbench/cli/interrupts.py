@@ -17,6 +17,7 @@ What an abrupt end leaves behind (a ``.partial`` staging folder) the next run re
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -86,7 +87,9 @@ def _handler(signum: int, frame: FrameType | None) -> None:
 def _quick_teardown() -> None:
     """End the processes this one started (aer's helper, the local Dask cluster's workers) without the
     polite protocols that take seconds, and release what ``multiprocessing`` registered for them (else
-    its resource tracker warns about leaked semaphores)."""
+    its resource tracker warns about leaked semaphores). Logging is switched off first: the one line has
+    been said, and Dask's process monitor would otherwise log the workers it sees killed."""
+    logging.disable(logging.CRITICAL)
     aer = sys.modules.get("workbench.executors.aer.helper")
     pid = aer.helper_pid() if aer is not None else None
     if pid is not None:
