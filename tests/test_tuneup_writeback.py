@@ -181,3 +181,24 @@ def test_the_write_back_lock_excludes_other_threads(tmp_path):
         order.append("first done")
     thread.join(timeout=10)
     assert order == ["first done", "second"]
+
+
+def test_a_symlinked_config_is_written_through_the_link(tmp_path):
+    """Before: ``os.replace`` put a copy where the link was, and the shared file never changed."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "devices.yml"
+    shutil.copy(EXAMPLE, target)
+    home = tmp_path / "home"
+    home.mkdir()
+    link = home / "devices.yml"
+    link.symlink_to(Path("..") / "shared" / "devices.yml")
+    before = target.read_text()
+    result = tuneup.rabi("qutip-1q-short-t1", config=link, seed=2, shots=512)
+    outcome = result.write()
+    assert outcome.written, outcome.message
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_text() != before
+    assert load_catalogue(target).get("qutip-1q-short-t1").qubit(0).drive.x.amp == result.updates[0].new
+    assert sorted(p.name for p in home.iterdir()) == ["devices.yml"]  # no history, no copy beside the link
+    assert [v.version for v in writeback.history(link)] == [1] == [v.version for v in writeback.history(target)]

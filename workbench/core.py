@@ -33,9 +33,9 @@ from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.executors.registry import executor_class, load_catalogue
 from workbench.jobs import Job, load_job
 from workbench.jobs.loader import source_kind
-from workbench.options import COMMON_OPTIONS, OptionSpec, ResolvedOptions, Secret, resolve_options
+from workbench.options import COMMON_OPTIONS, OptionSpec, ResolvedOptions, Secret, resolve_options, without_credentials
 from workbench.readout import discriminate_slots
-from workbench.results.dataset import build_dataset
+from workbench.results.dataset import build_dataset, unstorable
 from workbench.results.qhana import new_run_id, output_options, qpu_type
 from workbench.results.result import Result
 from workbench.schedule.cost import estimates
@@ -172,13 +172,14 @@ def _prepare(job: Any, device: str | Device | None, started: float, top: dict[st
         ("job file", job_defaults),
         (options_source, options),
         ("flags", top),
-    ])
+    ], credentials=cls.needs_credentials)
     ignored = tuple(f"budget option '{name}' in the {where} ignored: budgets are set by the options or flags only"
                     for where, names in (("device defaults", from_device), ("job file", from_job)) for name in names)
     try:
         with about_job(job):
             job = job.bind(resolved.values)
             programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
+            _check_storable(job, programs)
             probe = cls(dev)
             probe.check(programs, resolved)
             check_budgets(job, programs, probe, resolved, limits)
@@ -193,6 +194,26 @@ def _prepare(job: Any, device: str | Device | None, started: float, top: dict[st
         resolved = resolved.with_values(decided, f"executor {cls.name}")
     warnings = ignored + (() if cls.consumes == "circuit" else tuple(far_frame_warnings(programs, dev)))
     return Prepared(job, dev, cls, resolved, programs, time.perf_counter() - started, warnings)
+
+
+def _check_storable(job: Job, programs: Sequence[Any]) -> None:
+    """Every text of the job the result will hold (its name and ID, experiment names, text metadata that
+    becomes a sweep coordinate) must be storable in dataset.nc: refused here, not after the run."""
+    origin = getattr(job, "origin", None)
+    for where, text in (("job name", job.name), ("qobj_id", job.job_id)):
+        why = unstorable(str(text or ""))
+        if why is not None:
+            raise JobError(f"{where} {why}", where, origin)
+    for i, name in enumerate(job.experiment_names):
+        why = unstorable(str(name))
+        if why is not None:
+            raise JobError(f"experiment name {why}", f"experiments[{i}].header.name")
+    for i, program in enumerate(programs):
+        for key, value in dict(getattr(program, "metadata", None) or {}).items():
+            for text, what in ((key, "key"), (value, "value")):
+                why = unstorable(text) if isinstance(text, str) else None
+                if why is not None:
+                    raise JobError(f"metadata {what} {why}", f"experiments[{i}].header.metadata")
 
 
 def _naming_devices(exc: UnsupportedError, catalogue: Catalogue, fits: Any) -> UnsupportedError:
@@ -243,6 +264,15 @@ def _postprocess(data: ExecutionData, prepared: Prepared) -> ExecutionData:
     if level == 1:
         data.memory = None
     return data
+
+
+def _shareable_device_config(dev: Device) -> dict[str, Any]:
+    """The device as the result records it: its option defaults without credentials (a config file may hold
+    a token for its executor; the result goes to colleagues)."""
+    config = dev.model_dump(mode="json")
+    if isinstance(config.get("defaults"), dict):
+        config["defaults"] = without_credentials(config["defaults"])
+    return config
 
 
 def run_secrets(prepared: Prepared, credentials: Mapping[str, Any] | None) -> dict[str, Secret]:
@@ -339,7 +369,7 @@ def build_result(
         "job_source": job.source,
         "options": output_options(opts.echo, run_id, prepared.executor.name, qpu),
         "trace": trace,
-        "device_config": dev.model_dump(mode="json"),
+        "device_config": _shareable_device_config(dev),
         "artifacts": {k: v for k, v in data.artifacts.items() if isinstance(v, str)},
     }
     ds = build_dataset(experiment_names=job.experiment_names, schedules=prepared.programs, data=data,

@@ -13,8 +13,10 @@ the echo back as an options file reproduces the run.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,8 +128,40 @@ COMMON_OPTIONS: tuple[OptionSpec, ...] = (
 
 
 def is_secret(name: str, specs: Iterable[OptionSpec] = ()) -> bool:
-    normalized = name.strip().lower()
-    return normalized in SECRET_NAMES or any(s.secret and s.name == name for s in specs)
+    """A name the workbench treats as a credential: QHAna's names, an option marked secret, or any name that
+    looks like one (:func:`looks_like_credential`)."""
+    return looks_like_credential(name) or any(s.secret and s.name == name for s in specs)
+
+
+#: Words that make an option name a credential (after splitting at ``-``, ``_``, ``.``, spaces and camelCase).
+CREDENTIAL_WORDS = frozenset({"token", "tokens", "password", "passwd", "passphrase", "pwd", "pass", "secret",
+                              "secrets", "credential", "credentials", "auth", "authorization", "cookie", "bearer",
+                              "apikey", "accesskey", "secretkey", "privatekey", "sessionid"})
+#: Pieces that make a name a credential wherever they appear in it, separators removed (``x-api-key``,
+#: ``myPassword``, ``githubtoken``).
+CREDENTIAL_PIECES = ("token", "passw", "secret", "apikey", "accesskey", "privatekey", "credential")
+
+
+def credential_key(name: str) -> str:
+    """A name without case and separators: ``api-token``, ``api_token`` and ``apiToken`` are one name."""
+    return re.sub(r"[\s_.\-]+", "", name).lower()
+
+
+def looks_like_credential(name: str) -> bool:
+    """Whether an option name would be a credential if someone used it: such a value is never echoed into
+    an output file, whether or not an executor declares it."""
+    if name.strip().lower() in SECRET_NAMES:
+        return True
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    parts = [w.lower() for w in re.split(r"[\s_.\-]+", words) if w]
+    joined = credential_key(name)
+    return (any(w in CREDENTIAL_WORDS for w in parts) or any(p in joined for p in CREDENTIAL_PIECES)
+            or any(a + b in CREDENTIAL_WORDS for a, b in itertools.pairwise(parts)))
+
+
+def without_credentials(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """``mapping`` with every credential-looking key left out (device defaults copied into a result)."""
+    return {k: v for k, v in mapping.items() if not (isinstance(k, str) and looks_like_credential(k))}
 
 
 class Secret:
@@ -181,13 +215,24 @@ class ResolvedOptions:
 def resolve_options(
     specs: Sequence[OptionSpec],
     layers: Sequence[tuple[str, Mapping[str, Any] | None]],
+    credentials: Iterable[str] | None = None,
 ) -> ResolvedOptions:
     """Merge option layers (lowest precedence first) into validated values.
 
     ``layers`` are ``(source label, mapping)`` pairs, e.g. ``("device qutip-1q", {...})``; the label
     appears in error messages. Secrets are split off before anything else sees them.
+
+    ``credentials``: what the executor declares (``needs_credentials``). Given, secrets are by declaration:
+    a declared credential (in any spelling: ``api_token`` for ``api-token``) and an option marked secret
+    become :class:`Secret` under their declared name; any other credential-looking name
+    (:func:`looks_like_credential`) is dropped with a warning naming it, never its value. Not given (no
+    executor known), every credential-looking name becomes a Secret. Either way none is ever echoed.
     """
     by_name = {s.name: s for s in specs if not s.secret}
+    declared: dict[str, str] | None = None
+    if credentials is not None:
+        declared = {credential_key(n): n for n in [*credentials, *(s.name for s in specs if s.secret)]}
+    dropped: list[str] = []
     values: dict[str, Any] = {s.name: s.default for s in by_name.values()}
     sources: dict[str, str] = {name: "default" for name in by_name}
     unknown: dict[str, Any] = {}
@@ -200,9 +245,17 @@ def resolve_options(
         for name, value in mapping.items():
             if not isinstance(name, str):
                 raise OptionsError(f"option names must be strings, got {name!r}", None, source)
-            if is_secret(name, specs):
-                found_secrets[name] = value if isinstance(value, Secret) else Secret(value)
-                continue
+            if name not in by_name and name not in PROVENANCE_KEYS:
+                if declared is not None and credential_key(name) in declared:
+                    secret = value if isinstance(value, Secret) else Secret(value)
+                    found_secrets[declared[credential_key(name)]] = secret
+                    continue
+                if is_secret(name, specs):
+                    if declared is None:
+                        found_secrets[name] = value if isinstance(value, Secret) else Secret(value)
+                    elif name not in dropped:
+                        dropped.append(name)
+                    continue
             spec = by_name.get(name)
             if spec is None:
                 unknown[name] = value
@@ -212,6 +265,10 @@ def resolve_options(
             sources[name] = source
     warnings = tuple(f"unknown option '{n}' ignored (echoed in execution-options.json)" for n in unknown
                      if n not in PROVENANCE_KEYS)
+    if dropped:
+        wanted = ", ".join(sorted(declared.values())) if declared else "none"
+        warnings += tuple(f"option '{n}' looks like a credential and this executor does not take it "
+                          f"(it takes: {wanted}); dropped, not passed on, not written anywhere" for n in dropped)
     if values.get("seed") is None and "seed" in by_name:
         values["seed"] = secrets.randbelow(MAX_SEED)
         sources["seed"] = "drawn"

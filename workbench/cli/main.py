@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.cli import analyse as analyse_cli
-from workbench.cli import calibrate, events, lab, serve, show
+from workbench.cli import calibrate, events, interrupts, lab, serve, show
 from workbench.cli import results as results_command
 from workbench.errors import InputError, WorkbenchError
 
@@ -193,15 +193,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
             bar.n = done
             bar.refresh()
 
+    cancel = interrupts.cancel_event()  # set by Ctrl-C: the executors stop at their next look
+    log.info("running %s", ", ".join(f"{p.job.name} on {p.device.name}" for p in prepared))
+    interrupted = False
     try:
         if len(prepared) == 1:
-            results: list[Any] = [execute(prepared[0], progress=progress, parallel=parallel)]
+            results: list[Any] = [execute(prepared[0], progress=progress, parallel=parallel, cancel=cancel)]
         else:
-            results = execute_batch(prepared, progress=progress, parallel=parallel or False, errors="return")
+            results = execute_batch(prepared, progress=progress, parallel=parallel or False, errors="return",
+                                    cancel=cancel)
+        interrupts.check()
+    except KeyboardInterrupt:
+        interrupted = True  # the program's quick exit ends the cluster's processes (cli/interrupts.py)
+        raise
     finally:
         if bar is not None:
             bar.close()
-        if parallel is not None and "workbench.parallel.cluster" in sys.modules:
+        if parallel is not None and not interrupted and "workbench.parallel.cluster" in sys.modules:
             from workbench.parallel.cluster import close_local_cluster
 
             close_local_cluster()
@@ -305,19 +313,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    with interrupts.handled(keep=argv is None):
+        return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return _COMMANDS[args.command](args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except WorkbenchError as exc:
+        if interrupts.signalled():  # a run stopped by Ctrl-C's cancel flag
+            return interrupts.announce(exc)
         print(f"error: {exc}", file=sys.stderr)
         if args.debug:
             raise
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: one line, 130 or 143
+        return interrupts.announce(exc)
     except Exception as exc:  # a bug in the workbench: one line for users, the traceback on request
         if args.debug or os.environ.get("WORKBENCH_DEBUG"):
             raise

@@ -164,13 +164,13 @@ Text = Annotated[str, BeforeValidator(_text)]
 class _Strict(BaseModel):
     """Unknown keys are typos here (``"phse"``), and a typo must not silently become a no-op."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class _Open(BaseModel):
     """Qiskit writes bookkeeping keys the workbench ignores; they are kept, never rejected."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
 
 
 # --- instructions -------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ class LibraryPlay(_Instruction):
     as unknown or missing fields.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
 
     ch: PlayChannel = ""
 

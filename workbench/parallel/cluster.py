@@ -1,5 +1,11 @@
 """Reaching a Dask cluster: a ``LocalCluster`` on 127.0.0.1 kept for the process, or a scheduler by address.
 
+The local cluster speaks TLS with credentials made for it when it starts (``Security.temporary()``: a
+self-signed certificate kept in this process's memory and handed to its workers), and requires them of
+every peer: on a shared machine another user can reach 127.0.0.1 too, and a Dask scheduler runs any
+function a client sends it in the workers. A scheduler given by address is secured by whoever runs it
+(docs/security.md); the client then takes its TLS settings from Dask's configuration, or is given.
+
 The local cluster is started once and reused: worker processes pay for their imports (numpy, scipy,
 qiskit) on their first task, so a notebook or the widgets running several jobs should not pay again for
 each. Connecting to a scheduler by address is bounded by a timeout and checked before anything is
@@ -142,13 +148,15 @@ def _local_connection(workers: int | None) -> Connection:
             from distributed import Client, LocalCluster
 
             try:
+                security = local_security()
                 # everything on loopback; the dashboard on a free port (None would take 8787, False 0.0.0.0)
                 cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host=LOOPBACK,
-                                       dashboard_address=f"{LOOPBACK}:0", silence_logs=logging.ERROR)
+                                       dashboard_address=f"{LOOPBACK}:0", silence_logs=logging.ERROR,
+                                       protocol="tls", security=security)
             except Exception as exc:
                 first = " ".join(str(exc).split())[:200]
                 raise ExecutionError(f"cannot start a local Dask cluster ({type(exc).__name__}: {first})") from None
-            client = Client(cluster, set_as_default=False)
+            client = Client(cluster, security=security, set_as_default=False)
             _local.update(cluster=cluster, client=client, workers=n)
             if not _atexit_registered:
                 atexit.register(close_local_cluster)
@@ -156,6 +164,14 @@ def _local_connection(workers: int | None) -> Connection:
             log.info("started a local Dask cluster at %s with %d worker processes", cluster.scheduler_address, n)
         address = _local["cluster"].scheduler_address
     return Connection(client, f"LocalCluster at {address}, {n} worker process{'es' if n != 1 else ''}")
+
+
+def local_security() -> Any:
+    """Fresh TLS credentials for a cluster this process starts: encryption required, and only peers holding
+    this certificate (this process and the workers it starts) are accepted."""
+    from distributed.security import Security
+
+    return Security.temporary()
 
 
 def close_local_cluster() -> None:

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 SCHEMA = "workbench-result/1"
 JSON_ATTRS = ("options", "trace", "device_config", "artifacts")
+#: Further JSON attributes that views read back (the analysis, the swept coordinates), with their type.
+READ_JSON_ATTRS: dict[str, type] = {"analysis": dict, "sweep": list}
 
 
 def _sweep_coordinates(schedules: Sequence[Schedule], taken: set[str]) -> dict[str, list[Any]]:
@@ -110,6 +112,19 @@ def build_dataset(
     return ds
 
 
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored in a result file (netCDF text is NUL-terminated UTF-8), or None.
+
+    Checked before a run (:func:`workbench.core.prepare`): found while saving, it cost the whole run."""
+    if "\x00" in text:
+        return f"contains a NUL character (at {text.index(chr(0))})"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"contains a lone surrogate ({text[exc.start]!a} at {exc.start}), which is not text"
+    return None
+
+
 def _record_sweep(ds: xr.Dataset, schedules: Sequence[Any]) -> None:
     """The one or two swept parameters (metadata, else found in the schedules) as ``attrs["sweep"]``;
     those found in the schedules become coordinates too, with their unit."""
@@ -173,9 +188,62 @@ def _xarray() -> Any:
 
 
 def check_result_dataset(ds: xr.Dataset, source: str | None = None) -> None:
-    """Refuse a Dataset that is not a workbench result (another tool's netCDF file, a tune-up Dataset)."""
+    """Refuse a Dataset that is not a workbench result (another tool's netCDF file, a tune-up Dataset) or
+    whose parts the workbench reads are not what it wrote: a result file comes from someone else, and a bad
+    attribute must be one clear error here, not a traceback in a view later."""
     if not str(ds.attrs.get("schema", "")).startswith("workbench-result/"):
         raise InputError("not a workbench result dataset (attribute 'schema' missing)", None, source)
+    for key, kind in [*((k, dict) for k in JSON_ATTRS), *READ_JSON_ATTRS.items()]:
+        raw = ds.attrs.get(key)
+        if raw is None:
+            continue
+        try:
+            value = json.loads(raw) if isinstance(raw, str) else raw
+        except (ValueError, RecursionError) as exc:
+            why = "nested too deeply" if isinstance(exc, RecursionError) else f"not valid JSON ({exc})"
+            raise InputError(f"attribute '{key}' is {why}", None, source) from None
+        if not isinstance(value, kind):
+            what = "a JSON object" if kind is dict else "a JSON list"
+            raise InputError(f"attribute '{key}' must be {what}, got {type(value).__name__}", None, source)
+    if "experiment_name" not in ds.variables or ds["experiment_name"].dims != ("experiment",):
+        raise InputError("no 'experiment_name' coordinate along 'experiment'", None, source)
+    if "counts" in ds:
+        counts = ds["counts"]
+        if counts.dims != ("experiment", "outcome") or "outcome" not in ds.coords or counts.dtype.kind not in "iu":
+            raise InputError("variable 'counts' must be integers over (experiment, outcome) with an 'outcome' "
+                             "coordinate", None, source)
+    if "statevector" in ds and (ds["statevector"].ndim != 2 or ds["statevector"].dims[0] != "experiment"):
+        raise InputError("variable 'statevector' must be over (experiment, basis_state)", None, source)
+
+
+#: What a result file may unpack to in memory. A netCDF file declares its variables' shapes in a few bytes
+#: and compresses a constant array a thousandfold, so its size on disk bounds nothing: an 8 KB file asked
+#: for 14.9 GiB. The shapes are read (metadata only) and costed before any data is.
+MAX_DATASET_BYTES = 2 * 1024**3
+MAX_VARIABLES = 10_000
+VLEN_ITEM_BYTES = 64  # what a text value (variable length) is costed at: its pointer plus a short string
+
+
+def dataset_bytes(ds: xr.Dataset) -> int:
+    """The memory ``ds.load()`` would take, from the declared shapes and types alone."""
+    total = 0
+    for var in ds.variables.values():
+        count = 1
+        for size in var.shape:
+            count *= int(size)
+        itemsize = VLEN_ITEM_BYTES if var.dtype.kind == "O" or not var.dtype.itemsize else var.dtype.itemsize
+        total += count * itemsize
+    return total
+
+
+def _check_cost(ds: xr.Dataset, source: str) -> None:
+    if len(ds.variables) > MAX_VARIABLES:
+        raise InputError(f"declares {len(ds.variables)} variables (at most {MAX_VARIABLES} are read)", None, source)
+    need = dataset_bytes(ds)
+    if need > MAX_DATASET_BYTES:
+        dims = ", ".join(f"{k}={v}" for k, v in list(ds.sizes.items())[:6])
+        raise InputError(f"declares {need / 1024**3:.1f} GiB of data ({dims}); at most "
+                         f"{MAX_DATASET_BYTES / 1024**3:g} GiB are read", None, source)
 
 
 def decoded(ds: xr.Dataset) -> xr.Dataset:
@@ -205,9 +273,33 @@ def save_dataset(ds: xr.Dataset, path: str | Path) -> None:
 
 
 def load_dataset(path: str | Path) -> xr.Dataset:
-    """Read a saved result fully into memory (the file is closed afterwards, so it can be moved)."""
-    xr = _xarray()
+    """Read a saved result fully into memory (the file is closed afterwards, so it can be moved).
 
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        loaded = ds.load()
-    return decoded(loaded)
+    The file is untrusted: its declared sizes are costed before any data is read (:data:`MAX_DATASET_BYTES`),
+    and every failure of reading it (not HDF5, truncated, a broken filter, undecodable values) is one
+    :class:`~workbench.errors.InputError` naming the file.
+    """
+    xr = _xarray()
+    source = str(path)
+    try:
+        size = Path(path).stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read dataset ({exc.strerror or exc})", None, source) from None
+    if size > MAX_DATASET_BYTES:
+        raise InputError(f"is {size / 1024**3:.1f} GiB; at most {MAX_DATASET_BYTES / 1024**3:g} GiB are read", None,
+                         source)
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            _check_cost(ds, source)
+            loaded = ds.load()
+        return decoded(loaded)
+    except InputError:
+        raise
+    except MemoryError:
+        raise InputError("cannot read dataset: not enough memory", None, source) from None
+    except RecursionError:
+        raise InputError("cannot read dataset: nested too deeply", None, source) from None
+    except Exception as exc:  # h5py, h5netcdf and xarray raise many kinds for a damaged file
+        text = " ".join(str(exc).split())
+        text = text if len(text) <= 200 else text[:197] + "..."
+        raise InputError(f"cannot read dataset ({type(exc).__name__}: {text})", None, source) from None

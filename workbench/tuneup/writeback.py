@@ -99,8 +99,16 @@ class WriteOutcome:
 
 
 def history_folder(config: str | os.PathLike[str]) -> Path:
-    path = Path(config)
+    """The history beside the config file itself: beside the target of a link to it, so every link to one
+    file shares its history and its lock."""
+    path = real_config(Path(config))
     return path.with_name(path.name + HISTORY_SUFFIX)
+
+
+def real_config(path: Path) -> Path:
+    """The file a config path names: a symbolic link (a shared config linked into a home folder, say) is
+    followed, so the write-back edits the file it points to rather than replacing the link by a copy."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def write_back(result: CalibrationResult, config: str | os.PathLike[str] | None, *,
@@ -108,7 +116,7 @@ def write_back(result: CalibrationResult, config: str | os.PathLike[str] | None,
     """Write ``result``'s updates into ``config`` (see the module docstring); ``dry_run`` only shows the diff."""
     if config is None:
         config = os.environ.get(CONFIG_ENV) or None
-    path = Path(config) if config is not None else None
+    path = real_config(Path(config)) if config is not None else None
     reasons: list[str] = []
     if not result.quality.ok:
         reasons.append(f"the {result.routine} fit was rejected ({'; '.join(result.quality.reasons)})")

@@ -12,11 +12,12 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import InputError, OutputError
-from workbench.results.exports import check_output_folder
+from workbench.results.exports import check_output_folder, new_file_mode
 from workbench.results.result import DATASET_FILES, Result
 
 log = logging.getLogger("workbench.ui")
@@ -93,6 +94,7 @@ def _write_zip(folder: Path, target: Path) -> None:
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(handle)
     temporary = Path(name)
+    os.chmod(temporary, new_file_mode())  # mkstemp makes the file private; give it what open() would
     try:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
@@ -135,6 +137,19 @@ def load_result_bytes(filename: str, content: bytes) -> Result:
 
 
 def _load_zip(path: Path) -> Result:
+    """The result in a zip of an output folder. Every way a zip can be broken (truncated, a bad CRC, an
+    unknown compression, encryption) is one :class:`InputError`; the dataset is bounded as any other."""
+    try:
+        return _read_zip(path)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError,
+            OSError, ValueError) as exc:
+        text = " ".join(str(exc).split())[:200]
+        raise InputError(f"cannot read the zip ({type(exc).__name__}: {text})", None, str(path)) from None
+
+
+def _read_zip(path: Path) -> Result:
     with zipfile.ZipFile(path) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         datasets = [m for m in members if Path(m.filename).name in DATASET_FILES]

@@ -255,8 +255,6 @@ class AerExecutor(QuantumExecutor):
     ) -> ExecutionData:
         """``experiment_ids``: the programs' indices in their job when this is a part of it (a parallel run's
         task); seeds follow the experiment's place in the job, so a part gives the rows the whole job would."""
-        from qiskit_aer import AerSimulator
-
         started = time.perf_counter()
         n_exp = len(programs)
         ids = list(range(n_exp)) if experiment_ids is None else [int(i) for i in experiment_ids]
@@ -268,7 +266,6 @@ class AerExecutor(QuantumExecutor):
         if method == "automatic":  # run() called without the core's effective_options
             method = self.resolve_method(programs)
         want_state = bool(options["statevector"])
-        simulator = AerSimulator(method=method)
         width = max((p.memory_slots for p in programs), default=0)
         memory = np.zeros((n_exp, shots, width), dtype=np.int8)
         slot_qubit = np.full((n_exp, width), -1, dtype=np.int64)
@@ -290,13 +287,12 @@ class AerExecutor(QuantumExecutor):
                     vectors.append(np.ones(1, dtype=complex))
             else:
                 t0 = time.perf_counter()
-                result = self._simulate(simulator, runnable, shots, seeds[e], program.name)
+                bits, _ = _simulate(runnable, method, shots, seeds[e], m, program.name, cancel)
                 aer_seconds += time.perf_counter() - t0
-                hexes = getattr(result.results[0].data, "memory", None)
-                if hexes is not None and m:
-                    memory[e, :, :m] = hex_memory_to_bits(hexes, m)
+                if bits is not None:
+                    memory[e, :, :m] = bits
                 if vectors is not None:
-                    vector, outcome, sv_seed = self._final_state(runnable, method, seed, ids[e], program)
+                    vector, outcome, sv_seed = self._final_state(runnable, method, seed, ids[e], program, cancel)
                     vectors.append(vector)
                     info.setdefault("statevectorSeeds", []).append(sv_seed)
                     info.setdefault("statevectorOutcomes", []).append(outcome)
@@ -327,20 +323,8 @@ class AerExecutor(QuantumExecutor):
         except Exception as exc:
             raise ExecutionError(f"the circuit cannot be translated to Aer's instructions: {_one_line(exc)}") from None
 
-    @staticmethod
-    def _simulate(simulator: Any, circuit: Any, shots: int, seed: int, name: str) -> Any:
-        try:
-            result = simulator.run(circuit, shots=shots, seed_simulator=seed, memory=True).result()
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except Exception as exc:
-            raise ExecutionError(f"qiskit-aer failed on experiment '{name}': {_one_line(exc)}") from None
-        if not result.success:
-            raise ExecutionError(f"qiskit-aer failed on experiment '{name}': {_one_line(result.status)}")
-        return result
-
-    def _final_state(self, circuit: Any, method: str, seed: int, experiment: int,
-                     program: CircuitProgram) -> tuple[np.ndarray, str, int]:
+    def _final_state(self, circuit: Any, method: str, seed: int, experiment: int, program: CircuitProgram,
+                     cancel: threading.Event | None = None) -> tuple[np.ndarray, str, int]:
         """The state of all qubits after the whole circuit, measurements included, in one extra shot.
 
         Aer's ``save_statevector`` after measurements reports a single shot's collapsed state, and in a
@@ -350,19 +334,53 @@ class AerExecutor(QuantumExecutor):
         can be matched to a count key. The stabilizer and density-matrix methods cannot save a
         statevector; that shot then runs on the statevector method.
         """
-        from qiskit_aer import AerSimulator
-
         sv_method = method if method in ("statevector", "matrix_product_state") else "statevector"
         sv_seed = experiment_seed(seed, experiment, stream=1)
-        saving = circuit.copy()
-        saving.save_statevector()
-        result = self._simulate(AerSimulator(method=sv_method), saving, 1, sv_seed, program.name)
-        vector = np.asarray(result.data(0)["statevector"], dtype=complex)
         m = program.memory_slots
-        hexes = getattr(result.results[0].data, "memory", None)
-        value = int(hexes[0], 16) if hexes and m else 0
+        bits, vector = _simulate(circuit, sv_method, 1, sv_seed, m, program.name, cancel, save_statevector=True)
+        value = int(sum(int(b) << i for i, b in enumerate(bits[0]))) if bits is not None and m else 0
         outcome = split_registers(format(value, f"0{m}b"), program.creg_sizes) if m else ""
         return vector, outcome, sv_seed
+
+
+def _simulate(circuit: Any, method: str, shots: int, seed: int, width: int, name: str,
+              cancel: threading.Event | None, *, save_statevector: bool = False) -> tuple[Any, Any]:
+    """``(bits (shots, width) int8 or None, statevector or None)`` of one Aer run.
+
+    In the helper process (:mod:`workbench.executors.aer.helper`), so this thread keeps answering
+    Ctrl-C and ``cancel`` while Aer's C++ code holds the interpreter lock; in this process where
+    there is no helper (not POSIX).
+    """
+    from workbench.executors.aer import helper
+
+    request = {"circuit": circuit, "method": method, "shots": shots, "seed": seed, "width": width,
+               "save_statevector": save_statevector}
+    if helper.AVAILABLE:
+        return helper.simulate(request, cancel, f"experiment '{name}'")
+    return _simulate_here(request, name)
+
+
+def _simulate_here(request: dict[str, Any], name: str) -> tuple[Any, Any]:
+    from qiskit_aer import AerSimulator
+
+    circuit = request["circuit"]
+    if request["save_statevector"]:
+        circuit = circuit.copy()
+        circuit.save_statevector()
+    try:
+        result = AerSimulator(method=request["method"]).run(
+            circuit, shots=request["shots"], seed_simulator=request["seed"], memory=True).result()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        raise ExecutionError(f"qiskit-aer failed on experiment '{name}': {_one_line(exc)}") from None
+    if not result.success:
+        raise ExecutionError(f"qiskit-aer failed on experiment '{name}': {_one_line(result.status)}")
+    hexes = getattr(result.results[0].data, "memory", None)
+    width = request["width"]
+    bits = hex_memory_to_bits(hexes, width) if hexes is not None and width else None
+    vector = np.asarray(result.data(0)["statevector"], dtype=complex) if request["save_statevector"] else None
+    return bits, vector
 
 
 def _one_line(value: Any) -> str:

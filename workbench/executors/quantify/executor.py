@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from workbench.devices.model import Device
-from workbench.errors import CancelledError, ExecutionError, UnsupportedError, WorkbenchError
+from workbench.errors import CancelledError, ExecutionError, OptionsError, UnsupportedError, WorkbenchError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor, TwinSimulation
 from workbench.executors.quantify import config as qconfig
 from workbench.executors.quantify.plan import MAX_BINS, Program, build_program, check_schedule, timing_rules
@@ -31,6 +31,10 @@ from workbench.schedule.checks import TimingRules
 from workbench.schedule.ir import Schedule
 
 log = logging.getLogger(__name__)
+
+#: The longest idle between shots a Qblox program is given (s): T1 is at most milliseconds, and the program
+#: counts its waits in ns.
+MAX_REP_TIME = 1.0
 
 ARTIFACTS_HELP = ("q1asm/<module>_<seq>.q1asm (the Q1ASM program of each sequencer), waveforms/<module>_<seq>.json, "
                   "sequencers/<module>_<seq>.json (output, NCO, integration, thresholds), timing_table.csv, "
@@ -75,6 +79,11 @@ class QuantifyExecutor(QuantumExecutor):
 
     def check(self, schedules: Sequence[Schedule], options: ResolvedOptions) -> None:
         super().check(schedules, options)
+        rep_time = float(options["rep_time"])
+        if not rep_time <= MAX_REP_TIME:  # the idle is counted in ns in the program: 1e308 s overflowed it
+            raise OptionsError(f"must be <= {MAX_REP_TIME:g} s on a Qblox cluster (the idle between shots is a "
+                               f"wait in ns in its program), got {rep_time:g}", "option 'rep_time'",
+                               f"executor {self.name}")
         for i, sched in enumerate(schedules):
             check_schedule(i, sched, self.device, self.config, int(options["shots"]), int(options["meas_level"]),
                            str(options["meas_return"]))
