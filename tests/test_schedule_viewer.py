@@ -117,6 +117,7 @@ def test_widget_redraws_the_window_the_front_end_asks_for(train_session):
     figure = json.loads(view.last_json)
     assert figure["layout"]["meta"]["exact"] is True and figure["layout"]["xaxis"]["range"] == [30_000.0, 30_500.0]
     assert "every sample" in view.status.value
+    assert "e+" not in view.status.value  # times read as 1,000,400 ns, never 1.0004e+06
     view._on_front({"type": "view", "reset": True, "width": 1200})
     assert json.loads(view.last_json)["layout"]["meta"]["exact"] is False
     # a click on a table row (the front end sends its row id) selects it and moves the figure
@@ -162,3 +163,9 @@ def test_rows_and_figure_share_one_selection(train_session):
     view._on_front({"type": "click", "axis": axis, "x": float(table.t0[row] * table.dt_ns + 1)})
     assert view.table.selected == row and row in view.table.row_ids
     assert np.isclose(inspector.state.selected, row)
+
+
+def test_status_line_times_read_as_numbers_not_exponents():
+    from workbench.ui.widgets.schedule_view import _ns
+
+    assert (_ns(1000400.0), _ns(0.0), _ns(12.5), _ns(848.0)) == ("1,000,400", "0", "12.5", "848")

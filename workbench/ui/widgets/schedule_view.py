@@ -218,7 +218,7 @@ class ScheduleView(widgets.VBox):
         meta = figure.get("layout", {}).get("meta", {})
         window = meta.get("real_window") or [0, 0]
         detail = "every sample" if meta.get("exact") else "min/max per pixel; zoom in for every sample"
-        self.status.value = note_html(f"{window[0]:.6g}-{window[1]:.6g} ns: {detail}. {self.inspector.summary()}")
+        self.status.value = note_html(f"{_ns(window[0])} – {_ns(window[1])} ns: {detail}. {self.inspector.summary()}")
 
     def _show_table(self) -> None:
         page = self.inspector.page()
@@ -304,3 +304,8 @@ def _number(value: Any) -> float | None:
 
 def _text(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _ns(t: float) -> str:
+    """A time for the status line as people read it: 1,000,400, not 1.0004e+06; fractions only when short."""
+    return f"{t:,.0f}" if abs(t) >= 100 or float(t).is_integer() else f"{t:.3g}"
