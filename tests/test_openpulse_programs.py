@@ -291,7 +291,6 @@ def two_proportion_z(k1: int, k2: int, n: int) -> float:
 
 @pytest.mark.slow
 def test_the_same_program_gives_the_same_counts_on_the_simulator_and_the_qblox_twin(tmp_path):
-    pytest.importorskip("quantify_scheduler")
     shots = 2000
     program = str(DATA / "spec" / "phase_reversal.qasm")
     options = {"inputs": {"phi": [*PHIS, 0.0], "n_half": [0, 0, 0, 2]}}

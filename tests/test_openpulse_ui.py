@@ -82,7 +82,6 @@ def test_the_schedule_view_draws_a_program(tmp_path):
 
 @pytest.mark.slow
 def test_a_program_sweep_on_dask_equals_the_serial_run():
-    pytest.importorskip("distributed")
     import distributed
 
     amps = [0.1 * k for k in range(6)]
