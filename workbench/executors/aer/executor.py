@@ -135,21 +135,12 @@ def measured_qubits(circuit: Any) -> np.ndarray:
 def hex_memory_to_bits(memory: Sequence[str], width: int) -> np.ndarray:
     """Aer's per-shot hex memory (``'0x5'``: bit m = classical bit m) -> (shots, width) int8 bits.
 
-    Decoded once per distinct value, not once per shot: a 10 000-shot run has few distinct outcomes
-    for small circuits and the per-shot work stays in numpy.
+    One decoder for both paths: the helper process's, which imports nothing of the workbench (decoded
+    once per distinct value, not once per shot).
     """
-    shots = len(memory)
-    if width == 0 or shots == 0:
-        return np.zeros((shots, width), dtype=np.int8)
-    distinct = list(dict.fromkeys(memory))
-    index = dict(zip(distinct, range(len(distinct)), strict=True))
-    rows = np.fromiter(map(index.__getitem__, memory), dtype=np.int64, count=shots)
-    values = [int(h, 16) for h in distinct]
-    if width <= 62:
-        table = ((np.array(values, dtype=np.int64)[:, None] >> np.arange(width, dtype=np.int64)) & 1).astype(np.int8)
-    else:  # wider than an int64: per distinct value in Python
-        table = np.array([[(v >> m) & 1 for m in range(width)] for v in values], dtype=np.int8)
-    return table[rows]
+    from workbench.executors.aer.helper_main import decode_memory
+
+    return decode_memory(list(memory), width, np)
 
 
 @cache

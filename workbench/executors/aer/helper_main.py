@@ -36,7 +36,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _bits(memory: list[str], width: int, np: Any) -> Any:
+def decode_memory(memory: list[str], width: int, np: Any) -> Any:
     """Aer's per-shot hex memory (bit m = classical bit m) as (shots, width) int8 bits, decoded once per
     distinct value."""
     shots = len(memory)
@@ -77,7 +77,7 @@ def _simulate(request: dict[str, Any], simulators: dict[str, Any], np: Any) -> t
         return "error", _one_line(result.status)
     hexes = getattr(result.results[0].data, "memory", None)
     width = int(request["width"])
-    bits = _bits(list(hexes), width, np) if hexes is not None and width else None
+    bits = decode_memory(list(hexes), width, np) if hexes is not None and width else None
     vector = np.asarray(result.data(0)["statevector"], dtype=complex) if request.get("save_statevector") else None
     return "ok", (bits, vector)
 
