@@ -73,7 +73,8 @@ def workbench_cli(qasm_path: str, shots: int, repeats: int = 3) -> tuple[float, 
             if i and elapsed < best:
                 best = elapsed
                 trace = json.loads((out / "result-trace.json").read_text())
-                counts = json.loads((out / "result-counts.json").read_text())[0]
+                counts = json.loads((out / "result-counts.json").read_text())
+                counts = counts[0] if isinstance(counts, list) else counts  # one experiment: one object
                 trace["_counts"] = counts
     finally:
         shutil.rmtree(root, ignore_errors=True)
