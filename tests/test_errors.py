@@ -12,6 +12,7 @@ import pytest
 import workbench
 from workbench import errors
 from workbench.errors import (
+    BudgetError,
     CancelledError,
     ConfigError,
     DeviceNotFoundError,
@@ -26,7 +27,7 @@ from workbench.errors import (
 )
 
 INPUT_ERRORS = (InputError, JobError, ConfigError, OptionsError, DeviceNotFoundError, ExecutorNotFoundError,
-                UnsupportedError, OutputError)
+                UnsupportedError, OutputError, BudgetError)
 
 
 @pytest.mark.parametrize("cls", INPUT_ERRORS)

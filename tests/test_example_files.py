@@ -18,6 +18,7 @@ import pytest
 import workbench
 from workbench.errors import UnsupportedError
 from workbench.examples import EXAMPLE_DIR, EXAMPLE_FILES, EXAMPLES, example_file, job_kind, listing
+from workbench.executors.registry import load_catalogue
 from workbench.jobs.loader import load_job, source_kind
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,9 +39,9 @@ def test_each_file_says_what_the_listing_says(name):
     entry = EXAMPLE_FILES[name]
     if job.kind == "circuit":
         assert job.circuit.num_qubits == entry.qubits
-    else:
-        qubits = {int(ch[1:]) for e in job.qobj.experiments for i in e.instructions
-                  for ch in [getattr(i, "ch", None)] if ch}
+    else:  # the qubits its schedules touch on the largest chip (a program's inputs bound to one value each)
+        job = job.bind({"inputs": {name: [0.1] for name in getattr(getattr(job, "summary", None), "inputs", ())}})
+        qubits = {int(ch[1:]) for s in job.schedules(load_catalogue().get("qutip-5q")) for ch in s.channels}
         assert max(qubits) + 1 == entry.qubits
     row = next(r for r in listing() if r["name"] == name)
     assert (row["qubits"], row["kind"], row["description"]) == (entry.qubits, job.kind, entry.description)
@@ -84,11 +85,11 @@ def test_an_example_on_a_device_too_small_names_the_devices_that_can_run_it():
     with pytest.raises(UnsupportedError) as err:
         workbench.prepare("bell", "qutip-1q")
     assert str(err.value) == ("example 'bell' needs 2 qubits; 'qutip-1q' has 1; devices that can run it: "
-                              "qblox-dummy-2q, qutip-2q")
+                              "qblox-dummy-2q, qblox-dummy-5q, qutip-2q, qutip-3q, qutip-5q")
     with pytest.raises(UnsupportedError) as err:
         workbench.prepare("ghz3.qasm", "qutip-2q")
     assert str(err.value).endswith("the circuit has 3 qubits; device 'qutip-2q' has 2; devices that can run it: "
-                                   "aer-simulator")
+                                   "aer-simulator, qblox-dummy-5q, qutip-3q, qutip-5q")
 
 
 def test_cli_examples_lists_name_qubits_and_kind(run_cli):
@@ -108,7 +109,7 @@ def test_cli_runs_an_example_file_from_any_folder_and_refuses_a_small_device(run
     proc = run_cli("run", "bell", "--device", "qutip-1q", "--out", "x", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("error: example 'bell' needs 2 qubits; 'qutip-1q' has 1; devices that can run "
-                                   "it: qblox-dummy-2q, qutip-2q")
+                                   "it: qblox-dummy-2q, qblox-dummy-5q, qutip-2q, qutip-3q, qutip-5q")
     assert not (tmp_path / "x").exists()
 
 

@@ -64,7 +64,7 @@ def test_counts_and_probability_are_one_figure_with_a_toggle(rabi_result):
         assert (trace.name, list(trace.x), list(trace.y)) == (bars.name, list(bars.x), list(bars.y))
         assert trace.visible is None  # shown
     for trace, e in zip(probability, [0, 10, 20], strict=True):
-        assert trace.visible is False and trace.name == f"rabi-{e:03d}"
+        assert trace.visible is False and trace.name.endswith(f"(rabi-{e:03d})")  # swept value, then the name
         assert sum(trace.y) == pytest.approx(1.0)
     (menu,) = fig.layout.updatemenus
     shown = {b.label: b.args[0]["visible"] for b in menu.buttons}

@@ -16,13 +16,14 @@ import platform
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from workbench import budgets
 from workbench._version import __version__
 from workbench.circuits.program import CircuitProgram
 from workbench.devices.catalogue import Catalogue
@@ -37,6 +38,7 @@ from workbench.readout import discriminate_slots
 from workbench.results.dataset import build_dataset
 from workbench.results.qhana import new_run_id, output_options, qpu_type
 from workbench.results.result import Result
+from workbench.schedule.cost import estimates
 from workbench.schedule.detuning import far_frame_warnings
 from workbench.schedule.ir import Schedule
 
@@ -141,6 +143,21 @@ def prepare(
     and ``flags`` the role of command-line flags, which win.
     """
     started = time.perf_counter()
+    top: dict[str, Any] = dict(flags or {})
+    if shots is not None:
+        top["shots"] = shots
+    if seed is not None:
+        top["seed"] = seed
+    # The budgets come from the user's options and flags only (never from the job file or a device
+    # config, which may come by mail), and are in effect before the job file is even read.
+    limits = budgets.limits_from([(options_source, options), ("flags", top)])
+    with budgets.metering(limits):
+        return _prepare(job, device, started, top, limits, options, options_source, config, catalogue)
+
+
+def _prepare(job: Any, device: str | Device | None, started: float, top: dict[str, Any], limits: budgets.Limits,
+             options: Mapping[str, Any] | None, options_source: str, config: str | os.PathLike[str] | None,
+             catalogue: Catalogue | None) -> Prepared:
     job, dev = job_and_device(job, device, config=config, catalogue=catalogue)
     if not dev.available:
         raise UnsupportedError(f"device '{dev.name}' is marked unavailable in its configuration")
@@ -148,23 +165,23 @@ def prepare(
     if job.kind not in cls.job_kinds:
         raise JobError(f"device '{dev.name}' (executor {cls.name}) does not run {job.kind} jobs; "
                        f"it accepts: {', '.join(cls.job_kinds)}")
-    top: dict[str, Any] = dict(flags or {})
-    if shots is not None:
-        top["shots"] = shots
-    if seed is not None:
-        top["seed"] = seed
-    resolved = resolve_options(option_specs(cls) + job.job_options(), [
-        (f"device {dev.name} defaults", dev.defaults),
-        ("job file", job.option_defaults()),
+    device_defaults, from_device = budgets.without_budgets(dev.defaults)
+    job_defaults, from_job = budgets.without_budgets(job.option_defaults())
+    resolved = resolve_options(option_specs(cls) + job.job_options() + budgets.BUDGET_OPTIONS, [
+        (f"device {dev.name} defaults", device_defaults),
+        ("job file", job_defaults),
         (options_source, options),
         ("flags", top),
     ])
+    ignored = tuple(f"budget option '{name}' in the {where} ignored: budgets are set by the options or flags only"
+                    for where, names in (("device defaults", from_device), ("job file", from_job)) for name in names)
     try:
         with about_job(job):
             job = job.bind(resolved.values)
             programs = job.circuits() if cls.consumes == "circuit" else job.schedules(dev)
             probe = cls(dev)
             probe.check(programs, resolved)
+            check_budgets(job, programs, probe, resolved, limits)
             decided = probe.effective_options(programs, resolved)
     except UnsupportedError as exc:  # a circuit too big for the device: say which devices can run it
         needed = getattr(getattr(job, "circuit", None), "num_qubits", 0)
@@ -174,7 +191,7 @@ def prepare(
                               job.kind in executor_class(d.executor).job_kinds) from None
     if decided:
         resolved = resolved.with_values(decided, f"executor {cls.name}")
-    warnings = () if cls.consumes == "circuit" else tuple(far_frame_warnings(programs, dev))
+    warnings = ignored + (() if cls.consumes == "circuit" else tuple(far_frame_warnings(programs, dev)))
     return Prepared(job, dev, cls, resolved, programs, time.perf_counter() - started, warnings)
 
 
@@ -190,6 +207,20 @@ def _naming_devices(exc: UnsupportedError, catalogue: Catalogue, fits: Any) -> U
             continue
     hint = f"devices that can run it: {', '.join(names)}" if names else "no device in the catalogue can run it"
     return UnsupportedError(f"{exc.message}; {hint}", exc.location, exc.source)
+
+
+def check_budgets(job: Job, programs: Sequence[Any], executor: QuantumExecutor, options: ResolvedOptions,
+                  limits: budgets.Limits) -> None:
+    """Cost the run before it happens (docs/budgets.md): the shared estimates, then the executor's own.
+
+    Raises :class:`~workbench.errors.BudgetError` naming the estimate, the limit and the option that
+    raises it; runs before any output folder exists and before the executor starts, for every caller.
+    """
+    shared = estimates(programs, shots=options["shots"], meas_level=options["meas_level"],
+                       meas_return=options["meas_return"], source_bytes=len(job.source or ""))
+    origin = getattr(job, "origin", None)
+    budgets.check_all(shared, limits, source=origin)
+    budgets.check_all(executor.cost(programs, options), limits, source=origin)
 
 
 def _versions(executor: type[QuantumExecutor]) -> dict[str, str]:

@@ -69,6 +69,14 @@ class OutputError(InputError):
     """The output folder cannot be written without destroying earlier results."""
 
 
+class BudgetError(InputError):
+    """A job whose estimated cost exceeds a resource budget (docs/budgets.md): refused before any work.
+
+    The message names the estimate, the limit and the option that raises it; nothing has been
+    computed or written when it is raised.
+    """
+
+
 class ExecutionError(WorkbenchError, RuntimeError):
     """The executor failed while running a valid job (instrument, solver, ...)."""
 

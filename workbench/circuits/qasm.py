@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import JobError
+from workbench import budgets
+from workbench.circuits.cost import MAX_GATE_DEPTH, circuit_cost
+from workbench.errors import InputError, JobError
 
 # Registers beyond this size are refused before a reader allocates one Python object per bit: a typo
 # such as q[10000000] would otherwise hang the load for minutes. No device comes close.
@@ -105,23 +107,24 @@ def detect_version(text: str) -> tuple[int, str]:
                    "one is read as OpenQASM 2 only when it includes \"qelib1.inc\")", _where(1))
 
 
-def parse_qasm(text: str, source: str | None = None) -> ParsedCircuit:
+def parse_qasm(text: str, source: str | None = None, *, include_dir: Path | None = None) -> ParsedCircuit:
     """Read OpenQASM 2 or 3 text; every problem is a :class:`JobError` with a line (``source`` names the file).
 
-    ``source``, when it is a file path, is also where OpenQASM 2 looks for included files besides
-    ``qelib1.inc``.
+    ``include_dir`` is the folder of the file the text was read from: OpenQASM 2 may include files
+    there by plain name, besides ``qelib1.inc``. Without it (pasted text, a result's stored source)
+    only the standard libraries can be included. The circuit is costed (gate definitions expanded,
+    loops multiplied out, on the text) against the ``max_circuit_ops`` budget before Qiskit reads it.
     """
     body = text.removeprefix(_BOM)
     try:
         major, version = detect_version(body)
         _check_declaration_sizes(body)
-    except JobError as exc:
-        raise JobError(exc.message, exc.location, source) from None
-    include_path: tuple[str, ...] = ()
-    if source is not None:
-        with contextlib.suppress(OSError, ValueError):
-            if Path(source).is_file():
-                include_path = (str(Path(source).parent),)
+        lines: dict[str, int] = {}
+        included = _checked_includes(body, major, include_dir, lines=lines)
+        _check_cost(body, included)
+    except InputError as exc:
+        raise type(exc)(exc.message, exc.location, source) from None
+    include_path: tuple[str, ...] = (str(include_dir),) if included else ()
     try:
         import qiskit  # noqa: F401
     except ImportError:
@@ -132,7 +135,7 @@ def parse_qasm(text: str, source: str | None = None) -> ParsedCircuit:
     except JobError as exc:  # a missing optional reader, not a problem in the text
         raise JobError(exc.message, exc.location, source) from None
     if isinstance(outcome, _Failure):
-        location, message = _explain(outcome, body, major, reader)
+        location, message = _explain(outcome, body, major, reader, lines)
         raise JobError(message, location, source)
     circuit = outcome
     if circuit.parameters:
@@ -153,7 +156,7 @@ def _reader2(include_path: tuple[str, ...]) -> Callable[[str], Any]:
 
         # The legacy custom instructions map qelib1.inc's u1/u2/u3/cu1/... onto Qiskit's standard gate
         # classes (as Qiskit's old reader did) instead of opaque custom gates Aer would have to unroll.
-        return qasm2.loads(text, include_path=include_path or (".",),
+        return qasm2.loads(text, include_path=include_path,
                            custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
 
     return read
@@ -194,9 +197,10 @@ def _attempt(reader: Callable[[str], Any], text: str) -> Any:
 # ------------------------------------------------------------------------------------------- positions
 
 
-def _explain(failure: _Failure, text: str, major: int, reader: Callable[[str], Any]) -> tuple[str | None, str]:
+def _explain(failure: _Failure, text: str, major: int, reader: Callable[[str], Any],
+             include_lines: dict[str, int] | None = None) -> tuple[str | None, str]:
     """``(location, message)`` for a failed read, from the reader's own position when it gives one."""
-    located = _located_qasm2(failure, text) if major == 2 else _located_qasm3(failure, text)
+    located = _located_qasm2(failure, text, include_lines or {}) if major == 2 else _located_qasm3(failure, text)
     if located is not None:
         line, column, message = located
         return _where(line, column), _with_hint(message, text, major)
@@ -211,7 +215,7 @@ def _explain(failure: _Failure, text: str, major: int, reader: Callable[[str], A
     return _where(_line_of(text, start)), f"in '{snippet}': {reason}"
 
 
-def _located_qasm2(failure: _Failure, text: str) -> tuple[int, int | None, str] | None:
+def _located_qasm2(failure: _Failure, text: str, include_lines: dict[str, int]) -> tuple[int, int | None, str] | None:
     exc = failure.exc
     from qiskit.qasm2 import QASM2Error
 
@@ -224,7 +228,8 @@ def _located_qasm2(failure: _Failure, text: str) -> tuple[int, int | None, str] 
     message = _rephrase(match.group("text"))
     if match.group("file") != "<input>":
         message = f"in included file '{match.group('file')}' line {match.group('line')}: {message}"
-        line = _include_line(text, match.group("file")) or int(match.group("line"))
+        name = Path(match.group("file")).name
+        line = include_lines.get(name) or _include_line(text, match.group("file")) or int(match.group("line"))
         return line, None, message
     return int(match.group("line")), int(match.group("column")) + 1, message
 
@@ -444,6 +449,75 @@ def _failing_statement(failure: _Failure, text: str, reader: Callable[[str], Any
         else:
             low = middle + 1
     return spans[low]
+
+
+_INCLUDE = re.compile(r'\binclude\s*"(?P<name>[^"\n]*)"')
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
+MAX_INCLUDES = 64  # files read through includes, nested ones counted
+
+
+def _checked_includes(text: str, major: int, folder: Path | None, seen: dict[str, str] | None = None,
+                      line_in_main: int | None = None, lines: dict[str, int] | None = None) -> dict[str, str]:
+    """The circuit's own include files (name -> text), each checked before anything reads it.
+
+    Allowed: the standard library of the version (built into the reader), and for OpenQASM 2 a file
+    next to the circuit named by a plain file name (no folders, no ``..``), when the text was read
+    from a file. Nothing else is opened, so no message can tell whether some other file exists, let
+    alone quote it. Included files may include further files under the same rule; the error line is
+    that of the ``include`` in the circuit itself.
+    """
+    seen = {} if seen is None else seen
+    standard = "qelib1.inc" if major == 2 else "stdgates.inc"
+    stripped = _COMMENTS.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+    for match in _INCLUDE.finditer(stripped):
+        name = match.group("name")
+        line = line_in_main or _line_of(stripped, match.start())
+        where = _where(line)
+        if name == standard or name in seen:
+            continue
+        shown = _one_line(name)[:60]
+        if major == 3:
+            raise JobError(f'include "{shown}" refused: only the standard library "{standard}" can be included in '
+                           "OpenQASM 3 here", where)
+        if folder is None:
+            raise JobError(f'include "{shown}" refused: only "{standard}" can be included in text that was not read '
+                           "from a file here (pasted text, a result's stored source); save the circuit next to the "
+                           "file it includes and load it from there", where)
+        if not _PLAIN_NAME.fullmatch(name) or ".." in name:
+            raise JobError(f'include "{shown}" refused: a circuit may include "{standard}" and files in its own '
+                           "folder, named without a path (no '/', '\\' or '..')", where)
+        if len(seen) >= MAX_INCLUDES:
+            raise JobError(f"more than {MAX_INCLUDES} included files", where)
+        seen[name] = _read_include(folder, name, where)
+        if lines is not None:
+            lines[name] = line  # where an error inside it (or a file it includes) is reported
+        _checked_includes(seen[name], major, folder, seen, line, lines)
+    return seen
+
+
+def _read_include(folder: Path, name: str, where: str) -> str:
+    path = folder / name
+    refused = JobError(f'include "{name}": no regular file of that name next to the circuit', where)
+    try:
+        if path.is_symlink() or not path.is_file() or path.resolve().parent != folder.resolve():
+            raise refused
+        size = path.stat().st_size
+        budgets.check("max_job_mb", size / 2**20, where, detail=f"included file of {size:,} bytes")
+        with open(path, "rb") as fh:
+            raw = fh.read(budgets.max_bytes() + 1)
+        return raw.decode("utf-8")
+    except (OSError, ValueError):
+        raise refused from None
+
+
+def _check_cost(text: str, included: dict[str, str]) -> None:
+    """Refuse circuits whose gate expansion or loops exceed ``max_circuit_ops``, or nest too deep."""
+    cost = circuit_cost(text, included)
+    if cost.depth > MAX_GATE_DEPTH:
+        line = cost.depth_line if not included else None
+        raise JobError(f"gate definitions nest {cost.depth} deep, more than the {MAX_GATE_DEPTH} levels read",
+                       _where(line) if line else None)
+    budgets.check("max_circuit_ops", cost.operations, detail="after expanding gate definitions and loops")
 
 
 def _check_declaration_sizes(text: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import os
+import stat
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from importlib import resources
@@ -24,6 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from workbench import budgets
 from workbench.devices.model import Device
 from workbench.errors import ConfigError, DeviceNotFoundError
 from workbench.validation import format_validation_error
@@ -35,17 +37,84 @@ _TOP_LEVEL = {"devices", *_SECTIONS}
 _KEYED_LISTS = {"qubits": "index", "couplings": "channel"}  # base entries may change these items by key
 
 
+#: Nodes a config may hold once its aliases are expanded: far above any lab's devices (the built-in
+#: files hold ~2,000), far below what a few lines of nested aliases ("billion laughs") expand to.
+MAX_YAML_NODES = 200_000
+
+
+def _expanded_nodes(text: str, loader: Any) -> None:
+    """Refuse YAML whose aliases expand beyond :data:`MAX_YAML_NODES`, counted on the event stream.
+
+    Anchors and merge keys (``<<: *readout``) are fine and the built-in configs use them; what is
+    refused is the expansion a few kilobytes of nested aliases reach (every alias copies its anchor
+    wherever the value is used, e.g. into ``execution-options.json`` from a device's ``defaults``).
+    The count is linear in the text: an alias adds its anchor's size, nothing is expanded.
+    """
+    import yaml
+
+    anchors: dict[str, int] = {}
+    stack: list[list[Any]] = [[None, 0]]  # [anchor, nodes] of each open collection
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            size = anchors.get(event.anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor:
+                anchors[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            stack.append([event.anchor, 1])
+            continue
+        elif isinstance(event, yaml.CollectionEndEvent) and len(stack) > 1:
+            anchor, size = stack.pop()
+            if anchor:
+                anchors[anchor] = size
+        else:
+            continue
+        stack[-1][1] += size
+        if stack[-1][1] > MAX_YAML_NODES or sum(frame[1] for frame in stack) > MAX_YAML_NODES:
+            line = event.start_mark.line + 1 if event.start_mark is not None else None
+            raise ConfigError(f"the YAML aliases here expand to more than {MAX_YAML_NODES:,} values; write the "
+                              "values out instead of repeating an alias of aliases",
+                              f"line {line}" if line else None)
+
+
 def _read_yaml(text: str, source: str) -> Any:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
     try:
+        if "*" in text:
+            _expanded_nodes(text, loader)
         return yaml.load(text, Loader=loader)  # a safe loader either way
+    except ConfigError as exc:
+        raise ConfigError(exc.message, exc.location, source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise ConfigError(str(problem), where, source) from None
+
+
+def _read_bounded(path: Path) -> str:
+    """A config file's text, refused unread when it is a special file or beyond ``max_job_mb``."""
+    source = str(path)
+    limit = budgets.max_bytes()
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # before open: a FIFO would block it
+            raise ConfigError("not a regular file; a config must be a regular file", None, source)
+        with open(path, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ConfigError("not a regular file; a config must be a regular file", None, source)
+            budgets.check("max_job_mb", info.st_size / 2**20, None, source, detail=f"config of {info.st_size:,} bytes")
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file ({exc.strerror or exc})", None, source) from None
+    budgets.check("max_job_mb", len(raw) / 2**20, None, source, detail="the file grew while being read")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})", None, source) from None
 
 
 def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -215,10 +284,7 @@ class Catalogue:
         path: Path, known: Mapping[str, dict[str, Any]]
     ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
         source = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file ({exc.strerror or exc})", None, source) from None
+        text = _read_bounded(path)
         data = _read_yaml(text, source)
         if data is None:
             return {}, {}

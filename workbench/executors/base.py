@@ -157,6 +157,16 @@ class QuantumExecutor(ABC):
                     raise UnsupportedError(f"qubit {q} does not exist on device '{self.device.name}' "
                                            f"({self.device.qubit_count} qubits)", f"experiments[{i}]")
 
+    def cost(self, programs: Sequence[Any], options: ResolvedOptions) -> Mapping[str, float]:
+        """This executor's own estimates of a run's work, keyed by budget option (``max_sim_steps``...).
+
+        Called by the core after :meth:`check` and before anything runs; the estimates are compared
+        with the user's budgets (docs/budgets.md). Must be cheap: counted from the programs, never by
+        running or compiling them. The default estimates nothing beyond what the core counts itself
+        (samples, shots x experiments x slots, output size).
+        """
+        return {}
+
     def effective_options(self, programs: Sequence[Any], options: ResolvedOptions) -> Mapping[str, Any]:
         """Values this executor decides itself (e.g. ``method: automatic`` -> ``stabilizer``).
 

@@ -26,8 +26,9 @@ class CircuitJob(Job):
     kind: ClassVar[str] = "circuit"
     source_filename: ClassVar[str] = "circuit.qasm"
 
-    def __init__(self, text: str, origin: str | None = None, name: str | None = None):
-        parsed = parse_qasm(text, origin)
+    def __init__(self, text: str, origin: str | None = None, name: str | None = None, *,
+                 include_dir: Path | None = None):
+        parsed = parse_qasm(text, origin, include_dir=include_dir)
         stem = Path(origin).stem if origin else ""
         super().__init__(text, None, name or stem or "circuit")
         self.origin = origin

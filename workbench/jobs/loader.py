@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from workbench import budgets
 from workbench.errors import JobError
 from workbench.jobs.base import Job
 from workbench.jobs.pulse_job import PulseJob
@@ -79,6 +81,7 @@ def load_job(source: JobSource) -> Job:
     if not isinstance(source, str):
         raise JobError(f"cannot load a job from {type(source).__name__}; give a path, JSON or OpenQASM text, "
                        "or a mapping")
+    check_text_size(source)
     kind = source_kind(source)
     if kind == "json":
         return _load_text(source, None, None)
@@ -108,15 +111,52 @@ def _existing_path(text: str) -> Path | None:
         return None
 
 
+def check_text_size(text: str, source: str | None = None) -> None:
+    """Refuse job text beyond the ``max_job_mb`` budget before anything parses it."""
+    limit = budgets.max_bytes()
+    if len(text) > limit // 4 and len(text.encode("utf-8", errors="replace")) > limit:
+        size = len(text.encode("utf-8", errors="replace"))
+        budgets.check("max_job_mb", size / 2**20, None, source, detail=f"{size:,} bytes")
+
+
+def read_bounded(path: Path, what: str = "job file", error: type[JobError] = JobError,
+                 origin: str | None = None) -> bytes:
+    """A regular file's bytes, refused before reading when it is a special file or over ``max_job_mb``.
+
+    ``/dev/zero``, a FIFO or a terminal would otherwise be read until memory runs out; a 300 MB
+    "job" would be parsed into gigabytes before being refused. At most the limit plus one byte is ever
+    read, even if the file grows between the check and the read. ``origin``: the name errors give the
+    file (default: the path).
+    """
+    origin = origin or str(path)
+    limit = budgets.max_bytes()
+    try:
+        # stat before open: opening a FIFO would block until something writes to it
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise error(f"cannot read the {what} (it is a folder)", None, origin)
+        if not stat.S_ISREG(mode):
+            raise error(f"not a regular file; a {what} must be a regular file", None, origin)
+        with open(path, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise error(f"not a regular file; a {what} must be a regular file", None, origin)
+            if info.st_size > limit:
+                budgets.check("max_job_mb", info.st_size / 2**20, None, origin, detail=f"{info.st_size:,} bytes")
+            raw = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise error(f"no such file: {origin!r}") from None
+    except OSError as exc:
+        raise error(f"cannot read the {what} ({exc.strerror or exc})", None, origin) from None
+    if len(raw) > limit:
+        budgets.check("max_job_mb", len(raw) / 2**20, None, origin, detail="the file grew while being read")
+    return raw
+
+
 def _load_file(path: Path, origin: str | None = None) -> Job:
     """A job file; ``origin`` is the name errors give it (default: the path)."""
     origin = origin or str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise JobError(f"no such file: {origin!r}") from None
-    except OSError as exc:
-        raise JobError(f"cannot read the job file ({exc.strerror or exc})", None, origin) from None
+    raw = read_bounded(path, origin=origin)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -124,7 +164,7 @@ def _load_file(path: Path, origin: str | None = None) -> Job:
         raise JobError(problem, None, origin) from None
     body = text.removeprefix(_BOM)
     if path.suffix.lower() == ".qasm" or _looks_like_qasm(body) or is_openpulse(body):
-        return load_qasm(text, origin)
+        return load_qasm(text, origin, include_dir=path.parent)
     return _load_text(text, origin, path.stem)
 
 
@@ -137,20 +177,26 @@ def is_openpulse(text: str) -> bool:
     return _OPENPULSE.search(_COMMENTS.sub(" ", text)) is not None
 
 
-def load_qasm(text: str, source: str | None = None) -> Job:
+def load_qasm(text: str, source: str | None = None, *, include_dir: Path | None = None) -> Job:
     """OpenQASM text -> a circuit job, or an OpenPulse job when :func:`is_openpulse`; errors name
     ``source`` (the file) and the line.
+
+    ``include_dir`` is the folder of the file the text was read from, the only place a circuit's own
+    ``include`` files are read from; text that was not read from a file here (pasted, posted, or a
+    result's stored source, whatever name it carries) gets None and may include the standard
+    libraries only.
 
     The job modules are imported here, not at the top: they are only needed for OpenQASM, and keep
     ``load_job`` on PulseQobj files free of qiskit and the OpenPulse parser.
     """
+    check_text_size(text, source)
     if is_openpulse(text):
         from workbench.jobs.openpulse_job import OpenPulseJob
 
         return OpenPulseJob(text, source)
     from workbench.jobs.circuit_job import CircuitJob
 
-    return CircuitJob(text, source)
+    return CircuitJob(text, source, include_dir=include_dir)
 
 
 def _reject_constant(name: str) -> Any:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench import budgets
 from workbench.errors import JobError
 
 if TYPE_CHECKING:
@@ -170,6 +171,7 @@ def parse_samples(value: Any, location: str | None) -> np.ndarray:
             raise JobError(f"the runs add up to more than the limit of {MAX_DURATION} samples",
                            _sub(location, f"[{i}]"))
     _check_length(total, location)
+    budgets.charge_samples(total, location)  # runs expand: cost them before the array exists
     out = np.empty(total, dtype=np.complex128)
     position = 0
     for i, (item, count) in enumerate(zip(value, counts, strict=True)):
@@ -608,6 +610,7 @@ def sample(shape: str, parameters: Mapping[str, Any], where: str | None = None) 
     for name, default in spec.optional.items():
         if name not in a.values and default is not None:
             a.values[name] = default
+    budgets.charge_samples(a.duration, a.location("duration"))  # before the arrays exist
     t = np.arange(a.duration, dtype=np.float64) + 0.5
     with np.errstate(all="ignore"):
         samples = np.asarray(spec.envelope(t, a), dtype=np.complex128)

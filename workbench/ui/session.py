@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.budgets import BY_OPTION
 from workbench.core import Prepared, option_specs, prepare
 from workbench.devices.catalogue import DEFAULT_DEVICE, Catalogue
 from workbench.devices.model import Device
@@ -40,7 +41,7 @@ from workbench.errors import (
 )
 from workbench.executors.registry import describe_device, executor_class, load_catalogue
 from workbench.jobs import Job, load_job
-from workbench.jobs.loader import source_kind
+from workbench.jobs.loader import read_bounded, source_kind
 from workbench.options import COMMON_OPTIONS, OptionSpec, Secret, resolve_options
 from workbench.results import datadir as datadir_module
 from workbench.results.result import Result
@@ -346,8 +347,11 @@ class Session:
         return {s.name for s in self._job.job_options()} if self._job is not None else set()
 
     def set_options(self, values: Mapping[str, Any]) -> list[str]:
-        """Set several options (e.g. from an ``execution-options.json``); returns the names not declared."""
-        declared = {s.name for s in self.option_specs()}
+        """Set several options (e.g. from an ``execution-options.json``); returns the names not declared.
+
+        Budgets (docs/budgets.md) are accepted too: the form shows no field for them, but a raised
+        budget in an options file is kept for the run."""
+        declared = {s.name for s in self.option_specs()} | set(BY_OPTION)
         ignored = [name for name in values if name not in declared]
         for name, value in values.items():
             if name in declared:
@@ -447,9 +451,9 @@ class Session:
 
     def set_job_path(self, path: str | os.PathLike[str]) -> None:
         """A job file on the kernel's machine (PulseQobj JSON or OpenQASM)."""
-        try:
-            text = Path(path).expanduser().read_bytes().decode("utf-8", errors="replace")
-        except OSError:  # load_job reports the missing/unreadable file with its path
+        try:  # bounded: a special file or one over the max_job_mb budget is refused unread
+            text = read_bounded(Path(path).expanduser()).decode("utf-8", errors="replace")
+        except InputError:  # load_job reports the missing, unreadable or refused file with its path
             text = ""
         self._set_source(JobSource("path", text, str(path)))
 

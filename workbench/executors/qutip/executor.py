@@ -30,7 +30,14 @@ from workbench.devices.model import Device
 from workbench.errors import CancelledError, UnsupportedError
 from workbench.executors.base import ExecutionData, Progress, QuantumExecutor
 from workbench.executors.qutip import methods
-from workbench.executors.qutip.compile import Program, compile_schedule, components, simulated_qubits, slot_writers
+from workbench.executors.qutip.compile import (
+    Program,
+    compile_schedule,
+    components,
+    count_steps,
+    simulated_qubits,
+    slot_writers,
+)
 from workbench.executors.qutip.hamiltonian import TransmonSystem, build_system
 from workbench.options import OptionSpec, ResolvedOptions, Secret
 from workbench.readout import acquisition_frequencies, iq_points
@@ -165,6 +172,22 @@ class QutipExecutor(QuantumExecutor):
         groups = {qubits for sched in programs for qubits in self.components(sched)}
         chosen = {self.method_for(qubits, options) for qubits in groups}
         return {"method": chosen.pop()} if len(chosen) == 1 else {}
+
+    def cost(self, schedules: Sequence[Schedule], options: ResolvedOptions) -> Mapping[str, float]:
+        """Steps the propagator would integrate (a carrier detuned from every frame multiplies a play's
+        samples by its sub-steps: a ``setf`` to 999 GHz on a coupler under simultaneous drives needs
+        ~10^5 per sample), and those steps times the state dimension."""
+        levels, noise = int(options["levels"]), bool(options["noise"])
+        steps = work = 0
+        groups, _ = self._groups(schedules)
+        for qubits, members in groups.items():
+            system = self.system(qubits, levels, noise)
+            dim = state_dim(len(qubits), levels, noise and bool(system.collapse))
+            cache: dict[Any, int] = {}
+            counted = sum(count_steps(schedules[e], system, cache) for e in members)
+            steps += counted
+            work += counted * dim
+        return {"max_sim_steps": steps, "max_state_work": work}
 
     def system(self, qubits: tuple[int, ...], levels: int, noise: bool) -> TransmonSystem:
         key = (qubits, levels, noise)

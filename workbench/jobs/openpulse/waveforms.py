@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench import budgets
 from workbench.errors import JobError
 from workbench.jobs.openpulse.expressions import describe, is_number
 from workbench.jobs.openpulse.values import Duration, Waveform
@@ -59,6 +60,7 @@ def _duration(value: Any, what: str, where: str | None, *, whole: bool = True) -
         n = value.whole(what, where, allow_zero=False)
         if n > MAX_DURATION:
             raise JobError(f"{what} of {n} samples exceeds the limit of {MAX_DURATION}", where)
+        budgets.check("max_pulse_samples", n, where)  # before the waveform is sampled
         return n
     if not value.samples > 0:
         raise JobError(f"{what} must be > 0, got {value}", where)
