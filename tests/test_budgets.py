@@ -96,6 +96,21 @@ def test_the_simulator_estimate_bounds_what_it_compiles():
         assert program.substeps == 1 or counted >= samples * program.substeps
 
 
+def test_a_sweep_on_the_simulator_is_costed_experiment_by_experiment():
+    """The executor groups (experiment, group) parts by their qubits: each experiment counts once (a sweep of
+    several experiments could not be prepared when the estimate indexed schedules by those parts)."""
+    from workbench.executors.qutip import QutipExecutor
+    from workbench.executors.qutip.compile import count_steps
+    from workbench.executors.qutip.hamiltonian import build_system
+
+    job = qobj([[gaussian(0, "d0", 64, amp), acquire(64)] for amp in (0.1, 0.2, 0.3)])
+    prepared = prepare(job, "qutip-1q")
+    assert len(prepared.programs) == 3
+    system = build_system(prepared.device, (0,), 3, True)
+    expected = sum(count_steps(s, system) for s in prepared.programs)
+    assert QutipExecutor(prepared.device).cost(prepared.programs, prepared.options)["max_sim_steps"] == expected
+
+
 def test_ten_pulses_of_ten_million_samples_are_refused_before_sampling():
     """They reached 5.8 GB: each is refused from its duration, before an array exists."""
     job = qobj([[gaussian(i * 10_000_000, "d0", 10_000_000) for i in range(10)] + [acquire(100_000_000)]])

@@ -184,7 +184,7 @@ class QutipExecutor(QuantumExecutor):
             system = self.system(qubits, levels, noise)
             dim = state_dim(len(qubits), levels, noise and bool(system.collapse))
             cache: dict[Any, int] = {}
-            counted = sum(count_steps(schedules[e], system, cache) for e in members)
+            counted = sum(count_steps(schedules[e], system, cache) for e, _ in members)  # parts: (experiment, group)
             steps += counted
             work += counted * dim
         return {"max_sim_steps": steps, "max_state_work": work}
