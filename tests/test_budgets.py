@@ -111,6 +111,17 @@ def test_a_sweep_on_the_simulator_is_costed_experiment_by_experiment():
     assert QutipExecutor(prepared.device).cost(prepared.programs, prepared.options)["max_sim_steps"] == expected
 
 
+def test_the_five_qubit_ghz_on_the_chip_is_within_the_default_budgets():
+    """Trajectories evolve kets: their work is costed on the ket (243 for five qutrits), not on the density matrix
+    they never build (59,049), which refused the documented ``workbench run ghz5.qasm --device qutip-5q``."""
+    from workbench.executors.qutip import QutipExecutor
+
+    prepared = prepare("ghz5.qasm", "qutip-5q")
+    cost = QutipExecutor(prepared.device).cost(prepared.programs, prepared.options)
+    assert cost["max_state_work"] == cost["max_sim_steps"] * 3**5
+    assert cost["max_state_work"] <= budgets.DEFAULT_LIMITS["max_state_work"]
+
+
 def test_ten_pulses_of_ten_million_samples_are_refused_before_sampling():
     """They reached 5.8 GB: each is refused from its duration, before an array exists."""
     job = qobj([[gaussian(i * 10_000_000, "d0", 10_000_000) for i in range(10)] + [acquire(100_000_000)]])
