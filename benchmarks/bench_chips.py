@@ -73,7 +73,8 @@ def workbench_cli(qasm_path: str, shots: int, repeats: int = 3) -> tuple[float, 
             if i and elapsed < best:
                 best = elapsed
                 trace = json.loads((out / "result-trace.json").read_text())
-                counts = json.loads((out / "result-counts.json").read_text())[0]
+                counts = json.loads((out / "result-counts.json").read_text())
+                counts = counts[0] if isinstance(counts, list) else counts  # one experiment: one object
                 trace["_counts"] = counts
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -147,7 +148,8 @@ def ghz5(prefix: float) -> None:
     until = max(a.t0 for a in schedule.acquires)  # the simulator stops at the last acquisition
     meso = mesolve_seconds(device, schedule, prefix) * until / prefix
     print(f"GHZ-5 on qutip-5q: 3 levels, T1/T2, 4000 shots, {until} ns simulated ({info['methods'][0]}, "
-          f"{info.get('trajectories', 0)} jump trajectories, error {info.get('trajectory_error')})")
+          f"{info.get('trajectories', 0)} jump trajectories, error {info.get('trajectory_error')}); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'':52s} {'seconds':>9s} {'vs mesolve':>11s}")
     print(f"{'workbench run (warm, best of 3)':52s} {wall:9.2f} {meso / wall:10.0f}x")
     print(f"{'  of which the executor (timeTakenQpu)':52s} {qpu:9.2f} {meso / qpu:10.0f}x")
@@ -216,7 +218,7 @@ def scaling(budget: float) -> None:
     from workbench.executors.qutip import methods
 
     print(f"\nScaling: staircase on an n-qubit ZZ chain, T1/T2, one experiment; seconds (CPU) and MB added; "
-          f"budget {budget:g} s")
+          f"budget {budget:g} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     header = f"{'n':>2s} {'lv':>2s} " + " ".join(f"{m:>26s}" for m in METHODS)
     print(header)
     for levels in (2, 3):

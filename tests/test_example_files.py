@@ -6,6 +6,7 @@ Runs are real (aer, the pulse simulator); the docs check reads README.md and doc
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 import shlex
 import tomllib
@@ -62,6 +63,8 @@ def test_the_circuits_give_their_states():
     assert set(bell.counts()) == {"00", "11"}
     ghz = workbench.run("ghz3.qasm", shots=400, seed=3)
     assert ghz.device == "aer-simulator" and set(ghz.counts()) == {"000", "111"}
+    ghz5 = workbench.run("ghz5.qasm", shots=400, seed=3)
+    assert ghz5.device == "aer-simulator" and set(ghz5.counts()) == {"00000", "11111"}
     pulses = workbench.run("bell.qasm", device="qutip-2q", shots=400, seed=3)
     assert pulses.counts().get("00", 0) + pulses.counts().get("11", 0) > 0.9 * 400
 
@@ -108,6 +111,20 @@ def test_cli_runs_an_example_file_from_any_folder_and_refuses_a_small_device(run
     assert proc.stderr.strip() == ("error: example 'bell' needs 2 qubits; 'qutip-1q' has 1; devices that can run "
                                    "it: qblox-dummy-2q, qblox-dummy-5q, qutip-2q, qutip-3q, qutip-5q")
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_cli_runs_ghz5_on_the_five_qubit_chip_as_documented(run_cli, tmp_path):
+    """The command docs/simulator.md and README.md show: the shipped ghz5.qasm as pulses on qutip-5q
+    (quantum-jump trajectories), P(00000) + P(11111) >= 0.85 in the counts."""
+    proc = run_cli("run", "ghz5.qasm", "--device", "qutip-5q", "--shots", "4000", "--seed", "1", "--out", "ghz5",
+                   "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    counts = workbench.load_result(tmp_path / "ghz5").counts(0)
+    assert sum(counts.values()) == 4000
+    assert (counts.get("00000", 0) + counts.get("11111", 0)) / 4000 >= 0.85, counts
+    trace = json.loads((tmp_path / "ghz5" / "result-trace.json").read_text())
+    assert trace["executorInfo"]["methods"] == ["trajectories"]
 
 
 # --------------------------------------------------------------------------------- files the docs use

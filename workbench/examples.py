@@ -515,6 +515,8 @@ EXAMPLE_DIR = Path(__file__).with_name("examples")
 EXAMPLE_FILES: dict[str, ExampleFile] = {
     "bell.qasm": ExampleFile("Bell state circuit (OpenQASM 2): H, CX, measure both qubits", 2),
     "ghz3.qasm": ExampleFile("three-qubit GHZ circuit (OpenQASM 3): H, two CX, measure all", 3),
+    "ghz5.qasm": ExampleFile("five-qubit GHZ circuit (OpenQASM 2) along a chain: H, four CX, measure all "
+                             "(qutip-5q)", 5),
     "sweep.json": ExampleFile("PulseQobj sweep: the pi pulse of qutip-1q detuned -25..25 MHz with shiftf "
                               "(26 experiments, coordinate 'detuning')", 1),
     "prog.qasm": ExampleFile("OpenPulse program: the X gate of qutip-1q as a defcal playing its DRAG pulse", 1),

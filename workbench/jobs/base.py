@@ -43,6 +43,12 @@ class Job(ABC):
     def schedules(self, device: Device) -> list[Schedule]:
         """The job in the IR, on this device's channels and calibrations."""
 
+    def experiment_schedule(self, device: Device, index: int) -> Schedule | None:
+        """The schedule of one experiment (``index`` clamped to the job's), None when the job has none.
+        For views that show one experiment: a job that can builds only that one."""
+        schedules = self.schedules(device)
+        return schedules[min(max(index, 0), len(schedules) - 1)] if schedules else None
+
     def job_options(self) -> tuple[OptionSpec, ...]:
         """Execution options the job itself reads (an OpenPulse program's ``inputs``); none for most jobs."""
         return ()

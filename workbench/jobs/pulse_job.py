@@ -150,6 +150,15 @@ class PulseJob(Job):
         with attributed(self.origin):
             return [self._schedule(e, exp, device) for e, exp in enumerate(self.qobj.experiments)]
 
+    def experiment_schedule(self, device: Device, index: int) -> Schedule | None:
+        """Only that experiment is built (a report of a 200-point sweep shows one of them)."""
+        experiments = self.qobj.experiments
+        if not experiments:
+            return None
+        e = min(max(index, 0), len(experiments) - 1)
+        with attributed(self.origin):
+            return self._schedule(e, experiments[e], device)
+
     def _frequencies(self, experiment: Experiment, device: Device) -> dict[str, float]:
         """Device calibration, then the job's LO frequencies, then the experiment's (GHz -> Hz).
 

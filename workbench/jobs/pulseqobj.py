@@ -56,6 +56,8 @@ _REMOVED = {"pv": "'pv' (persistent value) instructions were removed from OpenPu
 
 
 def _as_int(value: Any) -> int:
+    if type(value) is int:  # what JSON gives almost always; the abstract checks below are slow
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError("must be an integer")
     if isinstance(value, numbers.Integral):

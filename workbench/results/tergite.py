@@ -22,13 +22,15 @@ if TYPE_CHECKING:
 
 
 def _hex_memory(memory: np.ndarray, slot_qubit: np.ndarray) -> list[list[str]]:
-    out = []
+    """Python's ``hex`` of each shot's bits; ``hex`` runs once per distinct value, not per shot."""
+    values = np.zeros(memory.shape[:2], np.int64)
     for e in range(memory.shape[0]):
         slots = np.flatnonzero(slot_qubit[e] >= 0)
-        bits = memory[e][:, slots].astype(np.int64) if slots.size else np.zeros((memory.shape[1], 0), np.int64)
-        values = bits @ (np.int64(1) << slots.astype(np.int64)) if slots.size else np.zeros(memory.shape[1], np.int64)
-        out.append([hex(int(v)) for v in values])
-    return out
+        if slots.size:
+            values[e] = memory[e][:, slots].astype(np.int64) @ (np.int64(1) << slots.astype(np.int64))
+    distinct, where = np.unique(values, return_inverse=True)
+    text = np.array([hex(int(v)) for v in distinct], dtype=object)
+    return text[where.reshape(values.shape)].tolist()
 
 
 def _pair(value: complex) -> list[float]:

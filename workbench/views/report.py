@@ -188,12 +188,12 @@ def schedule_of(result: Result, experiment: int = 0,
     if not text:
         return None, "the result holds no job text"
     try:
-        schedules = load_job(text).schedules(device)
+        schedule = load_job(text).experiment_schedule(device, experiment)
     except WorkbenchError as exc:
         return None, f"the job could not be rebuilt ({exc})"
-    if not schedules:
+    if schedule is None:
         return None, "the job has no experiments"
-    return schedule_figure(schedules[min(max(experiment, 0), len(schedules) - 1)]), None
+    return schedule_figure(schedule), None
 
 
 def first_schedule_figure(result: Result, device: Device | None = None) -> tuple[go.Figure | None, str | None]:

@@ -183,9 +183,10 @@ class QutipExecutor(QuantumExecutor):
         groups, _ = self._groups(schedules)
         for qubits, members in groups.items():
             system = self.system(qubits, levels, noise)
-            dim = state_dim(len(qubits), levels, noise and bool(system.collapse))
-            if self.method_for(qubits, options) == "trajectories":  # kets; trajectories share steps until a jump
+            if self.method_for(qubits, options) == "trajectories":  # kets, never the density matrix
                 dim = levels ** len(qubits)
+            else:
+                dim = state_dim(len(qubits), levels, noise and bool(system.collapse))
             cache: dict[Any, int] = {}
             counted = sum(count_steps(schedules[e], system, cache) for e, _ in members)  # parts: (experiment, group)
             steps += counted
