@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -344,20 +345,9 @@ class Propagator:
              cancel: threading.Event | None) -> list[Outcome]:
         rep = self.rep
         levels = rep.system.levels
-        all_rows = [ph for p in programs for ph in p.phases]
-        width = all_rows[0].shape[1] if all_rows else 0
-        stacked = np.concatenate(all_rows) if all_rows else np.zeros((0, width))
-        self._table, inverse = _unique_rows(stacked)
+        self._table, inverse, ids = step_table(programs)
         self._uses = np.bincount(inverse, minlength=len(self._table))
         self._prepare_table()
-        ids: list[list[np.ndarray]] = []
-        offset = 0
-        for p in programs:
-            mine = []
-            for ph in p.phases:
-                mine.append(inverse[offset : offset + len(ph)])
-                offset += len(ph)
-            ids.append(mine)
 
         n_exp = len(programs)
         m_max = max((p.memory_slots for p in programs), default=0)
@@ -444,6 +434,24 @@ class Propagator:
 def _by_owner(owner: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     order = np.argsort(owner, kind="stable")
     return (owner[order], *(a[order] for a in arrays))
+
+
+def step_table(programs: Sequence[Program]) -> tuple[np.ndarray, np.ndarray, list[list[np.ndarray]]]:
+    """The distinct step rows of all programs' phases (each is exponentiated once, whatever the engine),
+    the index of every row into them, and those indices per program and phase."""
+    all_rows = [ph for p in programs for ph in p.phases]
+    width = all_rows[0].shape[1] if all_rows else 0
+    stacked = np.concatenate(all_rows) if all_rows else np.zeros((0, width))
+    table, inverse = _unique_rows(stacked)
+    ids: list[list[np.ndarray]] = []
+    offset = 0
+    for p in programs:
+        mine = []
+        for ph in p.phases:
+            mine.append(inverse[offset : offset + len(ph)])
+            offset += len(ph)
+        ids.append(mine)
+    return table, inverse, ids
 
 
 def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

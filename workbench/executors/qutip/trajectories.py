@@ -50,8 +50,8 @@ from workbench.executors.qutip.propagate import (
     SMALL_EXPM,
     Outcome,
     Stats,
-    _unique_rows,
     expm_small,
+    step_table,
 )
 from workbench.executors.qutip.threads import single_blas_thread
 
@@ -508,20 +508,9 @@ class TrajectoryPropagator:
 
     def _run(self, programs: list[Program], rngs: list[np.random.Generator], keep_final: bool,
              cancel: threading.Event | None) -> list[Outcome]:
-        all_rows = [ph for p in programs for ph in p.phases]
-        width = all_rows[0].shape[1] if all_rows else 0
-        stacked = np.concatenate(all_rows) if all_rows else np.zeros((0, width))
-        self._table, inverse = _unique_rows(stacked)
+        self._table, _, ids = step_table(programs)
         self._plans.clear()
         self._held = 0
-        ids: list[list[np.ndarray]] = []
-        offset = 0
-        for p in programs:
-            mine = []
-            for ph in p.phases:
-                mine.append(inverse[offset : offset + len(ph)])
-                offset += len(ph)
-            ids.append(mine)
         live = [e for e, p in enumerate(programs) if p.phases]
         det = _Pass(self, programs, ids, rngs, live, stochastic=False, cancel=cancel, keep_final=keep_final).run()
         floor = {e: float(np.min(det.leaf_norms[e])) if len(det.leaf_norms[e]) else 1.0 for e in live}
