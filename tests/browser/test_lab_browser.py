@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from lab_pages import ALL_CELLS_RUN, KERNEL_IDLE, TRACEBACKS
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "getting-started.ipynb"
@@ -29,21 +30,6 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-# JupyterLab's own state, read through the app object the test config exposes as window.jupyterapp.
-_KERNEL_IDLE = """() => {
-  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = panel && panel.sessionContext && panel.sessionContext.session
-    && panel.sessionContext.session.kernel;
-  return !!kernel && kernel.status === 'idle';
-}"""
-_ALL_CELLS_RUN = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  const kernel = panel.sessionContext.session.kernel;
-  const cells = panel.content.widgets.filter(c => c.model.type === 'code');
-  return kernel.status === 'idle' && cells.length > 0 && cells.every(c => c.model.executionCount !== null);
-}"""
-_TRACEBACKS = """() => Array.from(document.querySelectorAll('[data-mime-type="application/vnd.jupyter.error"]'))
-  .map(e => e.innerText.slice(0, 500))"""
 # Wait for whichever comes first: the drawn bars, or the panel saying why the run failed or was refused.
 _BARS_OR_REFUSAL = """bars => !!document.querySelector(bars)
   || Array.from(document.querySelectorAll('.wb-app .wb-run-error, .wb-app .wb-validation'))
@@ -63,12 +49,12 @@ def test_getting_started_workbench_runs_in_chromium(jupyter_home, start_server, 
 
     try:
         page.goto(f"{server.url}/lab/tree/{NOTEBOOK.name}")
-        page.wait_for_function(_KERNEL_IDLE, timeout=60_000)
+        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         run_button = page.locator(".wb-app .wb-run-button")
         run_button.wait_for(state="visible")
-        page.wait_for_function(_ALL_CELLS_RUN, timeout=60_000)
-        assert page.evaluate(_TRACEBACKS) == []
+        page.wait_for_function(ALL_CELLS_RUN, timeout=60_000)
+        assert page.evaluate(TRACEBACKS) == []
         # Nothing has run yet: the histogram must come from the click below.
         assert page.locator(HISTOGRAM_BARS).count() == 0
         assert page.locator(".wb-app .wb-runs .wb-run").count() == 0
@@ -156,11 +142,11 @@ def test_rabi_sweep_its_fit_export_and_report_in_chromium(jupyter_home, start_se
     page.set_default_timeout(60_000)
     try:
         page.goto(f"{server.url}/lab/tree/{NOTEBOOK.name}")
-        page.wait_for_function(_KERNEL_IDLE, timeout=60_000)
+        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         page.locator(".wb-app .wb-run-button").wait_for(state="visible")
-        page.wait_for_function(_ALL_CELLS_RUN, timeout=120_000)
-        assert page.evaluate(_TRACEBACKS) == []
+        page.wait_for_function(ALL_CELLS_RUN, timeout=120_000)
+        assert page.evaluate(TRACEBACKS) == []
 
         choose = page.locator(".wb-app .wb-job-example select")
         labels = choose.locator("option").all_text_contents()  # ipywidgets writes spaces as no-break spaces

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from lab_pages import ALL_CELLS_RUN, KERNEL_IDLE, TRACEBACKS
 
 pytestmark = pytest.mark.browser
 
@@ -28,20 +29,6 @@ _CELLS = [
     "train = Session(device='qutip-2q')\ntrain.set_job_path('train.json')\nScheduleView(train)",
 ]
 
-_KERNEL_IDLE = """() => {
-  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = panel && panel.sessionContext && panel.sessionContext.session
-    && panel.sessionContext.session.kernel;
-  return !!kernel && kernel.status === 'idle';
-}"""
-_ALL_CELLS_RUN = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  const kernel = panel.sessionContext.session.kernel;
-  const cells = panel.content.widgets.filter(c => c.model.type === 'code');
-  return kernel.status === 'idle' && cells.length > 0 && cells.every(c => c.model.executionCount !== null);
-}"""
-_TRACEBACKS = """() => Array.from(document.querySelectorAll('[data-mime-type="application/vnd.jupyter.error"]'))
-  .map(e => e.innerText.slice(0, 500))"""
 _PLOT = "i => document.querySelectorAll('.wb-schedule')[i].querySelector('.wb-schedule-figure .js-plotly-plot')"
 _DRAWN = f"i => {{ const gd = ({_PLOT})(i); return !!gd && !!gd._fullLayout && !!window.Plotly; }}"
 _META = f"i => {{ const gd = ({_PLOT})(i); return gd.layout.meta; }}"
@@ -78,10 +65,10 @@ def test_schedule_viewer_labels_refines_and_follows_the_table(jupyter_home, star
     page.set_default_timeout(120_000)
     try:
         page.goto(f"{server.url}/lab/tree/schedule.ipynb")
-        page.wait_for_function(_KERNEL_IDLE, timeout=90_000)
+        page.wait_for_function(KERNEL_IDLE, timeout=90_000)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_function(_ALL_CELLS_RUN, timeout=180_000)
-        assert page.evaluate(_TRACEBACKS) == []
+        page.wait_for_function(ALL_CELLS_RUN, timeout=180_000)
+        assert page.evaluate(TRACEBACKS) == []
         page.evaluate("window.jupyterapp.shell.collapseLeft(); window.jupyterapp.shell.collapseRight()")
         page.wait_for_function(_DRAWN, arg=0, timeout=60_000)
         page.wait_for_function(_DRAWN, arg=1, timeout=60_000)
