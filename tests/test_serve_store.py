@@ -217,6 +217,32 @@ def test_two_workers_racing_for_the_same_jobs_claim_each_exactly_once(store_url)
         store.close()
 
 
+def test_servers_sharing_a_postgresql_store_recover_only_the_jobs_of_a_server_that_is_gone(postgres_server):
+    """Server A keeps running while server B crashes (PostgreSQL drops B's connection) and C starts."""
+    import psycopg
+
+    from workbench.serve.store import FAILED, QUEUED, RUNNING, JobStore
+
+    url = postgres_support.fresh_database(postgres_server, "shared")
+    a, b = JobStore(url), JobStore(url)
+    a_running, a_queued, b_running, b_queued = (
+        s.create(api="tergite", client="c", device="qutip-1q", status=QUEUED) for s in (a, a, b, b))
+    assert a.transition(a_running.id, (QUEUED,), RUNNING) and b.transition(b_running.id, (QUEUED,), RUNNING)
+    with psycopg.connect(postgres_server, autocommit=True) as admin:  # B's server is killed
+        admin.execute("SELECT pg_terminate_backend(%s, 10000)", (b._db.info.backend_pid,))
+    c = JobStore(url)
+    assert c.recover() == [b_queued.id]  # A's queued job stays A's to run
+    assert c.get(b_running.id).status == FAILED and c.get(b_running.id).error == STOPPED_REASON
+    assert c.get(a_running.id).status == RUNNING and c.get(a_queued.id).status == QUEUED
+    assert c.transition(b_queued.id, (QUEUED,), RUNNING)  # C runs it now ...
+    a.close()  # ... and A stops: its jobs are the next start's
+    d = JobStore(url)
+    assert d.recover() == [a_queued.id]
+    assert [d.get(i).status for i in (a_running.id, b_queued.id)] == [FAILED, RUNNING]
+    for store in (c, d):
+        store.close()
+
+
 def test_a_postgresql_password_never_shows(postgres_server, tmp_path):
     from workbench.errors import InputError
     from workbench.serve.settings import Settings

@@ -90,6 +90,7 @@ class JobRecord:
 
 def _record(row: Mapping[str, Any]) -> JobRecord:
     data = dict(row)
+    data.pop("owner", None)  # PostgreSQL's bookkeeping of which server holds the job
     data["request"] = json.loads(data["request"] or "{}")
     data["document"] = json.loads(data["document"]) if data["document"] else None
     return JobRecord(**data)
@@ -105,8 +106,10 @@ class JobStore:
         self.path: Path | None = None
         if store_postgres.is_postgres(text):
             self.location = store_postgres.mask_url(text)  # the password never leaves connect()
-            self._db, self._duplicate = store_postgres.connect(text, _POSTGRES_SCHEMA)
+            self._db, self._duplicate, owner = store_postgres.connect(text, _POSTGRES_SCHEMA)
             self._mark = "%s"
+            self._stamp = {"owner": owner}
+            self._orphan = f" AND NOT {store_postgres.ALIVE}"
             return
         path = Path(text.removeprefix("sqlite:///")) if text.startswith("sqlite:///") else Path(text)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,6 +117,8 @@ class JobStore:
         self.location = str(path)
         self._duplicate = (sqlite3.IntegrityError,)
         self._mark = "?"
+        self._stamp: dict[str, Any] = {}  # columns every write sets (PostgreSQL: the owner, see recover)
+        self._orphan = ""  # one server per SQLite file: every job in it is this server's
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -131,17 +136,21 @@ class JobStore:
 
     def close(self) -> None:
         with self._lock:
+            if self._stamp:  # release the owner lock now, not when PostgreSQL notices the closed connection
+                self._db.execute("SELECT pg_advisory_unlock_all()")
             self._db.close()
 
     # -- recovery -------------------------------------------------------------------------------
     def recover(self) -> list[str]:
         """After a (re)start: jobs left ``running`` fail with the reason; the ``queued`` ones, oldest first,
-        are returned to be queued again (each still runs exactly once)."""
+        are returned to be queued again (each still runs exactly once). On PostgreSQL only the jobs of
+        servers that are gone: those of a server still connected to the same database stay its own."""
         now = time.time()
         with self._lock:
-            self._run("UPDATE jobs SET status=?, error=?, updated=? WHERE status=?",
+            self._run("UPDATE jobs SET status=?, error=?, updated=? WHERE status=?" + self._orphan,
                       (FAILED, STOPPED_REASON, now, RUNNING))
-            rows = self._run("SELECT id FROM jobs WHERE status=? ORDER BY seq", (QUEUED,)).fetchall()
+            rows = self._run("SELECT id FROM jobs WHERE status=?" + self._orphan + " ORDER BY seq",
+                             (QUEUED,)).fetchall()
         return [r["id"] for r in rows]
 
     # -- writes ---------------------------------------------------------------------------------
@@ -151,10 +160,11 @@ class JobStore:
         now = time.time()
         with self._lock:
             try:
-                self._run(
-                    "INSERT INTO jobs (id, api, client, device, status, created, updated, request, source, log) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (job_id, api, client, device, status, now, now, json.dumps(dict(request or {})), source, log))
+                columns = ("id", "api", "client", "device", "status", "created", "updated", "request", "source",
+                           "log", *self._stamp)
+                self._run(f"INSERT INTO jobs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                          (job_id, api, client, device, status, now, now, json.dumps(dict(request or {})), source,
+                           log, *self._stamp.values()))
             except self._duplicate:
                 raise InputError(f"job {job_id} exists already", "job_id") from None
         return self.get(job_id)
@@ -163,8 +173,8 @@ class JobStore:
         """Move a job from one of ``from_states`` to ``to`` (setting ``fields``); False when it was in
         none of them (another worker claimed it, it was cancelled, ...)."""
         allowed = {"source", "error", "tuid", "folder", "document", "request", "device", "log"}
-        sets = ["status=?", "updated=?"]
-        values: list[Any] = [to, time.time()]
+        sets = ["status=?", "updated=?", *(f"{key}=?" for key in self._stamp)]
+        values: list[Any] = [to, time.time(), *self._stamp.values()]
         for key, value in fields.items():
             if key not in allowed:
                 raise ValueError(f"unknown job field {key}")

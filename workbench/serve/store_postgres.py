@@ -7,6 +7,7 @@ URL brings psycopg in, so ``import workbench`` and a SQLite server never load it
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,6 +36,17 @@ def mask_url(url: str) -> str:
         return url.split("://", 1)[0] + "://***"
 
 
+#: Each store holds the session advisory lock (_OWNER_CLASS, owner) while its connection lives and stamps
+#: the jobs it creates or moves with ``owner``; PostgreSQL drops the lock when the connection goes (a
+#: crashed server's connection too), so ``ALIVE`` tells a job of a stopped server from one that another
+#: server sharing the database is running right now.
+_OWNER_CLASS = 0x776B  # "wk"
+ALIVE = ("owner IN (SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = "
+         f"{_OWNER_CLASS} AND objsubid = 2 AND granted)")
+#: PostgreSQL only: which store last created or moved a job (servers share the table, see ALIVE).
+OWNER_COLUMN = "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS owner BIGINT"
+
+
 def _password(url: str) -> str | None:
     try:
         return urlsplit(url).password
@@ -42,8 +54,9 @@ def _password(url: str) -> str | None:
         return None
 
 
-def connect(url: str, schema: str) -> tuple[Any, tuple[type[BaseException], ...]]:
-    """An autocommit connection with the ``jobs`` table in place, and the exception a duplicate id raises.
+def connect(url: str, schema: str) -> tuple[Any, tuple[type[BaseException], ...], int]:
+    """An autocommit connection with the ``jobs`` table in place, the exception a duplicate id raises, and
+    this store's owner number (its advisory lock held by the connection).
 
     Autocommit because every store operation is one statement: its ``WHERE`` is the compare-and-set, and
     PostgreSQL's row lock makes a second concurrent ``UPDATE`` re-check it and find the state gone.
@@ -57,10 +70,16 @@ def connect(url: str, schema: str) -> tuple[Any, tuple[type[BaseException], ...]
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             for statement in filter(str.strip, schema.split(";")):
                 conn.execute(statement)
+            conn.execute(OWNER_COLUMN)
+        owner = 0
+        while not owner:  # a random number no live store holds
+            owner = secrets.randbelow(2**31 - 2) + 1
+            if not conn.execute("SELECT pg_try_advisory_lock(%s, %s) AS ok", (_OWNER_CLASS, owner)).fetchone()["ok"]:
+                owner = 0
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         password = _password(url)
         if password:
             reason = reason.replace(password, "***")
         raise InputError(f"cannot use the PostgreSQL job store {mask_url(url)}: {reason}", "--store") from None
-    return conn, (psycopg.IntegrityError,)
+    return conn, (psycopg.IntegrityError,), owner
