@@ -7,12 +7,14 @@ second test, an orderly SIGTERM.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
 import httpx
+import postgres_support
 import pytest
-from serve_support import Server, poll
+from serve_support import Server, free_port, poll
 
 from workbench.serve.store import STOPPED_REASON
 
@@ -37,9 +39,14 @@ def run_folders(datadir: Path) -> list[str]:
     return sorted(p.name for p in datadir.glob("2*/2*") if p.is_dir())
 
 
-@pytest.mark.parametrize("kill", [True, False], ids=["killed", "terminated"])
-def test_a_restart_in_the_middle_loses_no_job_and_runs_none_twice(tmp_path, kill):
-    server = Server(tmp_path / "data", "--workers", "1").start()
+@pytest.mark.parametrize(("kill", "kind"), [
+    pytest.param(True, "sqlite", id="killed"), pytest.param(False, "sqlite", id="terminated"),
+    pytest.param(True, "postgresql", id="killed-postgresql", marks=pytest.mark.slow)])
+def test_a_restart_in_the_middle_loses_no_job_and_runs_none_twice(tmp_path, kill, kind, request):
+    store = []
+    if kind == "postgresql":
+        store = ["--store", postgres_support.fresh_database(request.getfixturevalue("postgres_server"), "restart")]
+    server = Server(tmp_path / "data", "--workers", "1", *store).start()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:
             ids = [submit(client) for _ in range(8)]
@@ -51,7 +58,7 @@ def test_a_restart_in_the_middle_loses_no_job_and_runs_none_twice(tmp_path, kill
                 time.sleep(0.05)
     finally:
         server.stop(kill=kill)
-    restarted = Server(tmp_path / "data", "--workers", "1", port=server.port).start()
+    restarted = Server(tmp_path / "data", "--workers", "1", *store, port=server.port).start()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:
             docs = [poll(client, f"/jobs/{i}", FINAL) for i in ids]
@@ -123,35 +130,132 @@ def test_jobs_run_on_a_dask_scheduler_when_given(tmp_path):
 def test_serve_refuses_bad_flags_with_one_line(run_cli, tmp_path):
     proc = run_cli("serve", "--port", "http", "--datadir", str(tmp_path / "d"))
     assert proc.returncode == 2 and proc.stderr.strip() == "error: --port: must be a port number, got 'http'"
-    proc = run_cli("serve", "--store", "postgresql://lab/jobs", "--datadir", str(tmp_path / "d"))
-    assert proc.returncode == 2 and "PostgreSQL job stores are not supported yet" in proc.stderr
+    unreachable = f"postgresql://lab:pw-0123456789@127.0.0.1:{free_port()}/jobs"
+    proc = run_cli("serve", "--store", unreachable, "--datadir", str(tmp_path / "d"))
+    assert proc.returncode == 2 and "cannot use the PostgreSQL job store postgresql://lab:***@" in proc.stderr
+    assert "pw-0123456789" not in proc.stderr + proc.stdout
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_the_store_lets_one_worker_claim_a_job_and_recovers_after_a_crash(tmp_path):
+@pytest.fixture(scope="module")
+def postgres_server():
+    """A throw-away PostgreSQL cluster for this module's store tests; skipped (with the reason) when this
+    machine has no PostgreSQL server binaries: the one skip the store tests have (issue 17)."""
+    bindir, reason = postgres_support.find_bin()
+    if bindir is None:
+        pytest.skip(reason)
+    with postgres_support.cluster(bindir) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """The URL of an empty job store of each kind (PostgreSQL: a fresh database on the test cluster)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    server = request.getfixturevalue("postgres_server")
+    return postgres_support.fresh_database(server, f"jobs_{request.node.name[-40:].strip('[]').replace('-', '_')}")
+
+
+def test_the_store_lets_one_worker_claim_a_job_and_recovers_after_a_crash(store_url):
     from workbench.errors import InputError
     from workbench.serve.store import CANCELLED, FAILED, QUEUED, REGISTERED, RUNNING, JobStore
 
-    path = tmp_path / "jobs.sqlite3"
-    store = JobStore(path)
+    store = JobStore(store_url)
     running = store.create(api="tergite", client="c", device="qutip-1q", status=QUEUED, source="{}")
-    waiting = store.create(api="qhana", client="c", device="aer-simulator", status=QUEUED, source="x")
+    waiting = store.create(api="qhana", client="c", device="aer-simulator", status=QUEUED, source="x",
+                           request={"shots": 5})
     registered = store.create(api="tergite", client="c", device="qutip-1q", status=REGISTERED)
-    assert store.transition(running.id, (QUEUED,), RUNNING)
+    assert store.transition(running.id, (QUEUED,), RUNNING, tuid="20261201-000000-000-abcdef")
     assert not store.transition(running.id, (QUEUED,), RUNNING)  # a second worker cannot claim it
     with pytest.raises(InputError, match="exists already"):
         store.create(api="tergite", client="c", device="qutip-1q", status=QUEUED, job_id=running.id)
+    store.append_log(waiting.id, "first")
+    store.append_log(waiting.id, "second")
+    assert store.count((QUEUED, RUNNING)) == 2 and store.count((QUEUED,), client="other") == 0
+    with pytest.raises(ValueError, match="unknown job field"):
+        store.transition(waiting.id, (QUEUED,), RUNNING, status="done")
     store.close()  # a crash: nothing else happens
 
-    store = JobStore(f"sqlite:///{path}")
+    store = JobStore(store_url)
     assert store.recover() == [waiting.id]  # queued jobs run after the restart, once
     again = store.get(running.id)
-    assert again.status == FAILED and again.error == STOPPED_REASON
-    assert store.get_seq(waiting.seq).id == waiting.id
+    assert again.status == FAILED and again.error == STOPPED_REASON and again.tuid == "20261201-000000-000-abcdef"
+    assert again.updated >= again.created > 1.7e9  # seconds since the epoch, to the microsecond
+    kept = store.get_seq(waiting.seq)
+    assert kept.id == waiting.id and kept.request == {"shots": 5} and kept.log == "first\nsecond"
+    assert store.transition(waiting.id, (QUEUED,), RUNNING, document={"result": [1, 2]})
+    assert store.get(waiting.id).document == {"result": [1, 2]}
+    assert [r.seq for r in store.all()] == sorted({running.seq, waiting.seq, registered.seq})
     assert store.expire_registered(0.0) == 1 and store.get(registered.id).status == CANCELLED
-    with pytest.raises(InputError, match="PostgreSQL"):
-        JobStore("postgresql://lab-db/jobs")
     store.close()
+
+
+def test_two_workers_racing_for_the_same_jobs_claim_each_exactly_once(store_url):
+    """Two stores (two connections, as two servers on one database) race for every job at the same moment."""
+    from workbench.serve.store import QUEUED, RUNNING, JobStore
+
+    stores = [JobStore(store_url), JobStore(store_url)]
+    ids = [stores[0].create(api="tergite", client="c", device="qutip-1q", status=QUEUED).id for _ in range(30)]
+    wins: list[list[str]] = [[], []]
+    barrier = threading.Barrier(2)
+
+    def claim(k: int) -> None:
+        for job_id in ids:
+            barrier.wait(timeout=60)
+            if stores[k].transition(job_id, (QUEUED,), RUNNING):
+                wins[k].append(job_id)
+
+    threads = [threading.Thread(target=claim, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(wins[0] + wins[1]) == sorted(ids)  # every job claimed, none twice
+    assert stores[1].count((RUNNING,)) == len(ids)
+    for store in stores:
+        store.close()
+
+
+def test_servers_sharing_a_postgresql_store_recover_only_the_jobs_of_a_server_that_is_gone(postgres_server):
+    """Server A keeps running while server B crashes (PostgreSQL drops B's connection) and C starts."""
+    import psycopg
+
+    from workbench.serve.store import FAILED, QUEUED, RUNNING, JobStore
+
+    url = postgres_support.fresh_database(postgres_server, "shared")
+    a, b = JobStore(url), JobStore(url)
+    a_running, a_queued, b_running, b_queued = (
+        s.create(api="tergite", client="c", device="qutip-1q", status=QUEUED) for s in (a, a, b, b))
+    assert a.transition(a_running.id, (QUEUED,), RUNNING) and b.transition(b_running.id, (QUEUED,), RUNNING)
+    with psycopg.connect(postgres_server, autocommit=True) as admin:  # B's server is killed
+        admin.execute("SELECT pg_terminate_backend(%s, 10000)", (b._db.info.backend_pid,))
+    c = JobStore(url)
+    assert c.recover() == [b_queued.id]  # A's queued job stays A's to run
+    assert c.get(b_running.id).status == FAILED and c.get(b_running.id).error == STOPPED_REASON
+    assert c.get(a_running.id).status == RUNNING and c.get(a_queued.id).status == QUEUED
+    assert c.transition(b_queued.id, (QUEUED,), RUNNING)  # C runs it now ...
+    a.close()  # ... and A stops: its jobs are the next start's
+    d = JobStore(url)
+    assert d.recover() == [a_queued.id]
+    assert [d.get(i).status for i in (a_running.id, b_queued.id)] == [FAILED, RUNNING]
+    for store in (c, d):
+        store.close()
+
+
+def test_a_postgresql_password_never_shows(postgres_server, tmp_path):
+    from workbench.errors import InputError
+    from workbench.serve.settings import Settings
+    from workbench.serve.store import JobStore
+
+    store = JobStore(postgres_server)
+    assert postgres_support.PASSWORD not in repr(store) and ":***@" in repr(store)
+    store.close()
+    assert postgres_support.PASSWORD not in repr(Settings(store=postgres_server))
+    unreachable = f"postgresql://lab:{postgres_support.PASSWORD}@127.0.0.1:{free_port()}/jobs"
+    with pytest.raises(InputError, match="cannot use the PostgreSQL job store") as caught:
+        JobStore(unreachable)
+    assert postgres_support.PASSWORD not in str(caught.value) and "lab:***@127.0.0.1" in str(caught.value)
 
 
 def test_tokens_never_show_in_a_repr(tmp_path, monkeypatch):

@@ -20,8 +20,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--port", default="8000", help="port (default 8000)")
     p.add_argument("--datadir", metavar="DIR",
                    help="data directory the runs are kept in (default: $WORKBENCH_DATADIR, else ./workbench-data)")
-    p.add_argument("--store", metavar="FILE", help="job store: a SQLite file (default <datadir>/.serve/"
-                   "serve-jobs.sqlite3)")
+    p.add_argument("--store", metavar="FILE|URL", help="job store: a SQLite file (default <datadir>/.serve/"
+                   "serve-jobs.sqlite3) or postgresql://user@host/db, shared by several servers")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run jobs on this Dask scheduler (tcp://host:port) "
                    "instead of the server's worker threads")
     p.add_argument("--workers", metavar="N", default="2", help="worker threads running jobs (default 2)")

@@ -23,7 +23,8 @@ class Settings:
 
     datadir: Path = Path(DEFAULT_DATADIR)
     config: str | None = None  # device config file, as ``workbench --config``
-    store: str | None = None  # SQLite file or URL; default <datadir>/.serve/serve-jobs.sqlite3
+    # SQLite file or PostgreSQL URL (which may hold a password); default <datadir>/.serve/serve-jobs.sqlite3
+    store: str | None = field(default=None, repr=False)
     scheduler: str | None = None  # Dask scheduler address: runs go there instead of the thread pool
     workers: int = 2  # worker threads (each runs one job at a time)
     tokens: tuple[Secret, ...] = field(default=(), repr=False)
