@@ -220,3 +220,26 @@ def test_missing_credentials_add_the_authentication_substep(vault_server):
     assert "login refused: wrong or missing api-token" in status["log"] and "Traceback" not in status["log"]
     stored = all_bytes(vault_server.datadir)
     assert token.encode() not in stored and b"wrong-token-6d1f93" not in stored
+
+
+def test_a_stored_folder_outside_the_data_directory_is_never_served(server, tmp_path):
+    """The job store may be shared (PostgreSQL) or written by others: a run's folder read from it is served
+    only when it lies inside this server's data directory."""
+    import sqlite3
+
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        response = client.post("/plugins/workbench-aer@v0-1-0/process/",
+                               files={"circuit": ("bell.qasm", BELL, "text/x-qasm")}, data={"shots": "20"},
+                               follow_redirects=False)
+        task = response.headers["location"]
+        status = poll(client, task, ("SUCCESS", "FAILURE"))
+        assert status["status"] == "SUCCESS" and status["outputs"]
+        href = next(o["href"] for o in status["outputs"] if o["name"] == "result-counts.json")
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        (elsewhere / "result-counts.json").write_text('{"ID": "not-this-run", "00": 1}')
+        seq = int(task.rstrip("/").rsplit("/", 1)[-1])
+        with sqlite3.connect(server.datadir / ".serve" / "serve-jobs.sqlite3") as db:
+            db.execute("UPDATE jobs SET folder=? WHERE seq=?", (str(elsewhere), seq))
+        assert client.get(task).json()["outputs"] == []
+        assert client.get(href).status_code == 404

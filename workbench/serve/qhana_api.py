@@ -314,11 +314,10 @@ def task_status(seq: int, request: Request) -> dict[str, Any]:
                          "uiHref": str(request.url_for("auth_ui", seq=seq)), "stepId": "authentication",
                          "cleared": False}]
     outputs = []
-    if rec.status == DONE and rec.folder:
-        from pathlib import Path
-
+    folder = service_of(request).run_folder(rec) if rec.status == DONE else None
+    if folder is not None:
         for name, (data_type, _) in OUTPUTS.items():
-            if (Path(rec.folder) / name).is_file():
+            if (folder / name).is_file():
                 outputs.append({"dataType": data_type, "contentType": "application/json",
                                 "href": str(request.url_for("task_file", seq=seq, name=name)), "name": name})
     out["outputs"] = outputs
@@ -329,13 +328,12 @@ def task_status(seq: int, request: Request) -> dict[str, Any]:
 @router.get("/tasks/{seq}/files/{name}", name="task_file")
 def task_file(seq: int, name: str, request: Request) -> FileResponse:
     """One output file; ``name`` only selects among the fixed output names, it never builds a path."""
-    from pathlib import Path
-
     rec = _task(request, seq)
     fixed = next((n for n in OUTPUTS if n == name), None)
-    if fixed is None or rec.status != DONE or not rec.folder or not (Path(rec.folder) / fixed).is_file():
+    folder = service_of(request).run_folder(rec) if rec.status == DONE else None
+    if fixed is None or folder is None or not (folder / fixed).is_file():
         raise JobNotFoundError(f"task {seq} has no output {name[:60]!r}")
-    return FileResponse(Path(rec.folder) / fixed, media_type="application/json", filename=fixed)
+    return FileResponse(folder / fixed, media_type="application/json", filename=fixed)
 
 
 @router.get("/tasks/{seq}/authentication-step-ui/", name="auth_ui", response_class=HTMLResponse)
