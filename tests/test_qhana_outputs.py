@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from qhana_rules import ensure_array
 
 from workbench.cli.main import main
 from workbench.errors import OptionsError
@@ -57,22 +58,6 @@ def load_entities(text: str, mimetype: str) -> Iterator[dict[str, Any]]:
         yield from (dict(zip(rows[0], row, strict=True)) for row in rows[1:])
     else:
         raise ValueError(mimetype)
-
-
-def ensure_array(entity: dict[str, Any]) -> tuple[str, list[Any]]:
-    entity = dict(entity)
-    entity_id = entity.pop("ID")  # KeyError without an ID, as in QHAna
-    entity.pop("href", None)
-    values = []
-    for key in sorted(entity):
-        value = entity[key]
-        if isinstance(value, str):
-            try:
-                value = int(value) if value.isdecimal() else float(value)
-            except ValueError:
-                value = None
-        values.append(value)
-    return entity_id, values
 
 
 def read_options(path: Path) -> dict[str, Any]:
