@@ -15,3 +15,13 @@ ALL_CELLS_RUN = """() => {
 }"""
 TRACEBACKS = """() => Array.from(document.querySelectorAll('[data-mime-type="application/vnd.jupyter.error"]'))
   .map(e => e.innerText.slice(0, 500))"""
+
+
+def run_all_cells(page, url: str, kernel_timeout: int = 60_000, cells_timeout: int = 120_000) -> None:
+    """Open a notebook at ``url``, wait for its kernel, run every cell and wait until all have run; a cell
+    that raised fails the test with its traceback's first lines."""
+    page.goto(url)
+    page.wait_for_function(KERNEL_IDLE, timeout=kernel_timeout)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(ALL_CELLS_RUN, timeout=cells_timeout)
+    assert page.evaluate(TRACEBACKS) == []

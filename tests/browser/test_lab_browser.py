@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from lab_pages import ALL_CELLS_RUN, KERNEL_IDLE, TRACEBACKS
+from lab_pages import run_all_cells
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "getting-started.ipynb"
@@ -48,13 +48,9 @@ def test_getting_started_workbench_runs_in_chromium(jupyter_home, start_server, 
     page.set_default_timeout(60_000)
 
     try:
-        page.goto(f"{server.url}/lab/tree/{NOTEBOOK.name}")
-        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        run_all_cells(page, f"{server.url}/lab/tree/{NOTEBOOK.name}", cells_timeout=60_000)
         run_button = page.locator(".wb-app .wb-run-button")
         run_button.wait_for(state="visible")
-        page.wait_for_function(ALL_CELLS_RUN, timeout=60_000)
-        assert page.evaluate(TRACEBACKS) == []
         # Nothing has run yet: the histogram must come from the click below.
         assert page.locator(HISTOGRAM_BARS).count() == 0
         assert page.locator(".wb-app .wb-runs .wb-run").count() == 0
@@ -141,12 +137,8 @@ def test_rabi_sweep_its_fit_export_and_report_in_chromium(jupyter_home, start_se
     page = chromium_page
     page.set_default_timeout(60_000)
     try:
-        page.goto(f"{server.url}/lab/tree/{NOTEBOOK.name}")
-        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        run_all_cells(page, f"{server.url}/lab/tree/{NOTEBOOK.name}")
         page.locator(".wb-app .wb-run-button").wait_for(state="visible")
-        page.wait_for_function(ALL_CELLS_RUN, timeout=120_000)
-        assert page.evaluate(TRACEBACKS) == []
 
         choose = page.locator(".wb-app .wb-job-example select")
         labels = choose.locator("option").all_text_contents()  # ipywidgets writes spaces as no-break spaces

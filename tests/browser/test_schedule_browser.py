@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lab_pages import ALL_CELLS_RUN, KERNEL_IDLE, TRACEBACKS
+from lab_pages import run_all_cells
 
 pytestmark = pytest.mark.browser
 
@@ -64,11 +64,7 @@ def test_schedule_viewer_labels_refines_and_follows_the_table(jupyter_home, star
     page = chromium_page
     page.set_default_timeout(120_000)
     try:
-        page.goto(f"{server.url}/lab/tree/schedule.ipynb")
-        page.wait_for_function(KERNEL_IDLE, timeout=90_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_function(ALL_CELLS_RUN, timeout=180_000)
-        assert page.evaluate(TRACEBACKS) == []
+        run_all_cells(page, f"{server.url}/lab/tree/schedule.ipynb", kernel_timeout=90_000, cells_timeout=180_000)
         page.evaluate("window.jupyterapp.shell.collapseLeft(); window.jupyterapp.shell.collapseRight()")
         page.wait_for_function(_DRAWN, arg=0, timeout=60_000)
         page.wait_for_function(_DRAWN, arg=1, timeout=60_000)
