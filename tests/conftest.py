@@ -97,3 +97,20 @@ def vault_catalogue(tmp_path, monkeypatch):
     yield load_catalogue(config)
     registry.rescan()
     sys.modules.pop("vault_plugin", None)
+
+
+@pytest.fixture
+def make_app():
+    """Workbenches that are closed (runner thread stopped) after the test."""
+    made: list = []
+
+    def make(*args, **kwargs):
+        from workbench.ui.app import Workbench  # ipywidgets only for the tests that build one
+
+        app = Workbench(*args, **kwargs)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.close()

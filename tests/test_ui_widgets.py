@@ -30,21 +30,6 @@ SECRET_TOKEN = "tok-VAULT-4242"
 UPLOADED = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)  # what FileUpload reports as last_modified
 
 
-@pytest.fixture
-def make_app():
-    """Workbenches that are closed (runner thread stopped) after the test."""
-    made: list[Workbench] = []
-
-    def make(*args, **kwargs) -> Workbench:
-        app = Workbench(*args, **kwargs)
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        app.close()
-
-
 @pytest.fixture(scope="module")
 def lab_catalogue(tmp_path_factory):
     """Built-ins plus 'nodisc': qutip-1q without a discriminator (meas_level 2 fails after running)."""

@@ -11,8 +11,6 @@ import io
 import re
 import zipfile
 
-import pytest
-
 import workbench
 from workbench.results import datadir
 from workbench.ui.app import Workbench
@@ -22,20 +20,6 @@ from workbench.ui.transfer import download_href
 JOIN = 120  # seconds: a bound on waiting for the runner, not a speed expectation
 DRIFTED = ("devices:\n  - name: drifted\n    base: qutip-1q\n    qubits:\n      0:\n"
            "        drive:\n          x: {amp: 0.39}\n")
-
-
-@pytest.fixture
-def make_app():
-    made: list[Workbench] = []
-
-    def make(*args, **kwargs) -> Workbench:
-        app = Workbench(*args, **kwargs)
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        app.close()
 
 
 def _run(app: Workbench, shots: str = "64", seed: str = "1") -> None:
