@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 
 from workbench.devices.model import PulseCalibration
 from workbench.errors import JobError
-from workbench.pulses.shapes import MAX_DURATION, SHAPES, calibrated, parse_amplitude, parse_samples, sample
+from workbench.pulses.shapes import (
+    MAX_DURATION,
+    SCALED_BY_AMP,
+    SHAPES,
+    calibrated,
+    parse_amplitude,
+    parse_samples,
+    sample,
+)
 
 
 def midpoints(duration: int) -> np.ndarray:
@@ -591,3 +599,37 @@ def test_valid_parameters_always_sample_finitely(shape, duration, amp, sigma, be
     out = sample(shape, params)
     assert out.shape == (duration,)
     assert np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("shape", sorted(SCALED_BY_AMP))
+def test_a_job_samples_scaled_pulses_once_and_bit_identical(shape):
+    """PulseJob samples an amplitude sweep's pulse once at amp 1 and scales it: every pulse must equal
+    sampling it directly to the last bit, whatever the amplitude's spelling or angle."""
+    from workbench.jobs import load_job
+
+    base = _minimal(shape)
+    amps: list = [0.0, 0.37, -0.6, 1e-300, [0.1, -0.2], {"real": -0.3, "imag": 0.05}, 0.91]
+    angles = [None, 0.7] if "angle" in SHAPES[shape].parameters else [None]
+    params = [{**base, "amp": a, **({} if angle is None else {"angle": angle})} for a in amps for angle in angles]
+    qobj = {"qobj_id": "scaled", "type": "PULSE", "schema_version": "1.2.0", "header": {},
+            "config": {"shots": 1, "meas_level": 2, "memory_slots": 1, "parametric_pulses": [shape]},
+            "experiments": [{"header": {"name": f"e{i}"}, "instructions": [
+                {"name": "parametric_pulse", "t0": 0, "ch": "d0", "pulse_shape": shape, "parameters": p}]}
+                for i, p in enumerate(params)]}
+    job = load_job(qobj)
+    for i, p in enumerate(params):
+        assert np.array_equal(job._waveforms[(i, 0)], sample(shape, p)), (shape, p)
+    assert len({id(job._waveforms[(i, 0)]) for i in range(len(params))}) == len(params)
+
+
+def test_a_scaled_pulse_that_overflows_names_its_amplitude():
+    from workbench.jobs import load_job
+
+    qobj = {"qobj_id": "big", "type": "PULSE", "schema_version": "1.2.0", "header": {},
+            "config": {"shots": 1, "meas_level": 2, "memory_slots": 1, "parametric_pulses": ["drag"]},
+            "experiments": [{"header": {"name": "e"}, "instructions": [
+                {"name": "parametric_pulse", "t0": 0, "ch": "d0", "pulse_shape": "drag",
+                 "parameters": {"duration": 24, "amp": a, "sigma": 4.0, "beta": 1e10}}]} for a in (0.5, 1e300)]}
+    with pytest.raises(JobError, match="overflow") as err:
+        load_job(qobj)
+    assert "experiments[1].instructions[0].parameters.amp" in str(err.value)

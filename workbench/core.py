@@ -381,4 +381,4 @@ def build_result(
             table[i, : len(v)] = v
         ds["statevector"] = (("experiment", "basis_state"), table)
     log.info("run %s finished in %.3f s", tuid, trace["timeTaken"])
-    return Result(ds)
+    return Result(ds, schedules=prepared.programs if prepared.executor.consumes == "schedule" else None)

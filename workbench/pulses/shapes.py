@@ -543,6 +543,10 @@ SHAPES: dict[str, ShapeSpec] = {
     )
 }
 
+# Shapes whose samples are ``amp * (the samples at amp = 1)`` to the last bit (``amp`` multiplies the
+# envelope last): a job sweeping the amplitude samples each such pulse once (PulseJob).
+SCALED_BY_AMP = frozenset({"constant", "gaussian", "drag", "gaussian_square", "gaussian_square_drag",
+                           "gaussian_deriv", "sech", "sech_deriv", "sin", "cos", "square", "sawtooth", "triangle"})
 _AMPLITUDES = frozenset({"amp", "active_amp"})
 _FLAGS = frozenset({"zero_ends"})
 
@@ -618,6 +622,22 @@ def sample(shape: str, parameters: Mapping[str, Any], where: str | None = None) 
         name = _culprit(a)
         raise JobError(f"the samples overflow (not finite); {name} is too large", a.location(name))
     return samples
+
+
+def unit_and_scale(shape: str, parameters: Any, where: str | None = None) -> tuple[dict[str, Any], complex] | None:
+    """For a shape in :data:`SCALED_BY_AMP`: its parameters at ``amp = 1, angle = 0`` and the factor
+    ``amp * exp(i angle)``, so that ``scale * sample(shape, unit)`` is ``sample(shape, parameters)`` to
+    the last bit. None for other shapes or without an ``amp`` (then sample as given)."""
+    if shape not in SCALED_BY_AMP or not isinstance(parameters, Mapping) or parameters.get("amp") is None:
+        return None
+    prefix = f"{where}." if where else ""
+    a = _Args(shape, {}, prefix)
+    a.values["amp"] = parse_amplitude(parameters["amp"], a.location("amp"))
+    unit: dict[str, Any] = {**parameters, "amp": 1.0}
+    if "angle" in SHAPES[shape].parameters and parameters.get("angle") is not None:
+        a.values["angle"] = _real(parameters["angle"], a.location("angle"))
+        unit["angle"] = 0.0
+    return unit, a.scale
 
 
 def calibrated(cal: PulseCalibration, amp: float | None = None) -> np.ndarray:

@@ -18,6 +18,8 @@ from workbench.results.counts import distribution
 from workbench.results.dataset import check_result_dataset, json_attr, json_text, load_dataset, save_dataset
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import xarray as xr
 
     from workbench.analysis.base import AnalysisResult
@@ -42,8 +44,12 @@ class Result:
     from an output folder or a ``dataset.nc`` file, equal to the original.
     """
 
-    def __init__(self, dataset: xr.Dataset):
+    def __init__(self, dataset: xr.Dataset, *, schedules: Sequence[Any] | None = None):
         self.dataset = dataset
+        # The schedules that ran, while this process still has them: the report draws one from here
+        # instead of rebuilding the job from its text (a fifth of a 200-experiment report). Never saved:
+        # a reloaded result rebuilds them from ``job_source``.
+        self.schedules = schedules
 
     # -- identity -------------------------------------------------------------------------------
     @property

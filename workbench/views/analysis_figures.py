@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.views.plotly_json import set_template
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
@@ -49,10 +51,10 @@ def analysis_figure(analysis: AnalysisResult,
         for marker in analysis.markers:
             fig.add_vline(x=float(marker["x"]), line={"dash": "dash", "color": "#444", "width": 1},
                           annotation_text=str(marker.get("label", "")), annotation_position="top")
-    fig.update_layout(title={"text": analysis_title(analysis), "x": 0.01}, template="plotly_white",
+    fig.update_layout(title={"text": analysis_title(analysis), "x": 0.01},
                       xaxis_title=analysis.x_label, yaxis_title=analysis.y_label, height=420,
                       margin={"l": 60, "r": 20, "t": 80, "b": 50}, legend={"orientation": "h", "y": -0.2})
-    return fig
+    return set_template(fig)
 
 
 def parameter_table(analysis: AnalysisResult) -> list[tuple[str, str]]:

@@ -184,6 +184,9 @@ def schedule_of(result: Result, experiment: int = 0,
         return None, "the device description in the result no longer validates"
     if not device.is_pulse_device:
         return None, f"'{device.name}' is a gate-level device: the circuit ran as given, without pulses"
+    ran = getattr(result, "schedules", None)
+    if ran and 0 <= experiment < len(ran) and device.name == result.device:  # this process ran it
+        return schedule_figure(ran[experiment]), None
     text = str(result.dataset.attrs.get("job_source", ""))
     if not text:
         return None, "the result holds no job text"

@@ -44,9 +44,11 @@ def _names(ds: xr.Dataset) -> list[str]:
 
 
 def _layout(fig: go.Figure, title: str, **extra: Any) -> go.Figure:
-    fig.update_layout(title={"text": title, "x": 0.01}, template="plotly_white",
+    from workbench.views.plotly_json import set_template
+
+    fig.update_layout(title={"text": title, "x": 0.01},
                       margin={"l": 60, "r": 20, "t": 60, "b": 50}, **extra)
-    return fig
+    return set_template(fig)
 
 
 def default_experiments(data: Result | xr.Dataset) -> list[int]:

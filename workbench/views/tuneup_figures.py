@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.views.plotly_json import set_template
 from workbench.views.result_figures import STATE_COLOURS, boundary_segment, sample_indices
 
 if TYPE_CHECKING:
@@ -77,10 +78,10 @@ def sweep_figure(ds: xr.Dataset) -> go.Figure:
     for marker in _attr(ds, "markers", []):
         fig.add_vline(x=float(marker["x"]), line={"dash": "dash", "color": "#444", "width": 1},
                       annotation_text=str(marker.get("label", "")), annotation_position="top")
-    fig.update_layout(title={"text": _title(ds), "x": 0.01}, template="plotly_white",
+    fig.update_layout(title={"text": _title(ds), "x": 0.01},
                       xaxis_title=str(ds.attrs.get("x_label", "")), yaxis_title=str(ds.attrs.get("signal_label", "")),
                       margin={"l": 60, "r": 20, "t": 80, "b": 50}, legend={"orientation": "h", "y": -0.2})
-    return fig
+    return set_template(fig)
 
 
 def discriminator_figure(ds: xr.Dataset, max_points: int = MAX_IQ_POINTS) -> go.Figure:
@@ -115,9 +116,9 @@ def discriminator_figure(ds: xr.Dataset, max_points: int = MAX_IQ_POINTS) -> go.
                                  f"P(0|1) {c[1, 0]:.4f}  P(1|1) {c[1, 1]:.4f}"),
                            xref="paper", yref="paper", x=0.99, y=0.01, xanchor="right", yanchor="bottom",
                            showarrow=False, align="right", bgcolor="rgba(255,255,255,0.8)", font={"size": 11})
-    fig.update_layout(title={"text": _title(ds), "x": 0.01}, template="plotly_white", xaxis_title="I",
+    fig.update_layout(title={"text": _title(ds), "x": 0.01}, xaxis_title="I",
                       yaxis_title="Q", margin={"l": 60, "r": 20, "t": 80, "b": 50})
-    return fig
+    return set_template(fig)
 
 
 def _new_discriminator(ds: xr.Dataset) -> dict[str, Any] | None:
