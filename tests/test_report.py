@@ -241,3 +241,20 @@ def test_show_bad_input_exits_2_with_one_line(run_cli, tmp_path, args, message):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
     assert not (tmp_path / "page.html").exists()
+
+
+def test_figure_json_cannot_close_its_script_and_names_the_template():
+    """Figures are embedded in <script> elements: text from a job file (experiment names, labels) must not
+    end the script; the template is named, not written out again, and comes back the same in plotly.js."""
+    import json
+
+    import plotly.graph_objects as go
+
+    from workbench.views.plotly_json import figure_json, set_template
+
+    fig = set_template(go.Figure(go.Scatter(x=[1, 2], y=[3, 4], name="</script><script>alert(1)</script>")))
+    text = figure_json(fig)
+    assert "</" not in text and "<script" not in text
+    decoded = json.loads(text)
+    assert decoded["data"][0]["name"] == "</script><script>alert(1)</script>"
+    assert decoded["layout"]["template"] == json.loads(fig.to_json())["layout"]["template"]

@@ -267,9 +267,10 @@ def decoded(ds: xr.Dataset) -> xr.Dataset:
 
 
 def save_dataset(ds: xr.Dataset, path: str | Path) -> None:
-    """NetCDF through h5netcdf, which stores complex IQ as a valid netCDF-4 compound type
-    (netCDF4-python reads it back with ``auto_complex=True``)."""
-    ds.to_netcdf(path, engine="h5netcdf")
+    """NetCDF-4 through the netCDF C library (netCDF4-python), complex IQ as its ``(r, i)`` compound type,
+    which h5netcdf, h5py and quantify-core read back as complex. h5netcdf writes the same file but
+    spends ~0.1 s per variable on HDF5 dimension-scale bookkeeping in Python: 5x slower for a result."""
+    ds.to_netcdf(path, engine="netcdf4", auto_complex=True)
 
 
 def load_dataset(path: str | Path) -> xr.Dataset:

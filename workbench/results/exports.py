@@ -10,7 +10,7 @@ for several), one run ``ID`` shared by every file, written with ``json.dumps`` a
 ``result-trace.json``              provenance: job, device, executor, versions, timings, seed
 ``execution-options.json``         every effective option; pass it back with ``--options``
 ``tergite-result.json``            the job document Tergite's backend returns (``result.memory``)
-``dataset.nc``                     the full xarray Dataset (NetCDF, h5netcdf)
+``dataset.nc``                     the full xarray Dataset (NetCDF-4)
 ``job.json`` / ``circuit.qasm``    the job exactly as given
 ``device-config.yml``              the device and calibrations used (``--config`` reproduces)
 ``compiled/``                      executor artefacts (e.g. Qblox Q1ASM programs)

@@ -95,3 +95,35 @@ def set_template(fig: Any, name: str = "plotly_white") -> Any:
     finally:
         layout._validate = True
     return fig
+
+
+@lru_cache(maxsize=8)
+def _template_props(name: str) -> Any:
+    import plotly.io as pio
+
+    return pio.templates[name].to_plotly_json()
+
+
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "/": "\\u002f", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def figure_json(fig: Any, *, templates: tuple[str, ...] = ("plotly_white",)) -> str:
+    """A plotly figure (``go.Figure`` or plain dict) as plotly.js JSON, safe inside a ``<script>``.
+
+    ``go.Figure.to_dict()`` deep-copies the figure with its whole template (tens of milliseconds per
+    figure, a fifth of a results report); this reads the figure's own data and layout without copying
+    and names a registered template instead of writing it out again. Every ``<``, ``>`` and ``/`` is
+    escaped (as plotly does), so text from a job file cannot close the script it is embedded in.
+    """
+    if isinstance(fig, Mapping):
+        data, layout = fig.get("data", []), dict(fig.get("layout", {}))
+    else:
+        try:
+            data, layout = fig._data, dict(fig._layout)
+        except AttributeError:  # a plotly version without them: its public copy
+            as_dict = fig.to_dict()
+            data, layout = as_dict["data"], dict(as_dict.get("layout", {}))
+    template = layout.get("template")
+    if isinstance(template, Mapping):
+        layout["template"] = next((n for n in templates if template == _template_props(n)), template)
+    return to_json({"data": data, "layout": layout}).translate(_SCRIPT_SAFE)

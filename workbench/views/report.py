@@ -265,9 +265,19 @@ def analysis_section(analysis: Any) -> str:
     return f"<div class='wb-report-analysis'>{parameter_table_html(analysis)}{summary_html(analysis)}{fits}</div>"
 
 
+_FIGURE_CONFIG = json.dumps({"displaylogo": False, "responsive": True})
+
+
 def _figure_html(fig: go.Figure, div_id: str) -> str:
-    return ("<div class='figure'>" + fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                                                  config={"displaylogo": False, "responsive": True}) + "</div>")
+    """One figure drawn by the page's plotly.js (``Plotly.newPlot(div, {data, layout, config})``)."""
+    from workbench.views.plotly_json import figure_json
+
+    body = figure_json(fig)
+    height = (fig.get("layout", {}).get("height") if isinstance(fig, dict) else fig.layout.height) or 450
+    script = f'Plotly.newPlot("{div_id}", {body[:-1]},"config":{_FIGURE_CONFIG}}});'
+    return ("<div class='figure'>" f'<div id="{div_id}" class="plotly-graph-div" '
+            f'style="height:{int(height)}px; width:100%;"></div>'
+            f"<script type='text/javascript'>{script}</script></div>")
 
 
 def _page(title: str, body: str) -> str:
