@@ -79,9 +79,11 @@ def parameter_table_html(analysis: AnalysisResult, *, css_class: str = TABLE_CLA
 
 
 def summary_html(analysis: AnalysisResult) -> str:
-    """The analysis' summary lines (the fit's R², what was assumed) as a short list."""
+    """The analysis' summary lines (the fit's R², what was assumed), folded: they are the CLI's one-line
+    summary and restate the parameter table shown above them, so they open only when asked for."""
     items = "".join(f"<li>{html.escape(line)}</li>" for line in analysis.lines)
-    return f"<ul class='wb-analysis-summary'>{items}</ul>" if items else ""
+    return (f"<details class='wb-analysis-summary'><summary>summary</summary><ul>{items}</ul></details>"
+            if items else "")
 
 
 def context_rows(analysis: AnalysisResult) -> list[tuple[str, Any]]:
