@@ -56,15 +56,25 @@ def test_noise_fails_the_verdict_with_exit_1_and_no_number(run_cli, tmp_path):
     assert "π amplitude" not in proc.stdout.split("FAILED", 1)[1]
 
 
+@pytest.fixture(scope="module")
+def two_results(run_cli, tmp_path_factory):
+    """A Rabi sweep and a single x gate, run once for the bad-input cases (which only read them)."""
+    folder = tmp_path_factory.mktemp("analyse-bad-input")
+    for args in (("rabi", "--seed", "4", "--shots", "400", "--out", "rabi-out"),
+                 ("x-gate", "--seed", "1", "--shots", "10", "--out", "x-gate-out")):
+        proc = run_cli("run", *args, cwd=folder)
+        assert proc.returncode == 0, proc.stderr
+    return folder
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["x-gate-out"], "no analysis applies by itself"),
     (["rabi-out", "--analysis", "nope"], "argument --analysis: invalid choice: 'nope'"),
     (["rabi-out", "--analysis", "t1"], "not a sweep over delay"),
     (["missing"], "missing: no such file or folder"),
 ])
-def test_bad_input_is_one_line_and_exit_2(run_cli, rabi_folder, tmp_path, args, message):
-    assert run_cli("run", "x-gate", "--seed", "1", "--shots", "10", "--out", "x-gate-out", cwd=tmp_path).returncode == 0
-    proc = run_cli("analyse", *args, cwd=tmp_path)
+def test_bad_input_is_one_line_and_exit_2(run_cli, two_results, args, message):
+    proc = run_cli("analyse", *args, cwd=two_results)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
