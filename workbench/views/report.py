@@ -172,12 +172,17 @@ def rebuild_device(result: Result) -> Device | None:
         return None
 
 
-def schedule_of(result: Result, experiment: int = 0,
-                device: Device | None = None) -> tuple[go.Figure | None, str | None]:
-    """The schedule of one experiment, rebuilt from the job text on the recorded device, or why not."""
+def schedule_of(result: Result, experiment: int = 0, device: Device | None = None, *,
+                plain: bool = False) -> tuple[Any, str | None]:
+    """The schedule of one experiment, rebuilt from the job text on the recorded device, or why not.
+    ``plain``: the figure as a plain dict (what a page embeds, without plotly.py validating it)."""
     from workbench.errors import WorkbenchError
     from workbench.jobs import load_job
-    from workbench.views.schedule_figure import schedule_figure
+    from workbench.views.schedule_figure import ScheduleDrawing
+
+    def schedule_figure(schedule: Any) -> Any:
+        drawing = ScheduleDrawing(schedule)
+        return drawing.figure_dict() if plain else drawing.figure()
 
     device = device or rebuild_device(result)
     if device is None:
@@ -329,7 +334,7 @@ def report_html(result: Result, *, experiment: int | None = None) -> str:
     device = rebuild_device(result)
     chosen = chosen_experiment(result) if experiment is None else result._experiment_index(experiment)
     parts.append("<h2>Schedule</h2>")
-    schedule, why_not = schedule_of(result, chosen, device)
+    schedule, why_not = schedule_of(result, chosen, device, plain=True)
     if schedule is not None:
         parts.append(f"<p class='note'>Experiment {html.escape(rf.experiment_label(ds, chosen))}.</p>")
         parts.append(_figure_html(schedule, "wb-report-schedule"))
