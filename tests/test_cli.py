@@ -147,3 +147,18 @@ def test_job_copy_is_readable_and_reruns(x_gate_run):
     text = (out / "job.json").read_text()
     assert text.count("\n") > 10  # an example job (built as a mapping) is written indented
     assert json.loads(text)["type"] == "PULSE"
+
+
+def test_a_large_one_line_job_copy_has_one_experiment_per_line():
+    from workbench.results.exports import _readable_job
+
+    experiment = {"header": {"name": "e"}, "instructions": [{"name": "acquire", "t0": 0, "duration": 16,
+                                                             "qubits": [0], "memory_slot": [0]}] * 20}
+    job = {"qobj_id": "big", "type": "PULSE", "config": {"shots": 1, "pulse_library": [{"name": "w", "samples": []}]},
+           "experiments": [experiment] * 300}
+    env = {"job_id": "j", "params": {"qobj": job}}
+    for document in (job, env):
+        text = _readable_job("job.json", json.dumps(document))
+        assert json.loads(text) == document
+        lines = text.splitlines()
+        assert sum(line.strip().startswith('{"header"') for line in lines) == 300 and len(lines) < 330

@@ -266,13 +266,33 @@ def write_added_files(result: Result, folder: Path, *, report: bool = True) -> N
 
 
 def _readable_job(filename: str, text: str) -> str:
-    """The job text as given, except that one-line JSON (jobs given as mappings) is indented."""
+    """The job text as given, except that one-line JSON (jobs given as mappings) is laid out: indented
+    whole when small, with one experiment (one item of any list of objects) per line when large."""
     if filename.endswith(".json") and text and "\n" not in text.strip():
         try:
-            return json.dumps(json.loads(text), indent=2) + "\n"
+            document = json.loads(text)
+            return (json.dumps(document, indent=2) if len(text) <= 32_768 else _laid_out(document)) + "\n"
         except ValueError:
             return text
     return text
+
+
+def _holds_objects(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(v, dict) for v in value)
+    return isinstance(value, dict) and depth < 4 and any(_holds_objects(v, depth + 1) for v in value.values())
+
+
+def _laid_out(value: Any, depth: int = 0) -> str:
+    """Indented down to the lists of objects (experiments, pulse library), whose items take one line each,
+    written by the C encoder: ``json.dumps(indent=2)`` runs Python's own encoder over every number."""
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, dict) and _holds_objects(value, depth):
+        members = (f"{inner}{json.dumps(k)}: {_laid_out(v, depth + 1)}" for k, v in value.items())
+        return "{\n" + ",\n".join(members) + f"\n{pad}}}"
+    if isinstance(value, list) and _holds_objects(value):
+        return "[\n" + ",\n".join(inner + json.dumps(v) for v in value) + f"\n{pad}]"
+    return json.dumps(value)
 
 
 def _write_text(path: Path, text: str) -> None:
