@@ -305,3 +305,20 @@ def test_the_same_program_gives_the_same_counts_on_the_simulator_and_the_qblox_t
     config.write_text(BRAKET_NAMES.format(one="qblox-dummy-1q"))
     flip = workbench.run(braket("x_flip.qasm"), device="braket-1q", config=config, shots=shots, seed=33)
     assert p1(flip) > 0.95
+
+
+def test_instructions_of_a_program_name_the_defcal_call_or_line_they_came_from():
+    """Provenance for OpenPulse programs: what the event table and the schedule labels show."""
+    from pathlib import Path
+
+    import workbench
+
+    text = (Path(workbench.__file__).parent / "examples" / "prog.qasm").read_text()
+    lines = text.splitlines()
+    call = next(i for i, line in enumerate(lines, 1) if line.startswith("x $0;"))
+    measure = next(i for i, line in enumerate(lines, 1) if "= measure $0" in line)
+    table = workbench.events(text, device="qutip-1q")
+    drive = table[table["channel"] == "d0"].iloc[0]
+    assert (drive["gate"], drive["calibration"], drive["source"]) == ("x q0", "x", call)
+    readout = table[table["channel"] == "a0"].iloc[0]
+    assert (readout["gate"], readout["source"]) == (f"line {measure}", measure)

@@ -14,6 +14,7 @@ not hold the port are remembered in the frame and reach the IR with its next pla
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ import numpy as np
 from workbench.errors import JobError
 from workbench.jobs.openpulse.values import Capture, Frame, Waveform
 from workbench.schedule.builder import ScheduleBuilder
+from workbench.schedule.ir import Origin
 
 if TYPE_CHECKING:
     from workbench.devices.model import Device
@@ -190,36 +192,62 @@ class Timeline:
         """Replay the events in time order; ``slots`` maps a capture's index to (memory slot, register slot).
 
         Each instruction's ``where`` (line and column, and the defcal call it came from) goes to the builder
-        for its error messages. TODO(provenance): when the IR carries an origin per instruction (planned in
-        workbench/schedule/ir.py), give the program's line to it here too.
+        for its error messages, and becomes its provenance (:func:`origin_of`): the defcal or gate call it
+        came from (``x q0``), else its own line, with that line as the instruction's source.
         """
         ports = {ch: _Port(freq) for ch, freq in builder.frequencies.items()}
+        origins: dict[str | None, tuple[Origin | None, int]] = {}
         for ev in sorted(self.events, key=lambda e: (e.t, e.seq)):
             p = ev.payload
+            if ev.where not in origins:
+                origins[ev.where] = origin_of(ev.where)
+            origin, source = origins[ev.where]
+            at: dict[str, Any] = {"where": ev.where, "origin": origin, "source": source}
             if ev.kind == "play":
                 port = ports[ev.channel]
                 if port.frequency != p["frequency"]:
-                    builder.frame(ev.t, ev.channel, "setf", p["frequency"], where=ev.where)
+                    builder.frame(ev.t, ev.channel, "setf", p["frequency"], **at)
                     port.frequency = p["frequency"]
                 if port.phase != p["phase"]:
-                    builder.frame(ev.t, ev.channel, "setp", p["phase"], where=ev.where)
+                    builder.frame(ev.t, ev.channel, "setp", p["phase"], **at)
                     port.phase = p["phase"]
                 builder.play(ev.t, ev.channel, p["samples"], p["name"], shape=p["shape"], parameters=p["parameters"],
-                             where=ev.where)
+                             **at)
                 port.last_start, port.busy_until = ev.t, ev.t + int(np.shape(p["samples"])[0])
             elif ev.kind == "frame":
                 port = ports[ev.channel]
                 idle = ev.t >= port.busy_until or ev.t == port.last_start
                 if (port.frequency, port.phase) == p["before"] and idle:
-                    builder.frame(ev.t, ev.channel, p["change"], p["value"], where=ev.where)
+                    builder.frame(ev.t, ev.channel, p["change"], p["value"], **at)
                     _apply(port, p["change"], p["value"])
             elif ev.kind == "delay":
-                builder.delay(ev.t, ev.channel, p["duration"], where=ev.where)
+                builder.delay(ev.t, ev.channel, p["duration"], **at)
             else:
                 token: Capture = p["token"]
                 memory, register = slots[token.index]
-                builder.acquire(ev.t, p["duration"], p["qubit"], memory, register, where=ev.where)
+                builder.acquire(ev.t, p["duration"], p["qubit"], memory, register, **at)
         return builder.build()
+
+
+_LINE = re.compile(r"line (\d+)")
+_CALL = re.compile(r"\(in (defcal|gate) (\S+)((?: \$\d+)*)[^,]*, called at line (\d+)")
+
+
+def origin_of(where: str | None) -> tuple[Origin | None, int]:
+    """Provenance from an instruction's location: inside a defcal or gate call, that call (``x q0``,
+    source = the calling line); else the statement's own line (``line 17``, source 17)."""
+    if not where:
+        return None, -1
+    call = _CALL.search(where)
+    if call is not None:
+        kind, name, qubits_text, line = call.groups()
+        qubits = tuple(int(q) for q in re.findall(r"\$(\d+)", qubits_text))
+        label = f"{name} {','.join(f'q{q}' for q in qubits)}".strip()
+        return Origin(label, name, qubits, name if kind == "defcal" else None), int(line)
+    own = _LINE.match(where)
+    if own is None:
+        return None, -1
+    return Origin(f"line {own.group(1)}"), int(own.group(1))
 
 
 def _apply(port: _Port, kind: str, value: float) -> None:
