@@ -34,26 +34,33 @@ def analysis_figure(analysis: AnalysisResult,
     ``(name, x, y)`` dotted (a simulator's populations, on the analysis' x axis)."""
     import plotly.graph_objects as go
 
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     for i, s in enumerate(analysis.series):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
-        error = None
+        points: dict[str, Any] = {"type": "scatter", "x": np.asarray(s.x), "y": np.asarray(s.signal),
+                                  "mode": "markers", "name": s.name, "legendgroup": s.name,
+                                  "marker": {"color": colour, "size": 6}}
         if s.signal_err is not None and np.any(np.isfinite(s.signal_err)):
-            error = {"type": "data", "array": np.asarray(s.signal_err), "visible": True, "thickness": 1}
-        fig.add_trace(go.Scatter(x=np.asarray(s.x), y=np.asarray(s.signal), mode="markers", name=s.name,
-                                 legendgroup=s.name, marker={"color": colour, "size": 6}, error_y=error))
+            points["error_y"] = {"type": "data", "array": np.asarray(s.signal_err), "visible": True, "thickness": 1}
+        traces.append(points)
         if s.fit_x is not None and s.fit_y is not None:
-            fig.add_trace(go.Scatter(x=np.asarray(s.fit_x), y=np.asarray(s.fit_y), mode="lines",
-                                     name=f"{s.name} fit", legendgroup=s.name, line={"color": colour, "width": 2}))
+            traces.append({"type": "scatter", "x": np.asarray(s.fit_x), "y": np.asarray(s.fit_y), "mode": "lines",
+                           "name": f"{s.name} fit", "legendgroup": s.name, "line": {"color": colour, "width": 2}})
     for name, x, y in populations:
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": "#888", "dash": "dot"}))
-    if analysis.ok:
-        for marker in analysis.markers:
-            fig.add_vline(x=float(marker["x"]), line={"dash": "dash", "color": "#444", "width": 1},
-                          annotation_text=str(marker.get("label", "")), annotation_position="top")
-    fig.update_layout(title={"text": analysis_title(analysis), "x": 0.01},
-                      xaxis_title=analysis.x_label, yaxis_title=analysis.y_label, height=420,
-                      margin={"l": 60, "r": 20, "t": 80, "b": 50}, legend={"orientation": "h", "y": -0.2})
+        traces.append({"type": "scatter", "x": x, "y": y, "mode": "lines", "name": name,
+                       "line": {"color": "#888", "dash": "dot"}})
+    shapes, annotations = [], []
+    for marker in analysis.markers if analysis.ok else []:  # a vertical line with its label on top
+        x = float(marker["x"])
+        shapes.append({"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+                       "line": {"dash": "dash", "color": "#444", "width": 1}})
+        annotations.append({"x": x, "xref": "x", "y": 1, "yref": "y domain", "text": str(marker.get("label", "")),
+                            "showarrow": False, "xanchor": "center", "yanchor": "bottom"})
+    # one go.Figure from plain dicts: trace objects and update_layout validate attribute by attribute
+    fig = go.Figure({"data": traces, "layout": {
+        "title": {"text": analysis_title(analysis), "x": 0.01}, "xaxis": {"title": {"text": analysis.x_label}},
+        "yaxis": {"title": {"text": analysis.y_label}}, "height": 420, "margin": {"l": 60, "r": 20, "t": 80, "b": 50},
+        "legend": {"orientation": "h", "y": -0.2}, "shapes": shapes, "annotations": annotations}})
     return set_template(fig)
 
 
