@@ -274,3 +274,16 @@ def test_tokens_never_show_in_a_repr(tmp_path, monkeypatch):
     file.write_text("short\n")
     with pytest.raises(OptionsError, match="at least 16 characters"):
         read_tokens(str(file))
+
+
+def test_settings_choose_where_runs_compute():
+    """The default is the Dask path (the local cluster); a scheduler wins; ``threads`` runs in the server."""
+    from workbench.errors import OptionsError
+    from workbench.serve.runner import parallel_of
+    from workbench.serve.settings import Settings
+
+    assert parallel_of(Settings()) is True
+    assert parallel_of(Settings(pool="threads")) is None
+    assert parallel_of(Settings(scheduler="tcp://127.0.0.1:8786", pool="threads")) == "tcp://127.0.0.1:8786"
+    with pytest.raises(OptionsError, match="--executor-pool: must be one of dask, threads, got 'processes'"):
+        Settings(pool="processes")

@@ -37,6 +37,10 @@ class Settings:
     fetch_timeout: float = 10.0
     fetch_max_bytes: int = 16 * 1024 * 1024
 
+    def __post_init__(self) -> None:
+        if self.pool not in POOLS:
+            raise OptionsError(f"must be one of {', '.join(POOLS)}, got {self.pool!r}", "--executor-pool")
+
     def store_url(self) -> str:
         return self.store or str(self.datadir / ".serve" / STORE_FILE)
 
