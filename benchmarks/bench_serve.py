@@ -1,12 +1,14 @@
 """Benchmark: ``workbench serve`` under load -- 200 Tergite jobs from 20 concurrent clients, a restart in the middle.
 
-Run with ``python benchmarks/bench_serve.py [--jobs 200] [--clients 20] [--workers 2] [--no-restart]``.
-Measured in this one run and printed:
+Run with ``python benchmarks/bench_serve.py [--jobs 200] [--clients 20] [--workers 2] [--executor-pool dask|threads]
+[--no-restart]``. Measured in this one run and printed:
 
 * the baseline: the same job run ``--baseline`` times in this process, as the server's worker does it
   (``workbench.api.run`` on ``qutip-1q``, the run kept in a data directory), serially: jobs/s;
-* the server: a real ``workbench serve`` (subprocess, ``--workers`` worker threads) and ``--clients``
-  threads, each submitting its share of the jobs the way the Tergite SDK does (``POST /jobs``, upload,
+* the first job: a fresh server, one job submitted as soon as it answers, submit -> DONE (with the
+  default ``dask`` pool this includes starting the LocalCluster and warming its workers);
+* the server: a real ``workbench serve`` (subprocess, ``--workers`` dispatch threads, ``--executor-pool``)
+  and ``--clients`` threads, each submitting its share of the jobs the way the Tergite SDK does (``POST /jobs``, upload,
   poll ``GET /jobs/{id}`` until final). Half-way through (once half the jobs are accepted) the server
   is stopped (SIGTERM) and started again on the same store; clients retry what failed to connect.
   Printed: jobs/s over the whole run, latency percentiles (submit -> DONE seen by the client), the
@@ -47,11 +49,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(datadir: Path, port: int, workers: int) -> subprocess.Popen:
+def start(datadir: Path, port: int, workers: int, pool: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_SERVE_TOKENS", "WORKBENCH_DATADIR")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "serve", "--port", str(port), "--datadir",
-                             str(datadir), "--workers", str(workers), "--max-per-client", "1000"],
+                             str(datadir), "--workers", str(workers), "--executor-pool", pool,
+                             "--max-per-client", "1000"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
         try:
@@ -120,6 +123,21 @@ class Client(threading.Thread):
                 time.sleep(POLL)
 
 
+def first_job(datadir: Path, workers: int, pool: str) -> float:
+    """Seconds from submitting one job to seeing it DONE, on a server that has just started answering."""
+    port = free_port()
+    proc = start(datadir, port, workers, pool)
+    try:
+        client = Client(f"http://127.0.0.1:{port}", 1, [], threading.Lock())
+        client.run()
+        if not client.latencies:
+            raise SystemExit(f"FAILED: the first job did not finish: {client.failures}")
+        return client.latencies[0]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(120)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -130,15 +148,18 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--executor-pool", dest="pool", choices=("dask", "threads"), default="dask")
     parser.add_argument("--baseline", type=int, default=20)
     parser.add_argument("--no-restart", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = baseline(args.baseline, Path(tmp) / "baseline")
         print(f"baseline: {args.baseline} jobs in this process, serially: {base:.2f} jobs/s")
+        first = first_job(Path(tmp) / "first", args.workers, args.pool)
+        print(f"first job on a fresh server ({args.pool}): submit -> DONE {first:.2f} s")
         datadir, port = Path(tmp) / "serve", free_port()
         url = f"http://127.0.0.1:{port}"
-        proc = start(datadir, port, args.workers)
+        proc = start(datadir, port, args.workers, args.pool)
         accepted: list[str] = []
         lock = threading.Lock()
         share = [args.jobs // args.clients + (i < args.jobs % args.clients) for i in range(args.clients)]
@@ -153,7 +174,7 @@ def main() -> None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(120)
             restart_at = time.perf_counter() - t0
-            proc = start(datadir, port, args.workers)
+            proc = start(datadir, port, args.workers, args.pool)
         for c in clients:
             c.join()
         elapsed = time.perf_counter() - t0
@@ -166,10 +187,11 @@ def main() -> None:
         folders = [p.name for p in datadir.glob("2*/2*") if p.is_dir()]
         resubmitted = sum(c.resubmitted for c in clients)
         rate = len(done) / elapsed
-        print(f"server: {args.jobs} jobs from {args.clients} clients, {args.workers} workers"
+        print(f"server: {args.jobs} jobs from {args.clients} clients, {args.workers} workers, {args.pool}"
               + (f", restarted at {restart_at:.1f} s" if restart_at is not None else "")
               + f": {elapsed:.1f} s, {rate:.2f} jobs/s ({rate / base:.2f}x the serial baseline)")
         print(f"latency submit -> DONE: p50 {percentile(latencies, 50):.2f} s, p90 {percentile(latencies, 90):.2f} s,"
+              f" p95 {percentile(latencies, 95):.2f} s,"
               f" p99 {percentile(latencies, 99):.2f} s, max {max(latencies):.2f} s")
         print(f"accounting: {len(done)} DONE (wanted {args.jobs}), {len(set(tuids))} distinct runs, "
               f"{len(folders)} run folders, {resubmitted} failed by the restart and resubmitted, "

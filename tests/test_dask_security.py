@@ -47,6 +47,21 @@ def test_another_process_cannot_connect_or_run_code(local, how):
     assert not isinstance(info.value, AssertionError)
 
 
+def test_starting_the_local_cluster_ahead_reuses_it_and_warms_its_workers(local):
+    """What `workbench serve` calls at start-up: the process's cluster (not a second one), whose workers have
+    then imported the pulse simulator, so the first job does not pay for it."""
+    import sys
+
+    timings = cluster.start_local_cluster(workers=1)
+    assert set(timings) == {"start", "warm"} and timings["warm"] > 0
+    assert cluster._local["client"] is local.client  # reused, not restarted
+
+    def imported() -> bool:
+        return "workbench.executors.qutip.propagate" in sys.modules
+
+    assert list(local.client.run(imported).values()) == [True]
+
+
 def test_runs_on_the_secured_cluster_equal_serial_runs(local):
     serial = workbench.run("rabi", "qutip-1q", shots=100, seed=4)
     parallel = workbench.run("rabi", "qutip-1q", shots=100, seed=4, parallel=True)

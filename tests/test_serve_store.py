@@ -46,7 +46,9 @@ def test_a_restart_in_the_middle_loses_no_job_and_runs_none_twice(tmp_path, kill
     store = []
     if kind == "postgresql":
         store = ["--store", postgres_support.fresh_database(request.getfixturevalue("postgres_server"), "restart")]
-    server = Server(tmp_path / "data", "--workers", "1", *store).start()
+    # the thread pool: this is about the store, and two servers per case would otherwise start two LocalClusters
+    # (the same restart on the default Dask path: test_serve_dask.py)
+    server = Server(tmp_path / "data", "--workers", "1", "--executor-pool", "threads", *store).start()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:
             ids = [submit(client) for _ in range(8)]
@@ -58,7 +60,8 @@ def test_a_restart_in_the_middle_loses_no_job_and_runs_none_twice(tmp_path, kill
                 time.sleep(0.05)
     finally:
         server.stop(kill=kill)
-    restarted = Server(tmp_path / "data", "--workers", "1", *store, port=server.port).start()
+    restarted = Server(tmp_path / "data", "--workers", "1", "--executor-pool", "threads", *store,
+                       port=server.port).start()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:
             docs = [poll(client, f"/jobs/{i}", FINAL) for i in ids]
@@ -80,7 +83,7 @@ def test_a_restart_in_the_middle_loses_no_job_and_runs_none_twice(tmp_path, kill
 def test_limits_give_413_429_503_with_one_line_reasons(tmp_path):
     tokens = "tok-client-a-000000000000,tok-client-b-000000000000"
     server = Server(tmp_path / "data", "--max-per-client", "2", "--max-queue", "3", "--max-request-mb", "0.01",
-                    env={"WORKBENCH_SERVE_TOKENS": tokens})
+                    "--executor-pool", "threads", env={"WORKBENCH_SERVE_TOKENS": tokens})  # nothing runs here
     with server, httpx.Client(base_url=server.url, timeout=60) as a, httpx.Client(base_url=server.url,
                                                                                  timeout=60) as b:
         a.headers["Authorization"] = "Bearer tok-client-a-000000000000"
@@ -271,3 +274,16 @@ def test_tokens_never_show_in_a_repr(tmp_path, monkeypatch):
     file.write_text("short\n")
     with pytest.raises(OptionsError, match="at least 16 characters"):
         read_tokens(str(file))
+
+
+def test_settings_choose_where_runs_compute():
+    """The default is the Dask path (the local cluster); a scheduler wins; ``threads`` runs in the server."""
+    from workbench.errors import OptionsError
+    from workbench.serve.runner import parallel_of
+    from workbench.serve.settings import Settings
+
+    assert parallel_of(Settings()) is True
+    assert parallel_of(Settings(pool="threads")) is None
+    assert parallel_of(Settings(scheduler="tcp://127.0.0.1:8786", pool="threads")) == "tcp://127.0.0.1:8786"
+    with pytest.raises(OptionsError, match="--executor-pool: must be one of dask, threads, got 'processes'"):
+        Settings(pool="processes")

@@ -243,7 +243,9 @@ def test_unmodified_sdk_runs_on_the_server(server, run_cli, tmp_path):
             assert replay(server, scenario)["doc"]["status"] == "DONE"
         return
     out = tmp_path / "sdk.json"
-    env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    sdk_tmp = tmp_path / "sdk-tmp"  # the SDK writes its uploads and logfiles (<job_id>.hdf5) to tempfile.gettempdir()
+    sdk_tmp.mkdir()
+    env = {"HOME": str(tmp_path), "TMPDIR": str(sdk_tmp), "PATH": os.environ.get("PATH", "")}
     proc = subprocess.run([str(python), str(DATA / "tergite_sdk_client.py"), server.url, TOKEN, str(out)],
                           capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -255,6 +257,7 @@ def test_unmodified_sdk_runs_on_the_server(server, run_cli, tmp_path):
     assert sum(jobs["circuit_1q"]["counts"].values()) == 200 and len(jobs["circuit_1q"]["counts"]) == 2
     assert jobs["schedule_2q"]["counts"]["10"] > 90  # X on qubit 1 only; qubit 1 is the left bit
     assert report["reloaded_status"] == "JobStatus.DONE"
+    assert Path(report["logfile"]).parent == sdk_tmp and Path(report["logfile"]).is_file()  # not left in /tmp
     with httpx.Client(base_url=server.url, headers=auth(), timeout=60) as client:
         for key, device in (("schedule_1q", "qutip-1q"), ("circuit_1q", "qutip-1q"), ("schedule_2q", "qutip-2q")):
             doc = client.get(f"/jobs/{jobs[key]['job_id']}").json()

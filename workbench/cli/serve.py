@@ -12,6 +12,8 @@ from typing import Any
 
 
 def add_parser(sub: Any) -> None:
+    from workbench.serve.settings import POOLS  # plain data: no FastAPI
+
     p = sub.add_parser(
         "serve", help="serve the devices as a Tergite-compatible backend and a QHAna circuit-executor plugin",
         description="One HTTP service (OpenAPI docs at /docs): the Tergite SDK's REST API and QHAna's plugin "
@@ -23,8 +25,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--store", metavar="FILE|URL", help="job store: a SQLite file (default <datadir>/.serve/"
                    "serve-jobs.sqlite3) or postgresql://user@host/db, shared by several servers")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run jobs on this Dask scheduler (tcp://host:port) "
-                   "instead of the server's worker threads")
-    p.add_argument("--workers", metavar="N", default="2", help="worker threads running jobs (default 2)")
+                   "instead of the server's own local Dask cluster")
+    p.add_argument("--executor-pool", choices=POOLS, default="dask", dest="pool",
+                   help="without --scheduler, where jobs compute: 'dask' (default: a local Dask cluster of one "
+                   "worker process per core, started with the server) or 'threads' (in the server process: "
+                   "no worker processes, for low-memory machines)")
+    p.add_argument("--workers", metavar="N", default="2", help="jobs run at once (default 2); each waits on its "
+                   "run in a thread of the server; hardware devices still run one job at a time")
     p.add_argument("--tokens-file", metavar="FILE", help="bearer tokens, one per line; with tokens (or "
                    "$WORKBENCH_SERVE_TOKENS, comma-separated) every request needs one")
     p.add_argument("--allow-host", metavar="HOST", action="append", default=[], dest="allowed_hosts",
@@ -66,7 +73,7 @@ def settings_from(args: argparse.Namespace) -> Any:
         raise OptionsError(f"must be a port number, got {args.port!r}", "--port")
     return Settings(
         datadir=resolve(args.datadir) or Path(DEFAULT_DATADIR), config=args.config, store=args.store,
-        scheduler=scheduler, workers=_positive(args.workers, "--workers"),
+        scheduler=scheduler, pool=args.pool, workers=_positive(args.workers, "--workers"),
         tokens=read_tokens(args.tokens_file), allowed_hosts=tuple(args.allowed_hosts),
         max_request_bytes=int(_positive(args.max_request_mb, "--max-request-mb", float) * 1024 * 1024),
         max_queue=_positive(args.max_queue, "--max-queue"), max_per_client=_positive(args.max_per_client,

@@ -20,6 +20,7 @@ import logging
 import os
 import platform
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,6 +165,29 @@ def _local_connection(workers: int | None) -> Connection:
             log.info("started a local Dask cluster at %s with %d worker processes", cluster.scheduler_address, n)
         address = _local["cluster"].scheduler_address
     return Connection(client, f"LocalCluster at {address}, {n} worker process{'es' if n != 1 else ''}")
+
+
+def start_local_cluster(workers: int | None = None, warm: bool = True) -> dict[str, float]:
+    """Start (or reuse) the process's LocalCluster now, and warm its workers: seconds each step took.
+
+    For a long-running process that will send many small jobs (``workbench serve``): the cluster's start
+    and every worker's first-task imports are paid once, up front, instead of by the first jobs. Warming
+    runs a one-shot pulse simulation on every worker (:func:`workbench.parallel.tasks.warm_worker`); its
+    failure only costs the first real job those imports again.
+    """
+    t0 = time.perf_counter()
+    connection = _local_connection(workers)
+    timings = {"start": time.perf_counter() - t0}
+    if warm:
+        from workbench.parallel.tasks import warm_worker
+
+        t1 = time.perf_counter()
+        try:
+            connection.client.run(warm_worker)
+        except Exception as exc:
+            log.warning("warming the local Dask workers failed (%s: %s)", type(exc).__name__, exc)
+        timings["warm"] = time.perf_counter() - t1
+    return timings
 
 
 def local_security() -> Any:

@@ -79,3 +79,15 @@ def run_task(executor: type, device: Any, options: Any, programs: Sequence[Any],
     except (ImportError, ValueError):
         worker = "not a worker"
     return TaskResult(data, worker, os.getpid(), time.perf_counter() - started)
+
+
+def warm_worker() -> float:
+    """Run on every worker of a fresh cluster: a one-shot pulse simulation, so that the imports and
+    first-call costs (numpy, scipy, the simulator's modules) are paid before the first real job."""
+    started = time.perf_counter()
+    from workbench.core import prepare
+
+    prepared = prepare("x-gate", "qutip-1q", shots=1, seed=0)
+    with prepared.executor(prepared.device) as ex:
+        ex.run(prepared.programs, prepared.options, None, None)
+    return time.perf_counter() - started

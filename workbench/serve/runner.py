@@ -1,22 +1,30 @@
-"""Runs stored jobs off the request threads: a pool of worker threads fed by a queue of job ids.
+"""Runs stored jobs off the request threads: dispatch threads fed by a queue of job ids.
 
-Each worker claims a job in the store (``queued`` -> ``running``, one SQL statement, so a job runs
-once), prepares it like the CLI does, runs it through :func:`workbench.api.execute` (in the worker, or
-on a Dask cluster when the server was given ``--scheduler``) and keeps the run in the data directory.
-Jobs on a hardware device run one at a time behind that device's lock (the Qblox executor also takes
-its cluster's file lock). Credentials are kept here, in memory, for one run; they never reach the store.
+Each dispatch thread claims a job in the store (``queued`` -> ``running``, one SQL statement, so a job
+runs once), prepares it like the CLI does, runs it through :func:`workbench.api.execute` and keeps the
+run in the data directory. The run itself goes through the Dask path (docs/parallel.md): the process's
+LocalCluster by default, started with the server and kept until it stops (its worker processes compute
+on every core, which threads of one interpreter cannot), or the ``--scheduler`` given; ``--executor-pool
+threads`` runs jobs in the dispatch threads instead. ``execute`` returns only when the run is over, so
+the thread waits meanwhile and the lock it holds covers the whole run: jobs on a hardware device run one
+at a time behind that device's lock (the Qblox executor also takes its cluster's file lock). Credentials
+are kept here, in memory, for one run; they never reach the store (nor a worker: runs with credentials
+stay in this process, see :mod:`workbench.parallel`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from workbench.errors import CancelledError, WorkbenchError
 from workbench.options import Secret
+from workbench.parallel.spec import ENV_SCHEDULER
 from workbench.serve.settings import Settings
 from workbench.serve.store import (
     AWAITING_AUTH,
@@ -53,6 +61,14 @@ def prepare_record(rec: JobRecord, catalogue: Any) -> Any:
                    flags=rec.request.get("flags") or None, catalogue=catalogue)
 
 
+def parallel_of(settings: Settings) -> Any:
+    """What the runs' ``parallel=`` is: the scheduler given, else the local cluster (``True``, which takes
+    ``$WORKBENCH_DASK_SCHEDULER`` when set, as everywhere), or None for in-process runs (``threads``)."""
+    if settings.scheduler:
+        return settings.scheduler
+    return True if settings.pool == "dask" else None
+
+
 class JobRunner:
     """The server's queue and workers."""
 
@@ -67,15 +83,31 @@ class JobRunner:
         self._device_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._stopping = False
+        self.parallel = parallel_of(settings)
+        self.local_cluster = self.parallel is True and not os.environ.get(ENV_SCHEDULER, "").strip()
+        self.cluster_timings: dict[str, float] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
+        if self.local_cluster:  # in the background: the server answers at once, early jobs wait for it
+            threading.Thread(target=self._start_cluster, name="workbench-serve-cluster", daemon=True).start()
         for job_id in self.store.recover():
             self._queue.put(job_id)
         for i in range(max(1, self.settings.workers)):
             t = threading.Thread(target=self._work, name=f"workbench-serve-{i}", daemon=True)
             t.start()
             self._threads.append(t)
+
+    def _start_cluster(self) -> None:
+        from workbench.parallel.cluster import start_local_cluster
+
+        try:
+            self.cluster_timings = start_local_cluster()
+        except WorkbenchError as exc:  # every job will fail with this line; the server keeps answering
+            log.error("%s", exc)
+            return
+        log.info("local Dask cluster ready: started in %.1f s, workers warmed in %.1f s",
+                 self.cluster_timings["start"], self.cluster_timings.get("warm", 0.0))
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the workers: running jobs are cancelled and marked failed (server stopped), queued ones stay
@@ -89,6 +121,10 @@ class JobRunner:
         for t in self._threads:
             t.join(timeout)
         self._threads.clear()
+        if self.local_cluster:  # its worker processes end with the server
+            from workbench.parallel.cluster import close_local_cluster
+
+            close_local_cluster()
 
     # -- requests -------------------------------------------------------------------------------
     def enqueue(self, job_id: str, credentials: Mapping[str, Any] | None = None) -> None:
@@ -145,18 +181,23 @@ class JobRunner:
                 self.store.transition(rec.id, (RUNNING,), AWAITING_AUTH)
                 self.store.append_log(rec.id, "Started authentication task (credentials needed again)")
                 return
-            parallel = self.settings.scheduler or None
+            parallel = self.parallel
             if prepared.executor.kind == "hardware":
-                with self._device_lock(prepared.device.name):
+                with self._device_lock(prepared.device.name):  # execute returns when the run is over
+                    started = time.time()
                     result = execute(prepared, credentials=credentials, cancel=cancel, parallel=parallel)
+                    finished = time.time()
             else:
+                started = time.time()
                 result = execute(prepared, credentials=credentials, cancel=cancel, parallel=parallel)
+                finished = time.time()
             folder = result.to_datadir(self.settings.datadir)
             from workbench.results.tergite import tergite_result
 
             document = tergite_result(result) or {}
             document["seed"] = result.options.get("seed")
             document["shots"] = result.options.get("shots")
+            document["started"], document["finished"] = started, finished  # the run, seconds since the epoch
             self.store.transition(rec.id, (RUNNING,), DONE, tuid=result.tuid, folder=str(folder),
                                   document=document)
             self.store.append_log(rec.id, "Finished running the job.")

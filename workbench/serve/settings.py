@@ -14,6 +14,7 @@ from workbench.options import Secret
 
 TOKENS_ENV = "WORKBENCH_SERVE_TOKENS"
 DEFAULT_DATADIR = "workbench-data"
+POOLS = ("dask", "threads")
 STORE_FILE = "serve-jobs.sqlite3"  # inside <datadir>/.serve/, which no run listing reads
 
 
@@ -25,8 +26,9 @@ class Settings:
     config: str | None = None  # device config file, as ``workbench --config``
     # SQLite file or PostgreSQL URL (which may hold a password); default <datadir>/.serve/serve-jobs.sqlite3
     store: str | None = field(default=None, repr=False)
-    scheduler: str | None = None  # Dask scheduler address: runs go there instead of the thread pool
-    workers: int = 2  # worker threads (each runs one job at a time)
+    scheduler: str | None = None  # Dask scheduler address: runs go there instead of the local cluster
+    pool: str = "dask"  # without a scheduler: "dask" (the process's LocalCluster) or "threads" (in-process)
+    workers: int = 2  # dispatch threads: how many jobs run at once (each waits on its run)
     tokens: tuple[Secret, ...] = field(default=(), repr=False)
     allowed_hosts: tuple[str, ...] = ()  # hosts QHAna input URLs may name (host or host:port)
     max_request_bytes: int = 16 * 1024 * 1024
@@ -34,6 +36,10 @@ class Settings:
     max_per_client: int = 100  # unfinished jobs of one client (token or address): more -> 429
     fetch_timeout: float = 10.0
     fetch_max_bytes: int = 16 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.pool not in POOLS:
+            raise OptionsError(f"must be one of {', '.join(POOLS)}, got {self.pool!r}", "--executor-pool")
 
     def store_url(self) -> str:
         return self.store or str(self.datadir / ".serve" / STORE_FILE)

@@ -127,6 +127,9 @@ def job_document(request: Request, rec: JobRecord) -> dict[str, Any]:
         doc["result"] = rec.document.get("result", {"memory": []})
         doc["timelog"]["RESULT"] = _iso(rec.updated)
         doc["workbench"] = {"tuid": rec.tuid, "seed": rec.document.get("seed"), "shots": rec.document.get("shots")}
+        for key in ("started", "finished"):  # the run itself (execute), not the time in the queue
+            if isinstance(rec.document.get(key), int | float):
+                doc["workbench"][key] = _iso(rec.document[key])
     if rec.status in (FAILED, CANCELLED) and rec.error:
         doc["failure_reason"] = rec.error
     return doc

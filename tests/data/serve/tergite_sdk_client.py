@@ -82,6 +82,7 @@ def main():
                                "counts": dict(result.get_counts()), "memory": result.get_memory(0)[:5]}
     again = provider.job(jobs["schedule_1q"].job_id())  # reads the HDF5 logfile
     report["reloaded_status"] = str(again.status())
+    report["logfile"] = str(again.logfile)  # where the SDK kept the HDF5 logfile it downloaded
     with open(out, "w") as fh:
         json.dump(report, fh, indent=2)
 
