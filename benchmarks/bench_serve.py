@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 JOB = json.loads((ROOT / "tests" / "data" / "serve" / "c_circuit_1q_h_measure.job.json").read_text())
 STOPPED = "the server stopped while the job was running"
 POLL = 0.25  # seconds between a client's status requests
+LOGS = Path(os.environ.get("BENCH_SERVE_LOGS", tempfile.gettempdir()))  # the servers' stderr, one file per port
 
 
 def free_port() -> int:
@@ -55,7 +56,7 @@ def start(datadir: Path, port: int, workers: int, pool: str) -> subprocess.Popen
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "serve", "--port", str(port), "--datadir",
                              str(datadir), "--workers", str(workers), "--executor-pool", pool,
                              "--max-per-client", "1000"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env, stdout=subprocess.DEVNULL, stderr=open(LOGS / f"server-{port}.log", "ab"))
     for _ in range(600):
         try:
             httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)

@@ -7,10 +7,10 @@ measured in this one run and printed as a table:
 * the whole command line: ``workbench run job.json --device qutip-1q --shots 1024 --seed 1 --out DIR``
   through the CLI's ``main`` in this process (interpreter start excluded, everything else included:
   reading and validating the job, sampling its pulses, the simulation, the Dataset, every output
-  file), warm, best of three;
+  file), warm, best of five;
 * the workbench: ``workbench.run(job, device="qutip-1q", shots=1024, seed=1)`` on a PulseQobj with one
   DRAG pulse per experiment (the device's x pulse with swept amplitude), T1/T2 on, 3 levels. The first
-  call of the process (imports, first use of scipy) and the best of three warm calls are both timed;
+  call of the process (imports, first use of scipy) and the best of five warm calls are both timed;
 * chalmers-qubit: one ``SarimnerProcessor`` with ``DecoherenceNoise``, per experiment ``set_coeffs``
   (``x0 = Omega Re(D)/2``, ``y0 = Omega Im(D)/2`` from the same samples: the workbench's drive sees the
   conjugated IQ envelope, Qiskit's phase convention), ``set_tlist`` and
@@ -96,7 +96,7 @@ def run_workbench(qobj: dict[str, Any], shots: int) -> tuple[tuple[float, float]
     return since(started), result
 
 
-def run_cli(qobj: dict[str, Any], shots: int, repeats: int = 3) -> tuple[float, float]:
+def run_cli(qobj: dict[str, Any], shots: int, repeats: int = 5) -> tuple[float, float]:
     """Best (wall, CPU) seconds of a warm ``workbench run`` (the CLI's main, in this process) over ``repeats``."""
     from workbench.cli.main import main
 
@@ -180,7 +180,7 @@ def main() -> int:
 
     cold, result = run_workbench(qobj, args.shots)
     cli = run_cli(qobj, args.shots)
-    warm_runs = [run_workbench(qobj, args.shots) for _ in range(3)]
+    warm_runs = [run_workbench(qobj, args.shots) for _ in range(5)]
     warm, result = min(warm_runs, key=lambda r: r[0])
     qpu = result.trace["timeTakenQpu"]
     ours = np.asarray(result.dataset["populations"].transpose("experiment", "slot", "level"))[:, 0, :]
@@ -204,9 +204,9 @@ def main() -> int:
     rows = [
         ("chalmers-qubit one by one, step_func (best of 2)", chalmers, diff),
         ("chalmers-qubit one by one, cubic (default)", cubic, diff_cubic),
-        ("workbench run (whole CLI, warm, best of 3)", cli, None),
+        ("workbench run (whole CLI, warm, best of 5)", cli, None),
         ("workbench.run, first call in process", cold, None),
-        ("workbench.run, warm (best of 3)", warm, None),
+        ("workbench.run, warm (best of 5)", warm, None),
         ("  of which the executor (timeTakenQpu)", (qpu, float("nan")), None),
     ]
     for label, (wall, cpu), d in rows:

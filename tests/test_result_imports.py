@@ -145,3 +145,26 @@ def test_a_file_that_is_not_a_dataset_is_one_clear_error(tmp_path, content):
 def test_a_good_result_still_loads_equal(tmp_path, x_result):
     x_result.export(tmp_path / "run")
     assert Result.load(tmp_path / "run") == x_result
+
+
+def test_results_saved_from_many_threads_at_once_do_not_crash_the_process(tmp_path):
+    """The server saves finished jobs from its dispatch threads; the netCDF C library crashed the whole
+    process (SIGSEGV) when two threads wrote at once. Run in a child process: a crash is a failure here."""
+    import subprocess
+    import sys
+
+    script = f"""
+import threading, workbench
+from workbench.results.dataset import load_dataset
+result = workbench.run("x-gate", device="qutip-1q", shots=64, seed=1)
+def write(k):
+    for i in range(6):
+        result.save(r"{tmp_path}" + f"/r{{k}}-{{i}}.nc")
+threads = [threading.Thread(target=write, args=(k,)) for k in range(6)]
+for t in threads: t.start()
+for t in threads: t.join()
+assert all(load_dataset(r"{tmp_path}" + f"/r{{k}}-{{i}}.nc").identical(load_dataset(r"{tmp_path}/r0-0.nc"))
+           for k in range(6) for i in range(6))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])

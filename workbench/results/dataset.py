@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -266,11 +267,18 @@ def decoded(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
+_NETCDF_C = threading.Lock()  # the netCDF C library is not thread-safe: one write at a time per process
+
+
 def save_dataset(ds: xr.Dataset, path: str | Path) -> None:
     """NetCDF-4 through the netCDF C library (netCDF4-python), complex IQ as its ``(r, i)`` compound type,
     which h5netcdf, h5py and quantify-core read back as complex. h5netcdf writes the same file but
-    spends ~0.1 s per variable on HDF5 dimension-scale bookkeeping in Python: 5x slower for a result."""
-    ds.to_netcdf(path, engine="netcdf4", auto_complex=True)
+    spends ~0.1 s per variable on HDF5 dimension-scale bookkeeping in Python: 5x slower for a result.
+
+    Writes are serialised: two threads in the C library at once crash the process (the server writes
+    each finished job's folder from its dispatch threads)."""
+    with _NETCDF_C:
+        ds.to_netcdf(path, engine="netcdf4", auto_complex=True)
 
 
 def load_dataset(path: str | Path) -> xr.Dataset:
