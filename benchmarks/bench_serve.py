@@ -53,10 +53,11 @@ def free_port() -> int:
 def start(datadir: Path, port: int, workers: int, pool: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_SERVE_TOKENS", "WORKBENCH_DATADIR")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", "serve", "--port", str(port), "--datadir",
-                             str(datadir), "--workers", str(workers), "--executor-pool", pool,
-                             "--max-per-client", "1000"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=open(LOGS / f"server-{port}.log", "ab"))
+    with open(LOGS / f"server-{port}.log", "ab") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([sys.executable, "-m", "workbench", "serve", "--port", str(port), "--datadir",
+                                 str(datadir), "--workers", str(workers), "--executor-pool", pool,
+                                 "--max-per-client", "1000"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=log)
     for _ in range(600):
         try:
             httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
