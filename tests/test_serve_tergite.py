@@ -197,7 +197,9 @@ def test_a_bad_job_file_is_refused_with_the_cli_message_and_never_queued(server,
     with httpx.Client(base_url=server.url, timeout=60) as client:
         assert client.get("/v2/devices").status_code == 401  # the SDK's 'Unauthorized' (no token)
         assert client.get("/v2/devices", headers={"Authorization": "Bearer wrong-token-0000000"}).status_code == 401
-        assert client.get("/docs").status_code == 200
+        docs = client.get("/docs")  # open without a token, and whole without a CDN: no script at all
+        assert docs.status_code == 200 and "<script" not in docs.text
+        assert "/v2/devices" in docs.text and "/jobs/{job_id}" in docs.text and "/openapi.json" in docs.text
     assert TOKEN not in server.log.read_text()
 
 
@@ -264,3 +266,17 @@ def test_unmodified_sdk_runs_on_the_server(server, run_cli, tmp_path):
             assert jobs[key]["status"] == "JobStatus.DONE"
             job_file = job_file_of(server, doc["workbench"]["tuid"])
             assert cli_counts(run_cli, tmp_path, job_file, device, doc["workbench"]["seed"]) == jobs[key]["counts"]
+
+
+def test_the_api_reference_page_escapes_what_the_openapi_document_says():
+    from workbench.serve.api_docs import openapi_html
+
+    spec = {"info": {"title": "<b>t</b>", "version": "1"}, "paths": {"/x/{id}": {"post": {
+        "tags": ["jobs"], "summary": "make <script>alert(1)</script>", "description": "why\nand how",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+            "type": "array", "items": {"$ref": "#/components/schemas/Job"}}}}}}}}}}
+    page = openapi_html(spec)
+    assert "<script" not in page and "&lt;script&gt;" in page and "<b>t</b>" not in page
+    assert "<code>/x/{id}</code>" in page and "array of Job" in page and "<h2>jobs</h2>" in page

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from workbench._version import __version__
 from workbench.errors import (
@@ -57,7 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Quantum Executor Workbench service", version=__version__, lifespan=lifespan,
                   description="A Tergite-compatible backend and a QHAna circuit-executor plugin over the "
-                  "workbench's devices (docs/serve.md).")
+                  "workbench's devices (docs/serve.md).", docs_url="/docs/swagger", redoc_url=None)
     app.state.service = service
 
     @app.middleware("http")
@@ -79,6 +79,12 @@ def create_app(settings: Settings) -> FastAPI:
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "form"))
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else first.get("msg", "invalid request")
         return JSONResponse({"detail": message}, status_code=422)
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def docs() -> str:
+        from workbench.serve.api_docs import openapi_html
+
+        return openapi_html(app.openapi())  # served from here: FastAPI's Swagger page needs a CDN
 
     @app.get("/", include_in_schema=False)
     def root() -> dict[str, Any]:

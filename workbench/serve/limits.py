@@ -22,7 +22,7 @@ from workbench.serve.store import UNFINISHED, JobStore
 #: Seconds a registered job waits for its job file before it is cancelled and stops counting.
 REGISTERED_TTL = 3600.0
 #: Paths anyone may read: the API description and the service's own documentation page.
-OPEN_PATHS = ("/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc")
+OPEN_PATHS = ("/docs", "/openapi.json", "/docs/swagger", "/docs/oauth2-redirect")
 
 
 class BodyLimit:
