@@ -8,17 +8,16 @@ for all files of the run, vector attributes numeric after ``ensure_array``'s con
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import textwrap
-from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
 import pytest
 from qhana_rules import ensure_array
 from serve_support import FileServer, Server, poll
+from vault_support import TOKEN, install_vault_plugin
 
 SECRET = "tok-SHOULD-NEVER-BE-STORED-77"
 BELL = textwrap.dedent("""\
@@ -153,23 +152,14 @@ def test_bad_inputs_are_refused_before_anything_is_queued(server, inputs):
 
 @pytest.fixture
 def vault_server(tmp_path, inputs):
-    spec = importlib.util.spec_from_file_location("serve_tests_conftest", Path(__file__).parent / "conftest.py")
-    shared = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(shared)  # the credentialed toy executor the UI tests use (tests/conftest.py)
-    (tmp_path / "vault_plugin.py").write_text(shared.VAULT_PLUGIN)
-    dist = tmp_path / "vault_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: vault-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[workbench.executors]\nvault = vault_plugin:VaultExecutor\n")
-    config = tmp_path / "devices.yml"
-    config.write_text("devices:\n  - {name: vault, base: qutip-1q, executor: vault, title: Device behind a login}\n")
+    config = install_vault_plugin(tmp_path)
     path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH", "")) if p)
     with Server(tmp_path / "data", env={"PYTHONPATH": path, "WORKBENCH_CONFIG": str(config)}) as srv:
         yield srv
 
 
 def test_missing_credentials_add_the_authentication_substep(vault_server):
-    token = "tok-VAULT-4242"  # what the toy executor accepts (tests/conftest.py)
+    token = TOKEN  # what the toy executor accepts (tests/vault_support.py)
     x_gate = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nx q[0];\nmeasure q[0] -> c[0];\n'
     with httpx.Client(base_url=vault_server.url, timeout=30) as client:
         meta = client.get("/plugins/workbench-vault@v0-1-0/").json()

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
+from vault_support import TOKEN
 
 from workbench.core import Prepared
 from workbench.examples import rabi
@@ -42,7 +43,7 @@ BELL_QASM = textwrap.dedent("""\
     """)
 
 
-SECRET_TOKEN = "tok-VAULT-4242"
+SECRET_TOKEN = TOKEN  # the one the vault plugin accepts
 
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
+from vault_support import TOKEN
 
 from workbench.examples import rabi
 from workbench.executors.registry import load_catalogue
@@ -26,7 +27,7 @@ from workbench.views.schedule_figure import lane_channels
 JOIN = 120  # seconds: a bound on waiting for the runner, not a speed expectation
 
 
-SECRET_TOKEN = "tok-VAULT-4242"
+SECRET_TOKEN = TOKEN  # the one the vault plugin accepts
 UPLOADED = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)  # what FileUpload reports as last_modified
 
 
