@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from workbench.views.plotly_json import set_template
-
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
@@ -32,8 +30,6 @@ def analysis_figure(analysis: AnalysisResult,
                     populations: Sequence[tuple[str, np.ndarray, np.ndarray]] = ()) -> go.Figure:
     """The analysis' curves and fits (see the module docstring); ``populations`` adds exact curves
     ``(name, x, y)`` dotted (a simulator's populations, on the analysis' x axis)."""
-    import plotly.graph_objects as go
-
     traces: list[dict[str, Any]] = []
     for i, s in enumerate(analysis.series):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
@@ -56,12 +52,12 @@ def analysis_figure(analysis: AnalysisResult,
                        "line": {"dash": "dash", "color": "#444", "width": 1}})
         annotations.append({"x": x, "xref": "x", "y": 1, "yref": "y domain", "text": str(marker.get("label", "")),
                             "showarrow": False, "xanchor": "center", "yanchor": "bottom"})
-    # one go.Figure from plain dicts: trace objects and update_layout validate attribute by attribute
-    fig = go.Figure({"data": traces, "layout": {
-        "title": {"text": analysis_title(analysis), "x": 0.01}, "xaxis": {"title": {"text": analysis.x_label}},
-        "yaxis": {"title": {"text": analysis.y_label}}, "height": 420, "margin": {"l": 60, "r": 20, "t": 80, "b": 50},
-        "legend": {"orientation": "h", "y": -0.2}, "shapes": shapes, "annotations": annotations}})
-    return set_template(fig)
+    from workbench.views.result_figures import figure_from
+
+    return figure_from(traces, analysis_title(analysis), xaxis={"title": {"text": analysis.x_label}},
+                       yaxis={"title": {"text": analysis.y_label}}, height=420,
+                       margin={"l": 60, "r": 20, "t": 80, "b": 50}, legend={"orientation": "h", "y": -0.2},
+                       shapes=shapes, annotations=annotations)
 
 
 def parameter_table(analysis: AnalysisResult) -> list[tuple[str, str]]:
