@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.views.plotly_json import figure_from
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
@@ -52,8 +54,6 @@ def analysis_figure(analysis: AnalysisResult,
                        "line": {"dash": "dash", "color": "#444", "width": 1}})
         annotations.append({"x": x, "xref": "x", "y": 1, "yref": "y domain", "text": str(marker.get("label", "")),
                             "showarrow": False, "xanchor": "center", "yanchor": "bottom"})
-    from workbench.views.result_figures import figure_from
-
     return figure_from(traces, analysis_title(analysis), xaxis={"title": {"text": analysis.x_label}},
                        yaxis={"title": {"text": analysis.y_label}}, height=420,
                        margin={"l": 60, "r": 20, "t": 80, "b": 50}, legend={"orientation": "h", "y": -0.2},

@@ -130,3 +130,15 @@ def figure_json(fig: Any, *, templates: tuple[str, ...] = ("plotly_white",)) -> 
     for unsafe, escaped in _SCRIPT_SAFE:  # str.replace runs in C; str.translate with a dict does not
         text = text.replace(unsafe, escaped)
     return text
+
+
+def figure_from(traces: list[dict[str, Any]], title: str, **layout: Any) -> Any:
+    """A figure from plain trace and layout dicts. Building ``go.Bar(...)`` objects and calling
+    ``update_layout`` validates every attribute on the way (tens of milliseconds per figure); one
+    ``go.Figure(dict)`` validates the same content at once, several times faster. ``layout`` adds to the
+    house layout (title, margins, the white template) or replaces its keys."""
+    import plotly.graph_objects as go
+
+    spec = {"data": traces, "layout": {"title": {"text": title, "x": 0.01},
+                                       "margin": {"l": 60, "r": 20, "t": 60, "b": 50}, **layout}}
+    return set_template(go.Figure(spec))
