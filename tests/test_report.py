@@ -258,3 +258,12 @@ def test_figure_json_cannot_close_its_script_and_names_the_template():
     decoded = json.loads(text)
     assert decoded["data"][0]["name"] == "</script><script>alert(1)</script>"
     assert decoded["layout"]["template"] == json.loads(fig.to_json())["layout"]["template"]
+
+
+def test_a_result_that_is_not_a_sweep_has_no_empty_result_section():
+    page = report_html(workbench.run("x-gate", device="qutip-1q", shots=50, seed=1))
+    assert "<h2>Result</h2>" not in page and "<h2>Counts and IQ</h2>" in page
+
+
+def test_a_sweep_leads_with_its_result_section(rabi_report):
+    assert rabi_report.index("<h2>Result</h2>") < rabi_report.index("<h2>Experiments</h2>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -201,3 +203,21 @@ def test_a_curve_per_value_when_one_of_two_parameters_takes_few_values():
     assert [t.name for t in fig.data] == ["IQ projected on the states' axis (a.u.) slot 0, prepared = 0",
                                           "IQ projected on the states' axis (a.u.) slot 0, prepared = 1"]
     assert fig.layout.xaxis.title.text == "frequency (GHz)"
+
+
+def test_plain_figures_are_the_validated_figures_as_dicts(rabi_result, bell_result):
+    """The report embeds the plain dicts without plotly.py; they must be what the widgets validate and show."""
+    import plotly.graph_objects as go
+
+    from workbench.analysis import analyse
+    from workbench.views.plotly_json import figure_json
+
+    fitted = analyse(rabi_result)
+    cases = [(rf.counts_figure, (bell_result,)), (rf.distribution_figure, (rabi_result,)),
+             (rf.iq_figure, (rabi_result, 10)), (rf.sweep_figure, (rabi_result,)),
+             (rf.sweep_figure, (rabi_result, fitted))]
+    for make, args in cases:
+        plain, validated = make(*args, plain=True), make(*args)
+        assert isinstance(plain, dict) and plain["layout"]["template"] == "plotly_white"
+        go.Figure(plain)  # plotly.py accepts every property (raises on a misspelt one)
+        assert json.loads(figure_json(plain)) == json.loads(figure_json(validated)), make.__name__

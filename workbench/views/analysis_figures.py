@@ -29,7 +29,8 @@ TABLE_CLASS = "wb-analysis-table"
 
 
 def analysis_figure(analysis: AnalysisResult,
-                    populations: Sequence[tuple[str, np.ndarray, np.ndarray]] = ()) -> go.Figure:
+                    populations: Sequence[tuple[str, np.ndarray, np.ndarray]] = (), *,
+                    plain: bool = False) -> go.Figure:
     """The analysis' curves and fits (see the module docstring); ``populations`` adds exact curves
     ``(name, x, y)`` dotted (a simulator's populations, on the analysis' x axis)."""
     traces: list[dict[str, Any]] = []
@@ -57,7 +58,7 @@ def analysis_figure(analysis: AnalysisResult,
     return figure_from(traces, analysis_title(analysis), xaxis={"title": {"text": analysis.x_label}},
                        yaxis={"title": {"text": analysis.y_label}}, height=420,
                        margin={"l": 60, "r": 20, "t": 80, "b": 50}, legend={"orientation": "h", "y": -0.2},
-                       shapes=shapes, annotations=annotations)
+                       shapes=shapes, annotations=annotations, plain=plain)
 
 
 def parameter_table(analysis: AnalysisResult) -> list[tuple[str, str]]:

@@ -318,8 +318,9 @@ def report_html(result: Result, *, experiment: int | None = None) -> str:
     for warning in trace.get("warnings") or []:
         parts.append(f"<p class='warning'>warning: {html.escape(str(warning))}</p>")
 
-    parts.append("<h2>Result</h2>")
-    sweep = rf.sweep_figure(result)
+    sweep = rf.sweep_figure(result, plain=True)
+    if sweep is not None or analysis is not None or swept:  # one-shot jobs: counts and IQ say it all
+        parts.append("<h2>Result</h2>")
     if sweep is not None:
         parts.append(_figure_html(sweep, "wb-report-sweep"))
     if analysis is not None:
@@ -353,8 +354,9 @@ def report_html(result: Result, *, experiment: int | None = None) -> str:
     else:
         parts.append(f"<pre>{html.escape(json.dumps(result.device_config, indent=2))}</pre>")
 
-    figures = [("counts", rf.counts_figure(result)), ("distribution", rf.distribution_figure(result)),
-               ("iq", rf.iq_figure(result, chosen))]
+    figures = [("counts", rf.counts_figure(result, plain=True)),
+               ("distribution", rf.distribution_figure(result, plain=True)),
+               ("iq", rf.iq_figure(result, chosen, plain=True))]
     if any(fig is not None for _, fig in figures):
         parts.append("<h2>Counts and IQ</h2>")
     for key, fig in figures:

@@ -68,8 +68,9 @@ def _bar_table(ds: xr.Dataset, experiments: Sequence[int]) -> tuple[list[str], n
 
 
 def counts_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None = None, *,
-                  normalise: bool = False) -> go.Figure | None:
-    """Counts per outcome (slot 0 rightmost), one bar colour per experiment; None without counts."""
+                  normalise: bool = False, plain: bool = False) -> go.Figure | None:
+    """Counts per outcome (slot 0 rightmost), one bar colour per experiment; None without counts.
+    ``plain``: the figure as a plain dict, for pages that only embed it (as for every figure here)."""
     ds = _dataset(data)
     if "counts" not in ds:
         return None
@@ -91,12 +92,13 @@ def counts_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None =
                    xaxis={"title": {"text": "outcome (slot 0 rightmost)"}, "type": "category"},
                    yaxis={"title": {"text": "probability" if normalise else "shots"},
                           **({"range": [0, 1.05]} if normalise else {})},
-                   showlegend=len(chosen) > 1, height=360)
+                   showlegend=len(chosen) > 1, height=360, plain=plain)
 
 
-def distribution_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None = None) -> go.Figure | None:
+def distribution_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None = None, *,
+                        plain: bool = False) -> go.Figure | None:
     """The counts divided by the shots of each experiment."""
-    return counts_figure(data, experiments, normalise=True)
+    return counts_figure(data, experiments, normalise=True, plain=plain)
 
 
 def outcomes_figure(data: Result | xr.Dataset, experiments: Sequence[int] | None = None) -> go.Figure | None:
@@ -177,7 +179,7 @@ def sample_indices(count: int, max_points: int, seed: int = 0) -> np.ndarray:
 
 
 def iq_figure(data: Result | xr.Dataset, experiment: int = 0, *, max_points: int = MAX_IQ_POINTS,
-              seed: int = 0) -> go.Figure | None:
+              seed: int = 0, plain: bool = False) -> go.Figure | None:
     """IQ points of one experiment, one panel per acquired slot; None when the result has no IQ data.
 
     Shots are coloured by the state the discriminator assigned (when the run discriminated);
@@ -280,7 +282,7 @@ def iq_figure(data: Result | xr.Dataset, experiment: int = 0, *, max_points: int
     if shown_total < all_total:
         what += f" ({shown_total} of {all_total} shots shown)"
     return figure_from(traces, what, height=max(380, 340 * rows), legend={"orientation": "h", "y": -0.15},
-                   annotations=annotations, **layout)
+                   annotations=annotations, plain=plain, **layout)
 
 
 def _axis_key(ref: str) -> str:
@@ -374,7 +376,7 @@ def slot_curves(ds: xr.Dataset) -> tuple[list[tuple[str, np.ndarray]], str]:
     return curves, label
 
 
-def sweep_figure(data: Result | xr.Dataset, analysis: Any = None) -> go.Figure | None:
+def sweep_figure(data: Result | xr.Dataset, analysis: Any = None, *, plain: bool = False) -> go.Figure | None:
     """The sweep, first: the signal (P(1), or the IQ projection for integrated IQ) of every slot against
     the swept value, with the simulator's exact populations dotted; for two swept parameters a 2-D map
     (or one curve per value when one of them takes at most four). With an analysis (given, or held by
@@ -388,15 +390,15 @@ def sweep_figure(data: Result | xr.Dataset, analysis: Any = None) -> go.Figure |
         return None
     analysis = analysis if analysis is not None else attached(ds)
     if analysis is not None and analysis.series and len(names) == 2 and analysis.name == "chevron":
-        return sweep_map(ds, names, analysis)
+        return sweep_map(ds, names, analysis, plain=plain)
     if analysis is not None and analysis.series:
         from workbench.views.analysis_figures import analysis_figure
 
-        return analysis_figure(analysis, populations=_populations(ds, names[0], analysis))
+        return analysis_figure(analysis, populations=_populations(ds, names[0], analysis), plain=plain)
     if len(names) == 2:
         small = [n for n in names if np.unique(np.asarray(ds[n].values)).size <= 4]
         if not small:
-            return sweep_map(ds, names, None)
+            return sweep_map(ds, names, None, plain=plain)
         x_name = next(n for n in names if n not in small) if len(small) == 1 else names[0]
         group = next(n for n in names if n != x_name)
     else:
@@ -432,7 +434,7 @@ def sweep_figure(data: Result | xr.Dataset, analysis: Any = None) -> go.Figure |
     p1 = y_title == "P(1)"
     return figure_from(traces, f"Sweep over {' and '.join(names)}", height=380,
                    xaxis={"title": {"text": title}},
-                   yaxis={"title": {"text": y_title}, **({"range": [-0.03, 1.03]} if p1 else {})})
+                   yaxis={"title": {"text": y_title}, **({"range": [-0.03, 1.03]} if p1 else {})}, plain=plain)
 
 
 def _populations(ds: xr.Dataset, name: str, analysis: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -451,7 +453,7 @@ def _populations(ds: xr.Dataset, name: str, analysis: Any) -> list[tuple[str, np
     return [("population |1> (exact)", x[order], pops)]
 
 
-def sweep_map(ds: xr.Dataset, names: Sequence[str], analysis: Any) -> go.Figure | None:
+def sweep_map(ds: xr.Dataset, names: Sequence[str], analysis: Any, *, plain: bool = False) -> go.Figure | None:
     """A 2-D map of the signal over two swept parameters (NaN where the grid has no experiment); with a
     chevron analysis, the fitted full-cycle line ``k amp (t + t0) = 1`` on top."""
     from workbench.analysis.signal import two_slot_probability
@@ -493,4 +495,4 @@ def sweep_map(ds: xr.Dataset, names: Sequence[str], analysis: Any) -> go.Figure 
 
         head = analysis_title(analysis)
     return figure_from(traces, head, height=420, xaxis={"title": {"text": x_title}}, yaxis={"title": {"text": y_title}},
-                   legend={"orientation": "h", "y": -0.2})
+                   legend={"orientation": "h", "y": -0.2}, plain=plain)
