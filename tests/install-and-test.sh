@@ -15,4 +15,7 @@ PYTHON="$VENV/bin/python"
 "$PYTHON" -m ruff check workbench tests benchmarks
 # The API reference and the guides (offline; warnings, broken cross-references included, are errors).
 "$PYTHON" -m sphinx -W --keep-going -n -q -b html docs build/docs
-"$PYTHON" -m pytest "$@"
+# Test files run in two worker processes (the CI machine has two cores; most tests use one): a file stays in
+# one worker, so its module fixtures (clusters, servers, runs) are started once. WORKBENCH_TEST_WORKERS=0
+# runs everything in this process.
+"$PYTHON" -m pytest -n "${WORKBENCH_TEST_WORKERS:-2}" --dist loadfile "$@"
