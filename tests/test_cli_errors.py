@@ -97,6 +97,7 @@ def _options_file(tmp_path, text):
 # (id, argv builder, fragment)
 CLI_CASES = [
     ("no-such-job", lambda t: ["run", str(t / "missing.json")], "missing.json"),
+    ("no-such-job-deep", lambda t: ["run", str(t / ("d" * 90) / "missing.json")], "missing.json"),  # name kept
     ("unknown-device", lambda t: ["run", "x-gate", "--device", "nope"], "unknown device 'nope'"),
     ("shots-not-int", lambda t: ["run", "x-gate", "--shots", "abc"], "option 'shots'"),
     ("shots-zero", lambda t: ["run", "x-gate", "--shots", "0"], "option 'shots': must be >= 1"),

@@ -97,7 +97,7 @@ def load_job(source: JobSource) -> Job:
     path = _existing_path(source)
     if path is not None:
         return _load_file(path)
-    shown = source if len(source) <= 80 else source[:77] + "..."
+    shown = source if len(source) <= 80 else source[:30] + "..." + source[-47:]  # a path's file name is at its end
     raise JobError(f"no such file: {shown!r} (and not JSON, OpenQASM or a built-in example either)")
 
 
