@@ -94,6 +94,17 @@ def test_envelope_text_is_kept_exactly_and_job_named_after_the_file(tmp_path: Pa
     assert load_job(text).source == text
 
 
+def test_a_json_file_is_json_whatever_its_names_say(tmp_path: Path, device_1q):
+    """Files follow source_kind's rule: JSON text is never searched for OpenQASM keywords (a job named
+    "defcal check" was read as an OpenPulse program and refused)."""
+    doc = qobj(X_EXPERIMENT)
+    doc["experiments"][0]["header"]["name"] = "defcal check: cal { }"
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(doc))
+    job = load_job(path)
+    assert isinstance(job, PulseJob) and job.experiment_names == ["defcal check: cal { }"]
+
+
 def test_mapping_source_is_compact_json_and_a_job_is_returned_as_is():
     doc = qobj(X_EXPERIMENT)
     job = load_job(doc)

@@ -163,7 +163,10 @@ def _load_file(path: Path, origin: str | None = None) -> Job:
         problem = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
         raise JobError(problem, None, origin) from None
     body = text.removeprefix(_BOM)
-    if path.suffix.lower() == ".qasm" or _looks_like_qasm(body) or is_openpulse(body):
+    # the rule of source_kind: text starting with { or [ is JSON, whatever words its strings hold (a job
+    # named "defcal test" is still a PulseQobj), and is not searched for OpenPulse over megabytes
+    json_text = body.lstrip().startswith(("{", "["))
+    if path.suffix.lower() == ".qasm" or (not json_text and (_looks_like_qasm(body) or is_openpulse(body))):
         return load_qasm(text, origin, include_dir=path.parent)
     return _load_text(text, origin, path.stem)
 
