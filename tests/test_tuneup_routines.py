@@ -4,6 +4,7 @@ with the device's physics fields (which the routines never read)."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -87,6 +88,16 @@ def test_tuneup_recovers_a_drifted_device_and_keeps_its_history(bad_config):
     ds = versions[1].dataset()
     assert ds.attrs["routine"] == "rabi" and "fit" in ds
     assert versions[1].figure().data  # the figure that justified it, redrawn from the history
+    # the calibration report embeds plain dicts: what plotly.py validates for the panel, as JSON
+    from workbench.views.plotly_json import figure_json
+    from workbench.views.tuneup_figures import tuneup_figure
+
+    for name, result in results.items():
+        plain = tuneup_figure(result.dataset, plain=True)
+        assert json.loads(figure_json(plain)) == json.loads(figure_json(result.figure)), name
+    assert {t.name for t in results["discriminator"].figure.data} >= {"prepared |0>", "prepared |1>",
+                                                                         "trained boundary"}
+    assert results["rabi"].figure.layout.shapes  # the proposed amplitude marked
     text = bad_config.read_text()
     assert text.startswith("# a lab notebook of a device that drifted")
     assert "# pi amplitude 20% high" in text  # comments survive

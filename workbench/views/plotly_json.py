@@ -141,6 +141,7 @@ def figure_from(traces: list[dict[str, Any]], title: str, *, plain: bool = False
     ``plain=True`` returns the dict itself (template by name): a page that only embeds the figure's JSON
     (the report) skips plotly.py's validation and its deep copies altogether; widgets, which need a
     ``go.Figure``, validate the very same dicts, so the tests of either cover both."""
+    layout = {k: v for k, v in layout.items() if not (isinstance(v, list) and not v)}  # as plotly.py drops them
     spec = {"data": traces, "layout": {"title": {"text": title, "x": 0.01},
                                        "margin": {"l": 60, "r": 20, "t": 60, "b": 50}, **layout}}
     if plain:

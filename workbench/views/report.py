@@ -407,7 +407,7 @@ def calibration_section(ds: Any, diff: str | None = None, index: int = 0) -> str
                            f"{r.get('seed')}, {r.get('executor')})" for r in runs)),
         ("parameters", ", ".join(f"{k} {_change(v)}" for k, v in _json_attr(ds, "parameters", {}).items())),
     ], css_class="wb-report-header"))
-    parts.append(_figure_html(tuneup_figure(ds), f"wb-report-calibration-{index}"))
+    parts.append(_figure_html(tuneup_figure(ds, plain=True), f"wb-report-calibration-{index}"))
     analysis = attached(ds)
     if analysis is not None:
         parts.append(analysis_section(analysis))

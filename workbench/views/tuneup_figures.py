@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from workbench.views.plotly_json import set_template
+from workbench.views.plotly_json import figure_from
 from workbench.views.result_figures import STATE_COLOURS, boundary_segment, sample_indices
 
 if TYPE_CHECKING:
@@ -47,54 +47,59 @@ def _title(ds: xr.Dataset) -> str:
     return head
 
 
-def tuneup_figure(ds: xr.Dataset) -> go.Figure:
-    """The figure of a tune-up Dataset (see the module docstring)."""
+def tuneup_figure(ds: xr.Dataset, *, plain: bool = False) -> go.Figure:
+    """The figure of a tune-up Dataset (see the module docstring); ``plain``: as a plain dict, for pages
+    that only embed it (the calibration report), like the result figures."""
     if "iq" in ds and "prepared" in ds.dims:
-        return discriminator_figure(ds)
-    return sweep_figure(ds)
+        return discriminator_figure(ds, plain=plain)
+    return sweep_figure(ds, plain=plain)
 
 
-def sweep_figure(ds: xr.Dataset) -> go.Figure:
-    import plotly.graph_objects as go
+_MARGIN = {"l": 60, "r": 20, "t": 80, "b": 50}
 
-    fig = go.Figure()
+
+def sweep_figure(ds: xr.Dataset, *, plain: bool = False) -> go.Figure:
+    traces: list[dict[str, Any]] = []
     names = [str(s) for s in ds["series"].values] if "series" in ds.coords else []
     for i, name in enumerate(names):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         row = ds.sel(series=name)
         x = np.asarray(row["x"].values, dtype=float)
         keep = np.isfinite(x)
-        fig.add_trace(go.Scatter(
-            x=x[keep], y=np.asarray(row["signal"].values)[keep], mode="markers", name=name,
-            marker={"color": colour, "size": 6}, legendgroup=name,
-            error_y={"type": "data", "array": np.asarray(row["signal_err"].values)[keep], "visible": True,
-                     "thickness": 1}))
+        traces.append({"type": "scatter", "x": x[keep], "y": np.asarray(row["signal"].values)[keep],
+                       "mode": "markers", "name": name, "marker": {"color": colour, "size": 6}, "legendgroup": name,
+                       "error_y": {"type": "data", "array": np.asarray(row["signal_err"].values)[keep],
+                                   "visible": True, "thickness": 1}})
         if "fit" in row:
             fx, fy = np.asarray(row["fit_x"].values, dtype=float), np.asarray(row["fit"].values, dtype=float)
             ok = np.isfinite(fx) & np.isfinite(fy)
             if ok.any():
-                fig.add_trace(go.Scatter(x=fx[ok], y=fy[ok], mode="lines", name=f"{name} fit", legendgroup=name,
-                                         line={"color": colour, "width": 2}))
-    for marker in _attr(ds, "markers", []):
-        fig.add_vline(x=float(marker["x"]), line={"dash": "dash", "color": "#444", "width": 1},
-                      annotation_text=str(marker.get("label", "")), annotation_position="top")
-    fig.update_layout(title={"text": _title(ds), "x": 0.01},
-                      xaxis_title=str(ds.attrs.get("x_label", "")), yaxis_title=str(ds.attrs.get("signal_label", "")),
-                      margin={"l": 60, "r": 20, "t": 80, "b": 50}, legend={"orientation": "h", "y": -0.2})
-    return set_template(fig)
+                traces.append({"type": "scatter", "x": fx[ok], "y": fy[ok], "mode": "lines", "name": f"{name} fit",
+                               "legendgroup": name, "line": {"color": colour, "width": 2}})
+    shapes, annotations = [], []
+    for marker in _attr(ds, "markers", []):  # a vertical line with its label on top
+        x0 = float(marker["x"])
+        shapes.append({"type": "line", "x0": x0, "x1": x0, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+                       "line": {"dash": "dash", "color": "#444", "width": 1}})
+        annotations.append({"x": x0, "xref": "x", "y": 1, "yref": "y domain", "text": str(marker.get("label", "")),
+                            "showarrow": False, "xanchor": "center", "yanchor": "bottom"})
+    return figure_from(traces, _title(ds), plain=plain, margin=_MARGIN, legend={"orientation": "h", "y": -0.2},
+                       xaxis={"title": {"text": str(ds.attrs.get("x_label", ""))}},
+                       yaxis={"title": {"text": str(ds.attrs.get("signal_label", ""))}},
+                       shapes=shapes, annotations=annotations)
 
 
-def discriminator_figure(ds: xr.Dataset, max_points: int = MAX_IQ_POINTS) -> go.Figure:
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
+def discriminator_figure(ds: xr.Dataset, max_points: int = MAX_IQ_POINTS, *, plain: bool = False) -> go.Figure:
+    traces: list[dict[str, Any]] = []
     iq = np.asarray(ds["iq"].values)
     for state in (0, 1):
         points = iq[state][np.isfinite(iq[state])]
         pick = sample_indices(points.size, max_points, seed=state)
-        fig.add_trace(go.Scattergl(x=points.real[pick], y=points.imag[pick], mode="markers",
-                                   name=f"prepared |{state}>",
-                                   marker={"color": STATE_COLOURS[state], "size": 3, "opacity": 0.5}))
+        traces.append({"type": "scattergl", "x": points.real[pick], "y": points.imag[pick], "mode": "markers",
+                       "name": f"prepared |{state}>",
+                       "marker": {"color": STATE_COLOURS[state], "size": 3, "opacity": 0.5}})
+    xaxis: dict[str, Any] = {"title": {"text": "I"}}
+    yaxis: dict[str, Any] = {"title": {"text": "Q"}}
     finite = iq[np.isfinite(iq)]
     if finite.size:
         pad = 0.1 * max(np.ptp(finite.real), np.ptp(finite.imag), 1e-9)
@@ -106,19 +111,20 @@ def discriminator_figure(ds: xr.Dataset, max_points: int = MAX_IQ_POINTS) -> go.
                 continue
             segment = boundary_segment(tuple(disc["weights"]), float(disc["offset"]), i_range, q_range)
             if segment is not None:
-                fig.add_trace(go.Scatter(x=segment[0], y=segment[1], mode="lines", name=label,
-                                         line={"color": "#222", "dash": dash, "width": 2}))
-        fig.update_xaxes(range=list(i_range))
-        fig.update_yaxes(range=list(q_range), scaleanchor="x", scaleratio=1)
+                traces.append({"type": "scatter", "x": segment[0], "y": segment[1], "mode": "lines", "name": label,
+                               "line": {"color": "#222", "dash": dash, "width": 2}})
+        xaxis["range"] = list(i_range)
+        yaxis.update(range=list(q_range), scaleanchor="x", scaleratio=1)
+    annotations = []
     if "confusion" in ds:
         c = np.asarray(ds["confusion"].values)
-        fig.add_annotation(text=(f"P(0|0) {c[0, 0]:.4f}  P(1|0) {c[0, 1]:.4f}<br>"
-                                 f"P(0|1) {c[1, 0]:.4f}  P(1|1) {c[1, 1]:.4f}"),
-                           xref="paper", yref="paper", x=0.99, y=0.01, xanchor="right", yanchor="bottom",
-                           showarrow=False, align="right", bgcolor="rgba(255,255,255,0.8)", font={"size": 11})
-    fig.update_layout(title={"text": _title(ds), "x": 0.01}, xaxis_title="I",
-                      yaxis_title="Q", margin={"l": 60, "r": 20, "t": 80, "b": 50})
-    return set_template(fig)
+        annotations.append({"text": (f"P(0|0) {c[0, 0]:.4f}  P(1|0) {c[0, 1]:.4f}<br>"
+                                     f"P(0|1) {c[1, 0]:.4f}  P(1|1) {c[1, 1]:.4f}"),
+                            "xref": "paper", "yref": "paper", "x": 0.99, "y": 0.01, "xanchor": "right",
+                            "yanchor": "bottom", "showarrow": False, "align": "right",
+                            "bgcolor": "rgba(255,255,255,0.8)", "font": {"size": 11}})
+    return figure_from(traces, _title(ds), plain=plain, margin=_MARGIN, xaxis=xaxis, yaxis=yaxis,
+                       annotations=annotations)
 
 
 def _new_discriminator(ds: xr.Dataset) -> dict[str, Any] | None:
