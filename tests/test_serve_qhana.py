@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import time
 from urllib.parse import urljoin
 
 import httpx
@@ -185,13 +186,30 @@ def test_missing_credentials_add_the_authentication_substep(vault_server):
         counts = client.get(next(o["href"] for o in status["outputs"] if o["name"] == "result-counts.json")).json()
     assert counts["1"] == 20
 
-    with httpx.Client(base_url=vault_server.url, timeout=30) as client:  # a wrong token: the run fails
+    with httpx.Client(base_url=vault_server.url, timeout=30) as client:  # a wrong token: asked again
         response = client.post("/plugins/workbench-vault@v0-1-0/process/",
                                data={"shots": "5", "api-token": "wrong-token-6d1f93"},
                                files={"circuit": ("x.qasm", x_gate, "text/x-qasm")})
-        status = poll(client, response.headers["location"], ("SUCCESS", "FAILURE"))
-    assert status["status"] == "FAILURE" and status["outputs"] == []
-    assert "login refused: wrong or missing api-token" in status["log"] and "Traceback" not in status["log"]
+        task_url = response.headers["location"]
+        deadline = time.monotonic() + 60
+        while "steps" not in (status := client.get(task_url).json()) and status["status"] == "PENDING":
+            assert time.monotonic() < deadline, status
+            time.sleep(0.2)
+        assert status["status"] == "PENDING" and status["outputs"] == [], status
+        (step,) = status["steps"]
+        assert step["stepId"] == "authentication" and step["cleared"] is False
+        assert "login refused: wrong or missing api-token" in status["log"] and "Traceback" not in status["log"]
+        assert client.post(step["href"], files={"api-token": (None, "wrong-again-51c0")}).status_code == 303
+        deadline = time.monotonic() + 60
+        while "steps" not in (status := client.get(task_url).json()) or status["log"].count("rejected") < 2:
+            assert time.monotonic() < deadline and status["status"] == "PENDING", status
+            time.sleep(0.2)
+        (step,) = status["steps"]  # rejected twice, asked twice; the right token runs it
+        assert client.post(step["href"], files={"api-token": (None, token)}).status_code == 303
+        status = poll(client, task_url, ("SUCCESS", "FAILURE"))
+    assert status["status"] == "SUCCESS", status["log"]
+    stored = all_bytes(vault_server.datadir)
+    assert token.encode() not in stored and b"wrong-token-6d1f93" not in stored and b"wrong-again-51c0" not in stored
     stored = all_bytes(vault_server.datadir)
     assert token.encode() not in stored and b"wrong-token-6d1f93" not in stored
 

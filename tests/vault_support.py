@@ -28,8 +28,8 @@ class VaultExecutor(QuantumExecutor):
     def run(self, schedules, options, progress=None, cancel=None):
         token = self._credentials.get("api-token")
         if token is None or token.reveal() != "tok-VAULT-4242":
-            from workbench.errors import ExecutionError
-            raise ExecutionError("login refused: wrong or missing api-token")
+            from workbench.errors import CredentialsRejectedError
+            raise CredentialsRejectedError("login refused: wrong or missing api-token")
         shots, slots = options["shots"], max(s.memory_slots for s in schedules)
         iq = np.full((len(schedules), shots, slots), np.nan, dtype=complex)
         slot_qubit = np.full((len(schedules), slots), -1)

@@ -81,6 +81,14 @@ class ExecutionError(WorkbenchError, RuntimeError):
     """The executor failed while running a valid job (instrument, solver, ...)."""
 
 
+class CredentialsRejectedError(ExecutionError):
+    """The executor's service refused the credentials the run was given (a wrong or expired token).
+
+    Raise it rather than a plain :class:`ExecutionError` from a plugin: interfaces that ask for
+    credentials can then ask again (the QHAna task reopens its authentication step) instead of
+    failing the job."""
+
+
 class CancelledError(WorkbenchError):
     """A run was cancelled by the user before it finished."""
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from workbench.errors import CancelledError, WorkbenchError
+from workbench.errors import CancelledError, CredentialsRejectedError, WorkbenchError
 from workbench.options import Secret
 from workbench.parallel.spec import ENV_SCHEDULER
 from workbench.serve.settings import Settings
@@ -206,6 +206,12 @@ class JobRunner:
                 self._fail(rec, STOPPED_REASON)
             else:
                 self.store.transition(rec.id, (RUNNING,), CANCELLED, error="cancelled while running")
+        except CredentialsRejectedError as exc:
+            if rec.api == "qhana":  # the plugin's authentication step again, with the reason in the log
+                self.store.transition(rec.id, (RUNNING,), AWAITING_AUTH)
+                self.store.append_log(rec.id, f"credentials rejected: {exc}; started authentication task again")
+            else:
+                self._fail(rec, str(exc))
         except WorkbenchError as exc:
             self._fail(rec, str(exc))
         except Exception as exc:  # a bug: the job fails with one line, the log keeps the traceback
