@@ -178,3 +178,21 @@ def test_out_where_no_folder_can_be_made_exits_2_before_the_run(run_cli, tmp_pat
     assert proc.stderr.startswith("error: ") and "not writable" in proc.stderr, proc.stderr
     assert out in proc.stderr and "running" not in proc.stderr  # refused before the run
     assert not Path(out).parent.joinpath("wb-new").exists()
+
+
+def test_a_cancel_set_by_the_time_of_the_commit_keeps_nothing(x_result, tmp_path):
+    """A Ctrl-C or SIGTERM whose exception was lost on its way (handlers' exceptions can be swallowed in
+    C code) still stops the export: the flag is looked at before the folder is committed."""
+    import threading
+
+    from workbench.errors import CancelledError
+
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(CancelledError):
+        x_result.export(tmp_path / "out", cancel=cancel)
+    with pytest.raises(CancelledError):
+        x_result.to_datadir(tmp_path / "data", cancel=cancel)
+    assert [p.name for p in tmp_path.iterdir() if p.name != "data"] == []
+    assert not any(p.is_file() or p.name.endswith(".partial") for p in (tmp_path / "data").rglob("*"))
+    assert x_result.export(tmp_path / "out", cancel=threading.Event()).is_dir()  # not set: kept

@@ -237,7 +237,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if datadir is not None:  # each finished job is one run of the data directory
         folder = results_command.keep_batch(results, args, datadir)
     else:
-        folder = write_batch_folder(args.jobs, results, args.out or os.path.join("results", new_tuid()))
+        folder = write_batch_folder(args.jobs, results, args.out or os.path.join("results", new_tuid()),
+                                    cancel=interrupts.cancel_event())
     for r in results:
         if not isinstance(r, BaseException):
             print(r.summary())

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from workbench.cli.interrupts import cancel_event
+
 DATADIR_HELP = ("data directory to keep the run in, one folder per run in quantify-core's layout "
                 "(default: $WORKBENCH_DATADIR; --out wins)")
 
@@ -77,8 +79,8 @@ def run_target(args: argparse.Namespace) -> Path | None:
 def keep(result: Any, args: argparse.Namespace, root: Path | None) -> Path:
     """Write one run where :func:`run_target` says: its output folder, or its folder in the data directory."""
     if root is not None:
-        return result.to_datadir(root)
-    return result.export(args.out or os.path.join("results", result.tuid))
+        return result.to_datadir(root, cancel=cancel_event())
+    return result.export(args.out or os.path.join("results", result.tuid), cancel=cancel_event())
 
 
 def keep_batch(outcomes: list[Any], args: argparse.Namespace, root: Path) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,11 @@ def job_folder_name(position: int, count: int, name: str) -> str:
     return f"{position:0{len(str(count))}d}-{safe}"
 
 
-def write_batch_folder(jobs: Sequence[str], results: Sequence[Any], folder: str | os.PathLike[str]) -> Path:
-    """Write each finished job's folder and ``batch.json`` into ``folder`` (new or empty), atomically."""
-    with staged_folder(folder) as staging:
+def write_batch_folder(jobs: Sequence[str], results: Sequence[Any], folder: str | os.PathLike[str],
+                       cancel: threading.Event | None = None) -> Path:
+    """Write each finished job's folder and ``batch.json`` into ``folder`` (new or empty), atomically
+    (nothing when ``cancel`` is set by the time it would be kept)."""
+    with staged_folder(folder, cancel) as staging:
         index = []
         for position, (job, result) in enumerate(zip(jobs, results, strict=True), start=1):
             entry: dict[str, Any] = {"job": str(job)}

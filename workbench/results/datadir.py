@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +95,8 @@ def run_folder(datadir: str | os.PathLike[str], tuid: str, name: Any) -> Path:
     return Path(datadir) / tuid[:8] / f"{tuid}-{safe_name(name)}"
 
 
-def save(result: Result, datadir: str | os.PathLike[str] | None = None) -> Path:
+def save(result: Result, datadir: str | os.PathLike[str] | None = None, *,
+         cancel: threading.Event | None = None) -> Path:
     """Keep ``result`` in the data directory: its output folder, with the dataset as ``dataset.hdf5``.
 
     The folder is written completely under ``<datadir>/.incoming/`` (which no listing reads, neither
@@ -115,7 +117,7 @@ def save(result: Result, datadir: str | os.PathLike[str] | None = None) -> Path:
         raise OutputError(f"cannot create the data directory ({exc.strerror or exc})", None, str(root)) from None
     staging = Path(tempfile.mkdtemp(prefix=f"{result.tuid}.", dir=root / _STAGING))
     try:
-        written = write_folder(result, staging / target.name, dataset_name=DATASET_FILE)
+        written = write_folder(result, staging / target.name, dataset_name=DATASET_FILE, cancel=cancel)
         if target.exists() or target.is_symlink():
             raise OutputError("exists; results are never overwritten", None, str(target))
         os.rename(written, target)

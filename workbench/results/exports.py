@@ -33,12 +33,13 @@ import secrets
 import shutil
 import socket
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.errors import OutputError
+from workbench.errors import CancelledError, OutputError
 from workbench.results.counts import distribution
 from workbench.results.qhana import entity_ids, shaped, statevector_entity
 from workbench.results.tergite import tergite_result
@@ -154,7 +155,7 @@ _STAGING = re.compile(r"^\..+\.[0-9a-f]{12}\.partial$")
 
 
 @contextmanager
-def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
+def staged_folder(folder: str | os.PathLike[str], cancel: threading.Event | None = None) -> Iterator[Path]:
     """A temporary folder beside ``folder`` (new or empty) that becomes it when the block succeeds.
 
     Whatever goes wrong inside the block (an error, Ctrl-C, SIGTERM in the CLI), the staging folder is
@@ -162,6 +163,10 @@ def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
     killed outright (SIGKILL, power) leaves its staging folder; the next staging in the same folder
     removes it (:func:`remove_stale_staging`). The output folder gets the permissions any new folder
     gets (``0777`` minus the umask), not the private ones of a temporary folder.
+
+    ``cancel`` is looked at once more just before the folder is committed: a Ctrl-C or SIGTERM whose
+    exception got lost on its way (signal handlers' exceptions can be swallowed inside C code) still
+    leaves nothing behind (:class:`~workbench.errors.CancelledError`).
     """
     target = check_output_folder(folder)
     if target.is_symlink():  # a link to an empty folder: the output goes where it points
@@ -171,6 +176,8 @@ def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
     staging = _new_staging(target)
     try:
         yield staging
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("stopped before the results were kept")
         (staging / STAGING_OWNER).unlink(missing_ok=True)
         if target.exists():
             target.rmdir()  # empty (checked above); rename cannot replace it on every platform
@@ -240,12 +247,12 @@ def _alive(pid: int) -> bool:
 
 
 def write_folder(result: Result, folder: str | os.PathLike[str], *, report: bool = True,
-                 dataset_name: str = "dataset.nc") -> Path:
+                 dataset_name: str = "dataset.nc", cancel: threading.Event | None = None) -> Path:
     """Write every output file for ``result`` into ``folder`` (new or empty), atomically.
 
     ``dataset_name``: a data directory keeps the Dataset under quantify-core's name, ``dataset.hdf5``
     (:mod:`workbench.results.datadir`); the file is the same."""
-    with staged_folder(folder) as staging:
+    with staged_folder(folder, cancel) as staging:
         _write_files(result, staging, dataset_name)
         write_added_files(result, staging, report=report)
     return Path(folder)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -180,19 +181,23 @@ class Result:
         save_dataset(self.dataset, path)
         return Path(path)
 
-    def export(self, folder: str | os.PathLike[str], *, report: bool = True) -> Path:
+    def export(self, folder: str | os.PathLike[str], *, report: bool = True,
+               cancel: threading.Event | None = None) -> Path:
         """Write the standard output folder (new or empty folder only), with ``report.html`` unless
-        ``report=False`` and ``analysis.json`` when the result holds an analysis."""
+        ``report=False`` and ``analysis.json`` when the result holds an analysis; a ``cancel`` flag set by
+        then keeps nothing."""
         from workbench.results.exports import write_folder
 
-        return write_folder(self, folder, report=report)
+        return write_folder(self, folder, report=report, cancel=cancel)
 
-    def to_datadir(self, datadir: str | os.PathLike[str] | None = None) -> Path:
+    def to_datadir(self, datadir: str | os.PathLike[str] | None = None, *,
+                   cancel: threading.Event | None = None) -> Path:
         """Keep this run in a data directory (default ``$WORKBENCH_DATADIR``), in quantify-core's layout:
-        ``<datadir>/<YYYYMMDD>/<tuid>-<name>/`` (:mod:`workbench.results.datadir`)."""
+        ``<datadir>/<YYYYMMDD>/<tuid>-<name>/`` (:mod:`workbench.results.datadir`); ``cancel`` as for
+        :meth:`export`."""
         from workbench.results.datadir import save
 
-        return save(self, datadir)
+        return save(self, datadir, cancel=cancel)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Result:
