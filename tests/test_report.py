@@ -267,3 +267,10 @@ def test_a_result_that_is_not_a_sweep_has_no_empty_result_section():
 
 def test_a_sweep_leads_with_its_result_section(rabi_report):
     assert rabi_report.index("<h2>Result</h2>") < rabi_report.index("<h2>Experiments</h2>")
+
+
+def test_the_written_report_is_the_report_html(rabi_result, rabi_report, tmp_path):
+    """write_report writes plotly.js from bytes encoded once per process, between the same page parts."""
+    written = write_report(rabi_result, tmp_path / "report.html").read_text(encoding="utf-8")
+    strip = re.compile(r'id="[0-9a-f-]{36}"|"[0-9a-f-]{36}"')
+    assert strip.sub("", written) == strip.sub("", rabi_report)

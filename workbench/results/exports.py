@@ -376,8 +376,11 @@ def _artifact_path(compiled: Path, name: Any) -> Path | None:
     return compiled.joinpath(*parts)
 
 
-def write_new_text(path: str | os.PathLike[str], text: str, what: str = "file") -> Path:
-    """Write a new file and never replace one: written under a temporary name, then linked into place."""
+def write_new_text(path: str | os.PathLike[str], text: str | Sequence[str | bytes], what: str = "file") -> Path:
+    """Write a new file and never replace one: written under a temporary name, then linked into place.
+
+    ``text`` may come in pieces, ``bytes`` among them already UTF-8 (a report's 4.8 MB of plotly.js is
+    encoded once per process, not once per report)."""
     out = Path(path)
     exists = OutputError("exists; choose another file name (files are never overwritten)", None, str(out))
     if out.exists() or out.is_symlink():
@@ -388,8 +391,9 @@ def write_new_text(path: str | os.PathLike[str], text: str, what: str = "file") 
     try:
         handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
         temporary = Path(name)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            for piece in [text] if isinstance(text, str) else text:
+                stream.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
         os.chmod(temporary, new_file_mode())  # mkstemp makes the file private; give it what open() would
         try:
             os.link(temporary, out)  # atomic, and fails if the file appeared meanwhile

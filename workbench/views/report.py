@@ -16,6 +16,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -285,17 +286,36 @@ def _figure_html(fig: go.Figure, div_id: str) -> str:
             f"<script type='text/javascript'>{script}</script></div>")
 
 
-def _page(title: str, body: str) -> str:
+@lru_cache(maxsize=1)
+def plotlyjs() -> tuple[str, bytes]:
+    """plotly.js, read from plotly's package once per process, as text and as UTF-8 (4.8 MB, not ASCII:
+    encoding it costs more than writing it)."""
     from plotly.offline import get_plotlyjs
 
+    text = get_plotlyjs()
+    return text, text.encode("utf-8")
+
+
+def _page_parts(title: str, body: str) -> tuple[str, str]:
+    """The page before and after the inlined plotly.js."""
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style>"
-            f"<script type='text/javascript'>{get_plotlyjs()}</script></head>\n<body>\n{body}\n</body></html>\n")
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style><script type='text/javascript'>",
+            f"</script></head>\n<body>\n{body}\n</body></html>\n")
+
+
+def _page(title: str, body: str) -> str:
+    before, after = _page_parts(title, body)
+    return before + plotlyjs()[0] + after
 
 
 def report_html(result: Result, *, experiment: int | None = None) -> str:
     """The whole report as one HTML document (plotly.js inlined once); ``experiment`` chooses whose
     schedule is shown (default: :func:`chosen_experiment`)."""
+    return _page(*_report(result, experiment))
+
+
+def _report(result: Result, experiment: int | None) -> tuple[str, str]:
+    """The report's title and body."""
     from workbench.views import result_figures as rf
 
     trace, options, ds = result.trace, result.options, result.dataset
@@ -370,7 +390,7 @@ def report_html(result: Result, *, experiment: int | None = None) -> str:
         parts.append("<h2>Executor artefacts</h2>")
         for name, text in artifacts.items():
             parts.append(f"<details><summary>{html.escape(name)}</summary><pre>{html.escape(text)}</pre></details>")
-    return _page(title, "\n".join(parts))
+    return title, "\n".join(parts)
 
 
 def _json_attr(ds: Any, key: str, default: Any) -> Any:
@@ -471,4 +491,5 @@ def write_report(result: Result, path: str | os.PathLike[str]) -> Path:
     """Write :func:`report_html` to a new file (an existing one is refused)."""
     from workbench.results.exports import write_new_text
 
-    return write_new_text(path, report_html(result))
+    before, after = _page_parts(*_report(result, None))
+    return write_new_text(path, [before, plotlyjs()[1], after])
