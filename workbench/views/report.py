@@ -128,7 +128,8 @@ def counts_table(result: Result) -> str:
     cells: list[list[str]] = [[str(e) for e in order]]
     for n in swept:
         unit = str(ds[n].attrs.get("units", "")) or None
-        cells.append([_swept_value(n, float(ds[n].values[e]), unit) for e in order])
+        values = np.asarray(ds[n].values, dtype=float)  # once: ds[n] builds a DataArray each time
+        cells.append([_swept_value(n, float(values[e]), unit) for e in order])
     cells.append([names[e] for e in order])
     curves, label = slot_curves(ds) if "slot_qubit" in ds.coords else ([], "")
     for slot_name, values in curves:

@@ -54,8 +54,10 @@ def sweep_table(result: Result, max_rows: int = MAX_ROWS) -> str:
         counts = result.counts_list()
         columns.append([" ".join(f"{k}:{c[k]}" for k in sorted(c)[:4]) + (" ..." if len(c) > 4 else "")
                         for c in counts])
-    values = [[_value(n, float(ds[n].values[e]), str(ds[n].attrs.get("units", ""))) for e in range(count)]
-              for n in names]
+    values = []
+    for n in names:  # ds[n] once per name: it builds a DataArray each time
+        unit = str(ds[n].attrs.get("units", ""))
+        values.append([_value(n, float(v), unit) for v in np.asarray(ds[n].values, dtype=float)])
     table = [header]
     for e in rows_shown:
         if e is None:
