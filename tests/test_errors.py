@@ -52,7 +52,9 @@ def test_execution_errors_are_runtime_errors_and_the_rest_stays_apart():
     assert not issubclass(CancelledError, ValueError | RuntimeError | LookupError)
     assert WorkbenchError.exit_code == CancelledError.exit_code == 1
     others = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, WorkbenchError)]
-    assert set(others) == {WorkbenchError, ExecutionError, CancelledError, *INPUT_ERRORS, *SERVICE_ERRORS}
+    assert issubclass(errors.CredentialsRejectedError, ExecutionError)  # a refused token: still a failed run
+    assert set(others) == {WorkbenchError, ExecutionError, errors.CredentialsRejectedError, CancelledError,
+                           *INPUT_ERRORS, *SERVICE_ERRORS}
     assert {cls: cls.status for cls in SERVICE_ERRORS} == SERVICE_ERRORS
 
 
