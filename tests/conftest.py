@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from vault_support import install_vault_plugin
+from plugin_support import install_vault_plugin
 
 from workbench.devices.catalogue import Catalogue
 from workbench.executors import registry

@@ -11,6 +11,7 @@ import json
 import textwrap
 
 import numpy as np
+from plugin_support import install_plugin
 
 PLUGIN = '''
 import numpy as np
@@ -44,11 +45,7 @@ class IdealExecutor(QuantumExecutor):
 
 
 def _install_plugin(tmp_path):
-    (tmp_path / "ideal_plugin.py").write_text(PLUGIN)
-    dist = tmp_path / "ideal_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ideal-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[workbench.executors]\nideal = ideal_plugin:IdealExecutor\n")
+    install_plugin(tmp_path, "ideal_plugin", PLUGIN, {"ideal": "IdealExecutor"})
     config = tmp_path / "devices.yml"
     config.write_text(textwrap.dedent("""
         devices:
@@ -100,12 +97,8 @@ def test_a_plugin_named_like_a_builtin_is_ignored_with_a_warning(tmp_path, monke
     from workbench.executors import registry
     from workbench.executors.qutip import QutipExecutor
 
-    (tmp_path / "ideal_plugin.py").write_text(PLUGIN)
-    dist = tmp_path / "shadow_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: shadow-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[workbench.executors]\nqutip = ideal_plugin:IdealExecutor\n"
-                                           "ideal = ideal_plugin:IdealExecutor\n")
+    install_plugin(tmp_path, "ideal_plugin", PLUGIN, {"qutip": "IdealExecutor", "ideal": "IdealExecutor"},
+                   distribution="shadow_plugin")
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         with caplog.at_level("WARNING", logger="workbench.executors.registry"):

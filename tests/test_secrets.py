@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from plugin_support import install_plugin
 
 import workbench
 from workbench.options import COMMON_OPTIONS, OptionSpec, looks_like_credential, resolve_options
@@ -48,11 +49,7 @@ VALUES = ("AK-SECRET-1", "AT-SECRET-2", "PW-SECRET-3", "LI-SECRET-4", "DEF-SECRE
 
 
 def install(tmp_path: Path) -> dict[str, str]:
-    (tmp_path / "keyed_plugin.py").write_text(PLUGIN)
-    dist = tmp_path / "keyed_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: keyed-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[workbench.executors]\nkeyed = keyed_plugin:KeyedExecutor\n")
+    install_plugin(tmp_path, "keyed_plugin", PLUGIN, {"keyed": "KeyedExecutor"})
     (tmp_path / "devices.yml").write_text(textwrap.dedent("""
         devices:
           - name: keyed

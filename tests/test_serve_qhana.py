@@ -16,9 +16,9 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
+from plugin_support import TOKEN, install_vault_plugin
 from qhana_rules import ensure_array
 from serve_support import FileServer, Server, poll
-from vault_support import TOKEN, install_vault_plugin
 
 SECRET = "tok-SHOULD-NEVER-BE-STORED-77"
 BELL = textwrap.dedent("""\
@@ -160,7 +160,7 @@ def vault_server(tmp_path, inputs):
 
 
 def test_missing_credentials_add_the_authentication_substep(vault_server):
-    token = TOKEN  # what the toy executor accepts (tests/vault_support.py)
+    token = TOKEN  # what the toy executor accepts (tests/plugin_support.py)
     x_gate = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nx q[0];\nmeasure q[0] -> c[0];\n'
     with httpx.Client(base_url=vault_server.url, timeout=30) as client:
         meta = client.get("/plugins/workbench-vault@v0-1-0/").json()

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
-from vault_support import TOKEN
+from plugin_support import TOKEN
 
 from workbench.core import Prepared
 from workbench.examples import rabi

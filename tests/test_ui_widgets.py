@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
-from vault_support import TOKEN
+from plugin_support import TOKEN
 
 from workbench.examples import rabi
 from workbench.executors.registry import load_catalogue

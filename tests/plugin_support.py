@@ -1,7 +1,8 @@
-"""The credentialed toy executor ("vault"), installed as a real entry-point plugin into a folder.
+"""Toy executors installed as real entry-point plugins into a folder, and the credentialed one ("vault").
 
-Shared by the UI tests (``vault_catalogue`` in conftest.py) and the QHAna service tests, which start a
-server whose ``PYTHONPATH`` holds the folder.
+:func:`install_plugin` writes what pip would: the module and a dist-info folder whose entry points
+name it. The vault plugin is shared by the UI tests (``vault_catalogue`` in conftest.py) and the QHAna
+service tests, which start a server whose ``PYTHONPATH`` holds the folder.
 """
 
 from __future__ import annotations
@@ -44,14 +45,23 @@ class VaultExecutor(QuantumExecutor):
 
 
 
+def install_plugin(folder: Path, module: str, source: str, executors: dict[str, str],
+                   distribution: str | None = None) -> None:
+    """``folder/<module>.py`` holding ``source`` and a dist-info of ``distribution`` (default: the module)
+    with a ``workbench.executors`` entry point ``name = module:Class`` for each of ``executors``."""
+    (folder / f"{module}.py").write_text(source)
+    name = distribution or module
+    dist = folder / f"{name}-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: 0.1\n")
+    lines = "".join(f"{entry} = {module}:{cls}\n" for entry, cls in executors.items())
+    (dist / "entry_points.txt").write_text(f"[workbench.executors]\n{lines}")
+
+
 def install_vault_plugin(folder: Path) -> Path:
     """Write the plugin module and its dist-info (entry point ``workbench.executors: vault``) into ``folder``
     and a device config with device ``vault``; returns the config's path."""
-    (folder / "vault_plugin.py").write_text(VAULT_PLUGIN)
-    dist = folder / "vault_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: vault-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[workbench.executors]\nvault = vault_plugin:VaultExecutor\n")
+    install_plugin(folder, "vault_plugin", VAULT_PLUGIN, {"vault": "VaultExecutor"})
     config = folder / "devices.yml"
     config.write_text("devices:\n  - {name: vault, base: qutip-1q, executor: vault, title: Device behind a login}\n")
     return config
