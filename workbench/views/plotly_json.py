@@ -30,6 +30,16 @@ def _template(name: str) -> str:
     return json.dumps(pio.templates[name].to_plotly_json())
 
 
+@lru_cache(maxsize=1)
+def plotlyjs() -> tuple[str, bytes]:
+    """plotly.js for pages that inline it, read from plotly's package once per process, as text and as
+    UTF-8 (4.8 MB, not ASCII: encoding it costs more than writing it)."""
+    from plotly.offline import get_plotlyjs
+
+    text = get_plotlyjs()
+    return text, text.encode("utf-8")
+
+
 def _array(value: np.ndarray) -> Any:
     if value.dtype == object or value.dtype.kind in "USb":
         return [None if v is None else str(v) for v in value.tolist()]

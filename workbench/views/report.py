@@ -16,7 +16,6 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -287,16 +286,6 @@ def _figure_html(fig: go.Figure, div_id: str) -> str:
             f"<script type='text/javascript'>{script}</script></div>")
 
 
-@lru_cache(maxsize=1)
-def plotlyjs() -> tuple[str, bytes]:
-    """plotly.js, read from plotly's package once per process, as text and as UTF-8 (4.8 MB, not ASCII:
-    encoding it costs more than writing it)."""
-    from plotly.offline import get_plotlyjs
-
-    text = get_plotlyjs()
-    return text, text.encode("utf-8")
-
-
 def _page_parts(title: str, body: str) -> tuple[str, str]:
     """The page before and after the inlined plotly.js."""
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -305,6 +294,8 @@ def _page_parts(title: str, body: str) -> tuple[str, str]:
 
 
 def _page(title: str, body: str) -> str:
+    from workbench.views.plotly_json import plotlyjs
+
     before, after = _page_parts(title, body)
     return before + plotlyjs()[0] + after
 
@@ -491,6 +482,7 @@ def write_calibration_report(results: Sequence[Any], path: str | os.PathLike[str
 def write_report(result: Result, path: str | os.PathLike[str]) -> Path:
     """Write :func:`report_html` to a new file (an existing one is refused)."""
     from workbench.results.exports import write_new_text
+    from workbench.views.plotly_json import plotlyjs
 
     before, after = _page_parts(*_report(result, None))
     return write_new_text(path, [before, plotlyjs()[1], after])

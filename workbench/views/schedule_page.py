@@ -81,7 +81,7 @@ def schedule_page(schedules: Sequence[Schedule], names: Sequence[str], device: D
                   sweep_key: str | None = None, sweep_values: Sequence[Any] = (), compress: bool = False,
                   selected: int = 0, objection: str | None = None) -> str:
     """The page (HTML text) for every experiment of a job; ``selected`` is shown first."""
-    import plotly.offline
+    from workbench.views.plotly_json import plotlyjs
 
     figures = []
     data = []
@@ -112,7 +112,7 @@ def schedule_page(schedules: Sequence[Schedule], names: Sequence[str], device: D
     return _PAGE.format(
         title=html.escape(title), head=head, rules=html.escape(rules),
         instrument=html.escape(instrument or "the device's executor"),
-        plotlyjs=plotly.offline.get_plotlyjs(), figures=figure_tags,
+        plotlyjs=plotlyjs()[0], figures=figure_tags,
         data=_script_safe(json.dumps(data, separators=(",", ":"))),
         meta=_script_safe(json.dumps(meta, separators=(",", ":"))),
     )
