@@ -492,6 +492,32 @@ def test_series_and_exponential_paths_agree() -> None:
         np.testing.assert_array_equal(x.records, y.records)
 
 
+@pytest.mark.parametrize("lindblad", [True, False])
+def test_series_coordinates_apply_the_generators(lindblad: bool) -> None:
+    """The Taylor series works on its own layout (rows last) and, for density matrices, in real
+    coordinates; one product there must be ``tau G`` applied to the state, back in the usual form."""
+    from workbench.executors.qutip.hamiltonian import build_system
+    from workbench.executors.qutip.propagate import Representation
+
+    dev = make_device(t1=20e-6, t2=30e-6)
+    rep = Representation(build_system(dev, (0,), 3, noise=True), lindblad=lindblad)
+    rng = np.random.default_rng(11)
+    rows = np.zeros((25, 5))
+    rows[:, 1] = rng.uniform(0.1, 2.0, 25)
+    rows[:, 2:] = rng.uniform(-1, 1, (25, 3))
+    if lindblad:
+        a = rng.normal(size=(25, 3, 3)) + 1j * rng.normal(size=(25, 3, 3))
+        states = (a @ a.conj().transpose(0, 2, 1)).reshape(25, 9)  # Hermitian (and positive)
+        assert rep.series_states(states).dtype == np.float64
+    else:
+        states = rng.normal(size=(25, 3)) + 1j * rng.normal(size=(25, 3))
+    np.testing.assert_allclose(rep.from_series(rep.series_states(states)), states, atol=1e-13)
+    expected = (rep.generators(rows) @ states[:, :, None])[:, :, 0]
+    gens = rep.generator_columns(rows)
+    product = (gens * rep.series_states(states)[:, None, :]).sum(axis=0)
+    np.testing.assert_allclose(rep.from_series(product), expected, atol=1e-12)
+
+
 def test_small_expm_matches_scipy() -> None:
     from scipy.linalg import expm
 

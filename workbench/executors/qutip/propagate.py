@@ -78,6 +78,23 @@ def _superop(h: np.ndarray) -> np.ndarray:
     return -1j * (np.kron(h, eye) - np.kron(eye, h.T))
 
 
+def _hermitian_coordinates(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(to, back)``: ``y = (to @ x).real`` holds a Hermitian ``n x n`` matrix ``x`` (vectorised row-major)
+    as ``n^2`` reals, ``x = back @ y``. Element ``i*n + j`` of ``y`` is ``rho_ii`` on the diagonal,
+    ``Re rho_ij`` above it and ``Im rho_ji`` below it (``i < j``), so populations keep their place."""
+    dim = n * n
+    i, j = np.triu_indices(n, 1)
+    upper, lower, diag = i * n + j, j * n + i, np.arange(n) * (n + 1)
+    to = np.zeros((dim, dim), dtype=complex)
+    back = np.zeros((dim, dim), dtype=complex)
+    to[diag, diag] = back[diag, diag] = 1.0
+    to[upper, upper] = to[upper, lower] = 0.5  # Re rho_ij = (rho_ij + rho_ji) / 2
+    to[lower, upper], to[lower, lower] = -0.5j, 0.5j  # Im rho_ij = (rho_ij - rho_ji) / 2i
+    back[upper, upper], back[upper, lower] = 1.0, 1j  # rho_ij = Re + i Im
+    back[lower, upper], back[lower, lower] = 1.0, -1j  # rho_ji = Re - i Im
+    return to, back
+
+
 def _dissipator(c: np.ndarray) -> np.ndarray:
     eye = np.eye(c.shape[0])
     cdc = c.conj().T @ c
@@ -150,6 +167,18 @@ class Representation(Layout):
         stacked = np.stack(basis)
         self._basis = stacked.reshape(len(basis), -1)
         self._basis_norms = np.abs(stacked).sum(axis=1).max(axis=1)  # induced 1-norms
+        self._to_series: np.ndarray | None = None
+        self._from_series: np.ndarray | None = None
+        if lindblad:
+            self._to_series, self._from_series = _hermitian_coordinates(n := self.n)
+            series = np.einsum("ij,bjk,kl->bil", self._to_series, stacked, self._from_series)
+            if np.abs(series.imag).max(initial=0.0) > 1e-9 * max(1.0, float(np.abs(series).max(initial=0.0))):
+                raise ValueError(f"a generator of this {n}-level system does not preserve Hermiticity")
+            series = series.real
+        else:
+            series = -1j * stacked
+        # [j * dim + i, b] = (basis b)[i, j] in the series' coordinates (see generator_columns)
+        self._series_columns = np.ascontiguousarray(series.transpose(2, 1, 0).reshape(-1, len(basis)))
 
     def propagators(self, rows: np.ndarray) -> np.ndarray:
         """Exact propagators (K, dim, dim) for step rows ``[kind, tau, Delta(n), controls]``."""
@@ -168,6 +197,34 @@ class Representation(Layout):
         if not self.lindblad:
             gens = -1j * gens
         return gens * rows[:, 1, None, None]
+
+    def generator_columns(self, rows: np.ndarray) -> np.ndarray:
+        """``tau * G`` of evolution rows for the Taylor series, laid out ``(dim j, dim i, K)`` (element
+        ``[j, i, r]`` is ``(tau G_r)[i, j]``) and, for density matrices, in real coordinates.
+
+        Why this form: numpy does a stack of ``K`` small ``dim x dim`` matrix-vector products one tiny
+        product at a time; with the rows last each product is ``dim`` contiguous multiply-adds over all
+        rows instead, a third faster. A Liouvillian maps Hermitian matrices to Hermitian matrices, so in
+        the coordinates ``Re rho_ij, Im rho_ij`` (:func:`_hermitian_coordinates`) it is a real matrix:
+        half the memory and a quarter of the multiplications of the complex one, the same result to
+        rounding. Kets stay complex (``-i tau H``). See :meth:`series_states` for the states."""
+        coeff = np.empty((self._series_columns.shape[1], len(rows)))
+        coeff[0] = 1.0
+        coeff[1:] = rows[:, 2:].T
+        gens = (self._series_columns @ coeff) * rows[:, 1]
+        return gens.reshape(self.dim, self.dim, len(rows))
+
+    def series_states(self, states: np.ndarray) -> np.ndarray:
+        """States (K, dim) in the series' coordinates, laid out (dim, K)."""
+        if self._to_series is None:
+            return states.T.copy()
+        return (self._to_series @ states.T).real
+
+    def from_series(self, vectors: np.ndarray) -> np.ndarray:
+        """Back from :meth:`series_states`' form to complex states (K, dim)."""
+        if self._from_series is None:
+            return vectors.T
+        return (self._from_series @ vectors).T
 
     def norm_bounds(self, rows: np.ndarray) -> np.ndarray:
         """Upper bounds of ``||tau G||_1`` per row (inf for frame changes), without building ``G``."""
@@ -264,24 +321,28 @@ class Propagator:
         matrix-vector products is then far cheaper than exponentiating each 9x9 or 81x81 matrix, and
         just as exact (the series is summed until its terms fall below double precision).
         """
-        gens = self.rep.generators(self._table[ids])
+        gens = self.rep.generator_columns(self._table[ids])  # (dim j, dim i, rows)
         substeps = max(1, math.ceil(float(np.max(self._bounds[ids])) / TAYLOR_THETA))
         if substeps > 1:
-            gens = gens / substeps
+            gens /= substeps
         dim = states.shape[1]
+        products = np.empty_like(gens)
+        vectors = self.rep.series_states(states)  # (dim, rows)
         for _ in range(substeps):
             # ||term_(k+1)||_1 <= ||tau G||_1 / (k + 1) ||term_k||_1: once a term is negligible against
             # the smallest row (in 1-norm, bounded by dim * max |entry|), so are all later ones
-            limit = 2.0**-54 * float(np.min(np.abs(states).sum(axis=1))) / dim
-            term = states[:, :, None]
-            total = states.copy()
+            limit = 2.0**-54 * float(np.min(np.abs(vectors).sum(axis=0))) / dim
+            term = vectors
+            total = vectors.copy()
             for k in range(1, TAYLOR_MAX_TERMS + 1):
-                term = gens @ term
+                np.multiply(gens, term[:, None, :], out=products)
+                term = np.add.reduce(products, axis=0)
                 term *= 1.0 / k
-                total += term[:, :, 0]
+                total += term
                 if k >= 6 and k % 2 == 0 and np.abs(term).max() <= limit:
                     break
-            states = total
+            vectors = total
+        states = self.rep.from_series(vectors)
         self.stats.taylor += len(ids)
         return states
 
