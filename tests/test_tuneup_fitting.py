@@ -11,7 +11,13 @@ import pytest
 from workbench.devices.model import ReadoutCalibration, Resonator
 from workbench.errors import ConfigError
 from workbench.executors.registry import load_catalogue
-from workbench.readout import acquisition_frequencies, assignment_fidelity, iq_centres_at, iq_points
+from workbench.readout import (
+    acquisition_frequencies,
+    assignment_fidelity,
+    iq_centres_at,
+    iq_points,
+    level_centres,
+)
 from workbench.schedule.builder import ScheduleBuilder
 from workbench.tuneup.discriminator import confusion_matrix, train_lda
 from workbench.tuneup.fitting import (
@@ -145,6 +151,24 @@ def test_readout_without_resonator_ignores_the_frequency():
     assert np.array_equal(iq_points(levels, ro, rng1), iq_points(levels, ro, rng2, 7.3e9))
     with pytest.raises(ValueError, match="must not be 0"):
         Resonator(frequency=6.8e9, linewidth=1e6, dispersive_shift=0.0)
+
+
+def test_iq_points_around_the_centres_with_gaussian_noise():
+    """Each shot is its level's centre (the highest one for levels above it) plus I and Q noise of the
+    readout's width; centres computed once for a sweep give the very same points."""
+    ro = _readout()
+    levels = np.repeat([0, 1, 2, 3], 20_000)
+    points = iq_points(levels, ro, np.random.default_rng(5), 6.8e9)
+    centres = level_centres(ro, 6.8e9)
+    assert centres.size == 3  # level 3 reads like level 2, the highest centre given
+    two_states = ro.model_copy(update={"iq_centers": {0: [1.0, 0.2], 1: [-0.6, 0.9]}})
+    assert level_centres(two_states)[2] == level_centres(two_states)[1] == -0.6 + 0.9j
+    offsets = points - centres[np.minimum(levels, 2)]
+    assert abs(offsets.real.std() - ro.iq_noise) < 0.02 * ro.iq_noise
+    assert abs(offsets.imag.std() - ro.iq_noise) < 0.02 * ro.iq_noise
+    assert abs(np.corrcoef(offsets.real, offsets.imag)[0, 1]) < 0.02
+    again = iq_points(levels, ro, np.random.default_rng(5), 6.8e9, centres)
+    assert np.array_equal(points, again)
 
 
 def test_acquisition_frequency_is_the_readout_tone_of_the_kept_acquisition():

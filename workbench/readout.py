@@ -64,23 +64,30 @@ def acquisition_frequencies(schedule: Schedule) -> dict[int, float]:
     return out
 
 
-def iq_points(levels: np.ndarray, readout: ReadoutCalibration, rng: np.random.Generator,
-              frequency: float | None = None) -> np.ndarray:
-    """Integrated IQ per shot for an array of transmon levels (Gaussian blobs around each centre).
-
-    Levels above the highest centre given read out like the highest one (a 3-level transmon without a
-    ``|2>`` centre looks like ``|1>``, as it does on a two-state discriminator). ``frequency`` is the readout
-    tone's; it matters only for a readout with a ``resonator`` (see :func:`iq_centres_at`).
-    """
+def level_centres(readout: ReadoutCalibration, frequency: float | None = None) -> np.ndarray:
+    """The IQ centre of levels ``0..top`` (at least ``0..2``) as an array indexed by level: levels above
+    the highest centre given read out like the highest one (a 3-level transmon without a ``|2>`` centre
+    looks like ``|1>``, as it does on a two-state discriminator)."""
     given = iq_centres_at(readout, frequency)
     top = max(given)
-    centres = np.array([given.get(k, given[top]) for k in range(max(top, 2) + 1)])
-    clipped = np.minimum(levels, centres.size - 1)
-    noise = rng.normal(0.0, readout.iq_noise, size=(*levels.shape, 2)) if readout.iq_noise > 0 else 0.0
-    points = centres[clipped]
+    return np.array([given.get(k, given[top]) for k in range(max(top, 2) + 1)], dtype=complex)
+
+
+def iq_points(levels: np.ndarray, readout: ReadoutCalibration, rng: np.random.Generator,
+              frequency: float | None = None, centres: np.ndarray | None = None) -> np.ndarray:
+    """Integrated IQ per shot for an array of transmon levels (Gaussian blobs around each centre).
+
+    ``frequency`` is the readout tone's; it matters only for a readout with a ``resonator`` (see
+    :func:`iq_centres_at`). ``centres`` (from :func:`level_centres`) saves recomputing them for every
+    experiment of a sweep.
+    """
+    if centres is None:
+        centres = level_centres(readout, frequency)
+    points = centres[np.minimum(levels, centres.size - 1)]
     if readout.iq_noise > 0:
-        points = points + noise[..., 0] + 1j * noise[..., 1]
-    return points.astype(complex)
+        # (I, Q) pairs drawn as (..., 2) floats are laid out as complex numbers: view, not arithmetic
+        points += rng.normal(0.0, readout.iq_noise, size=(*levels.shape, 2)).view(complex)[..., 0]
+    return points
 
 
 def discriminate(iq: np.ndarray, discriminator: Discriminator) -> np.ndarray:

@@ -40,7 +40,7 @@ from workbench.executors.qutip.compile import (
 )
 from workbench.executors.qutip.hamiltonian import TransmonSystem, build_system
 from workbench.options import OptionSpec, ResolvedOptions, Secret
-from workbench.readout import acquisition_frequencies, iq_points
+from workbench.readout import acquisition_frequencies, iq_points, level_centres
 from workbench.schedule.ir import Schedule
 
 if TYPE_CHECKING:
@@ -241,9 +241,10 @@ class QutipExecutor(QuantumExecutor):
             "rng": "experiment e draws its shots from numpy default_rng(SeedSequence([seed, e])), the trajectories "
                    "of its group of qubits g from default_rng(SeedSequence([seed, e], spawn_key=(1, g)))",
         }
+        centres: dict[tuple[int, float | None], np.ndarray] = {}
         for e, outcome in self._outcomes(schedules, options, ids, info, progress, cancel):
             self._sample(e, schedules[e], outcome, shots, seed, slot_qubit, iq, populations,
-                         acquisition_frequencies(schedules[e]), ids[e])
+                         acquisition_frequencies(schedules[e]), ids[e], centres)
         elapsed = time.perf_counter() - started
         log.info("simulated %d experiment(s) in %.3f s (%s)", n_exp, elapsed, ", ".join(info["methods"]) or "nothing")
         return ExecutionData(
@@ -446,9 +447,11 @@ class QutipExecutor(QuantumExecutor):
 
     def _sample(self, e: int, schedule: Schedule, out: Outcome, shots: int, seed: int, slot_qubit: np.ndarray,
                 iq: np.ndarray, populations: np.ndarray, frequencies: Mapping[int, float],
-                experiment: int | None = None) -> None:
+                experiment: int | None = None,
+                centres: dict[tuple[int, float | None], np.ndarray] | None = None) -> None:
         """Shots from the exact joint outcome distribution, then IQ points per written slot (at the
-        readout tone's frequency, which matters for qubits whose readout has a resonator)."""
+        readout tone's frequency, which matters for qubits whose readout has a resonator). ``centres``
+        keeps each qubit's IQ centres per readout frequency across the experiments of a run."""
         m = schedule.memory_slots
         writers = slot_writers(schedule)
         slot_qubit[e, :m] = writers
@@ -465,7 +468,14 @@ class QutipExecutor(QuantumExecutor):
             q = int(writers[slot])
             if q < 0:
                 continue
-            iq[e, :, slot] = iq_points(levels[:, slot], self.device.qubit(q).readout, rng, frequencies.get(slot))
+            readout = self.device.qubit(q).readout
+            key = (q, frequencies.get(slot))
+            if centres is None or key not in centres:
+                found = level_centres(readout, key[1])
+                if centres is None:
+                    centres = {}
+                centres[key] = found
+            iq[e, :, slot] = iq_points(levels[:, slot], readout, rng, key[1], centres[key])
 
 
 @functools.lru_cache(maxsize=1)
