@@ -277,6 +277,31 @@ def test_tergite_result_holds_hex_memory_bit_i_memory_slot_i(tmp_path):
     assert result.counts(0).get("01", 0) == memory.count("0x1")
 
 
+@pytest.mark.parametrize("slots", [1, 3, 11, 20])
+def test_tergite_memory_text_is_the_json_of_the_hex_strings(slots):
+    """tergite-result.json joins its hex strings itself; the text must be json.dumps' own, for few slots
+    (a lookup table of the values) and many (distinct values sorted), with unwritten slots."""
+    from workbench.results.tergite import _hex_memory, _hex_memory_json
+
+    rng = np.random.default_rng(slots)
+    memory = rng.integers(0, 2, size=(4, 300, slots)).astype(np.int8)
+    slot_qubit = np.tile(np.arange(slots), (4, 1))
+    slot_qubit[1, ::2] = -1  # slots this experiment never wrote
+    slot_qubit[2] = -1  # nothing written: "0x0" for every shot
+    text = _hex_memory_json(memory, slot_qubit)
+    assert text == json.dumps(_hex_memory(memory, slot_qubit))
+    assert json.loads(text)[2] == ["0x0"] * 300
+    assert _hex_memory_json(memory[:, :0], slot_qubit) == "[[], [], [], []]"
+
+
+def test_tergite_iq_memory_pairs_written_slots_and_zeroes_missing_points():
+    from workbench.results.tergite import _iq_memory
+
+    iq = np.array([[[1 + 2j, 5 + 5j, np.nan + 1j], [3 - 4j, 6 + 6j, 7 + 0j]]])  # (1 experiment, 2 shots, 3 slots)
+    slot_qubit = np.array([[0, -1, 2]])
+    assert _iq_memory(iq, slot_qubit) == [[[[1.0, 2.0], [0.0, 0.0]], [[3.0, -4.0], [7.0, 0.0]]]]
+
+
 def test_tergite_result_holds_iq_pairs_at_meas_level_1(tmp_path):
     # SDK file d: two experiments, meas_level 1, meas_return avg -> one entry per experiment
     out = tmp_path / "iq"

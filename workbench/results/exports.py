@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.errors import CancelledError, OutputError
 from workbench.results.counts import distribution
 from workbench.results.qhana import entity_ids, shaped, statevector_entity
-from workbench.results.tergite import tergite_result
+from workbench.results.tergite import tergite_json
 
 if TYPE_CHECKING:
     from workbench.results.result import Result
@@ -322,9 +322,9 @@ def _write_files(result: Result, folder: Path, dataset_name: str = "dataset.nc")
         _write_text(folder / "result-statevector.csv", entities_csv(vectors))
     _write_text(folder / "result-trace.json", json.dumps(result.trace))
     _write_text(folder / "execution-options.json", json.dumps(result.options))
-    memory = tergite_result(result)
-    if memory is not None:
-        _write_text(folder / "tergite-result.json", json.dumps(memory))
+    tergite = tergite_json(result)
+    if tergite is not None:
+        _write_text(folder / "tergite-result.json", tergite)
     result.save(folder / dataset_name)
     job_file = job_copy_name(result.dataset.attrs.get("job_filename"))
     _write_text(folder / job_file, _readable_job(job_file, str(result.dataset.attrs.get("job_source", ""))))
