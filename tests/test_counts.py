@@ -51,3 +51,22 @@ def test_registers_split_with_last_register_leftmost():
 def test_register_sizes_that_do_not_add_up_are_ignored():
     memory = np.array([[1, 0, 1]], dtype=np.int8)
     assert bitstring_counts(memory, 3, (("c", 2),)) == {"101": 1}
+
+
+def test_counts_of_a_whole_sweep_are_each_experiments_own(monkeypatch):
+    """experiment_counts counts experiments of one shape together; dicts and their order (most frequent
+    first, then by value) must be bitstring_counts' for every experiment, however they are grouped."""
+    import workbench.results.counts as counts_module
+    from workbench.results.counts import experiment_counts
+
+    rng = np.random.default_rng(4)
+    slots = [3, 3, 0, 1, 13, 3, 2, 3, 8, 8]
+    cregs = [(), (("c", 2), ("d", 1)), (), (), (), (), (("c", 2),), (), (), (("a", 4), ("b", 4))]
+    memory = np.zeros((len(slots), 500, 13), dtype=np.int8)
+    for e, m in enumerate(slots):
+        memory[e, :, :m] = rng.random((500, m)) < rng.uniform(0.05, 0.5, m)
+    expected = [list(bitstring_counts(memory[e], m, c).items())
+                for e, (m, c) in enumerate(zip(slots, cregs, strict=True))]
+    assert [list(c.items()) for c in experiment_counts(memory, slots, cregs)] == expected
+    monkeypatch.setattr(counts_module, "_HISTOGRAM_CELLS", 16)  # two experiments of 3 slots per histogram
+    assert [list(c.items()) for c in experiment_counts(memory, slots, cregs)] == expected

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from workbench.errors import InputError
-from workbench.results.counts import bitstring_counts
+from workbench.results.counts import experiment_counts
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -92,8 +92,8 @@ def build_dataset(
         variables["iq_mean"] = (("experiment", "slot"), data.iq_mean.astype(complex))
     if data.memory is not None:
         variables["memory"] = (("experiment", "shot", "slot"), data.memory.astype(np.int8))
-        per_exp = [bitstring_counts(data.memory[e], s.memory_slots, getattr(s, "creg_sizes", ()))
-                   for e, s in enumerate(schedules)]
+        per_exp = experiment_counts(data.memory, [s.memory_slots for s in schedules],
+                                    [getattr(s, "creg_sizes", ()) for s in schedules])
         outcomes = sorted({k for c in per_exp for k in c}, key=lambda k: (len(k), k))
         table = np.array([[c.get(k, 0) for k in outcomes] for c in per_exp], dtype=np.int64)
         variables["counts"] = (("experiment", "outcome"), table.reshape(n_exp, len(outcomes)))
