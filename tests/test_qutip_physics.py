@@ -460,11 +460,16 @@ def test_relaxation_between_two_measurements_is_a_joint_distribution() -> None:
     assert np.all(np.abs(joint - expected) < 5 * sigma)
 
 
-def test_series_and_exponential_paths_agree() -> None:
-    """Steps used once are applied by a Taylor series on the states, shared ones by expm: same physics."""
+@pytest.mark.parametrize("basis_rows", [1, 10**9], ids=["by-basis", "per-row"])
+def test_series_and_exponential_paths_agree(basis_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Steps used once are applied by a Taylor series on the states, shared ones by expm: same physics,
+    whichever way the series multiplies (one product with the basis for many rows, a product per row)."""
+    import workbench.executors.qutip.propagate as propagate
     from workbench.executors.qutip.compile import compile_schedule
     from workbench.executors.qutip.hamiltonian import build_system
     from workbench.executors.qutip.propagate import Propagator, Representation
+
+    monkeypatch.setattr(propagate, "SERIES_BASIS_ROWS", basis_rows)
 
     dev = make_device(t1=5e-6, t2=6e-6, two_qubits=True, rabi=20e6, zz=1e6)
     rng = np.random.default_rng(3)
@@ -494,8 +499,9 @@ def test_series_and_exponential_paths_agree() -> None:
 
 @pytest.mark.parametrize("lindblad", [True, False])
 def test_series_coordinates_apply_the_generators(lindblad: bool) -> None:
-    """The Taylor series works on its own layout (rows last) and, for density matrices, in real
-    coordinates; one product there must be ``tau G`` applied to the state, back in the usual form."""
+    """The Taylor series works on its own layout (rows last, generators as coefficients of a basis) and,
+    for density matrices, in real coordinates; one product there must be ``tau G`` applied to the
+    state, back in the usual form."""
     from workbench.executors.qutip.hamiltonian import build_system
     from workbench.executors.qutip.propagate import Representation
 
@@ -513,8 +519,8 @@ def test_series_coordinates_apply_the_generators(lindblad: bool) -> None:
         states = rng.normal(size=(25, 3)) + 1j * rng.normal(size=(25, 3))
     np.testing.assert_allclose(rep.from_series(rep.series_states(states)), states, atol=1e-13)
     expected = (rep.generators(rows) @ states[:, :, None])[:, :, 0]
-    gens = rep.generator_columns(rows)
-    product = (gens * rep.series_states(states)[:, None, :]).sum(axis=0)
+    coeff = rep.series_coefficients(rows)  # (bases, rows)
+    product = np.einsum("br,bij,jr->ir", coeff, rep.series_basis, rep.series_states(states))
     np.testing.assert_allclose(rep.from_series(product), expected, atol=1e-12)
 
 

@@ -41,6 +41,7 @@ TAYLOR_THETA = 4.0  # ||tau G|| per Taylor sub-step (terms peak at 4^4/4! ~ 11: 
 TAYLOR_MAX_NORM = 12.0  # beyond this a step is exponentiated (scaling and squaring is cheaper)
 TAYLOR_MAX_USES = 4  # a step used more often than this in a block is worth one shared expm
 TAYLOR_MAX_TERMS = 60
+SERIES_BASIS_ROWS = 96  # rows from which one product with the generators' basis beats a product per row
 SMALL_EXPM = 16  # dimension up to which expm_small replaces scipy's expm
 PRUNE = 1e-12  # joint probability below which a measurement branch is dropped
 MAX_BRANCHES = 50_000  # per experiment: beyond this the outcome tree is too wide to enumerate exactly
@@ -171,14 +172,13 @@ class Representation(Layout):
         self._from_series: np.ndarray | None = None
         if lindblad:
             self._to_series, self._from_series = _hermitian_coordinates(n := self.n)
-            series = np.einsum("ij,bjk,kl->bil", self._to_series, stacked, self._from_series)
+            series = self._to_series @ stacked @ self._from_series
             if np.abs(series.imag).max(initial=0.0) > 1e-9 * max(1.0, float(np.abs(series).max(initial=0.0))):
                 raise ValueError(f"a generator of this {n}-level system does not preserve Hermiticity")
             series = series.real
         else:
             series = -1j * stacked
-        # [j * dim + i, b] = (basis b)[i, j] in the series' coordinates (see generator_columns)
-        self._series_columns = np.ascontiguousarray(series.transpose(2, 1, 0).reshape(-1, len(basis)))
+        self.series_basis = np.ascontiguousarray(series)  # (bases, dim, dim), see series_coefficients
 
     def propagators(self, rows: np.ndarray) -> np.ndarray:
         """Exact propagators (K, dim, dim) for step rows ``[kind, tau, Delta(n), controls]``."""
@@ -198,21 +198,21 @@ class Representation(Layout):
             gens = -1j * gens
         return gens * rows[:, 1, None, None]
 
-    def generator_columns(self, rows: np.ndarray) -> np.ndarray:
-        """``tau * G`` of evolution rows for the Taylor series, laid out ``(dim j, dim i, K)`` (element
-        ``[j, i, r]`` is ``(tau G_r)[i, j]``) and, for density matrices, in real coordinates.
+    def series_coefficients(self, rows: np.ndarray) -> np.ndarray:
+        """``tau * G`` of evolution rows for the Taylor series, as coefficients (bases, K) of
+        :attr:`series_basis`: ``tau G_r = sum_b c[b, r] basis[b]`` in the series' coordinates.
 
-        Why this form: numpy does a stack of ``K`` small ``dim x dim`` matrix-vector products one tiny
-        product at a time; with the rows last each product is ``dim`` contiguous multiply-adds over all
-        rows instead, a third faster. A Liouvillian maps Hermitian matrices to Hermitian matrices, so in
-        the coordinates ``Re rho_ij, Im rho_ij`` (:func:`_hermitian_coordinates`) it is a real matrix:
-        half the memory and a quarter of the multiplications of the complex one, the same result to
-        rounding. Kets stay complex (``-i tau H``). See :meth:`series_states` for the states."""
-        coeff = np.empty((self._series_columns.shape[1], len(rows)))
-        coeff[0] = 1.0
-        coeff[1:] = rows[:, 2:].T
-        gens = (self._series_columns @ coeff) * rows[:, 1]
-        return gens.reshape(self.dim, self.dim, len(rows))
+        Why this form: a term of the series is then one matrix product of the stacked basis with all
+        rows' states (BLAS) and a weighted sum over the few bases, where a stack of ``K`` generators
+        would take ``K`` separate small products (numpy loops over a stack one tiny product at a
+        time): for two noisy qutrits (81 x 81, 9 bases) five times fewer operations. A Liouvillian maps
+        Hermitian matrices to Hermitian matrices, so in the coordinates ``Re rho_ij, Im rho_ij``
+        (:func:`_hermitian_coordinates`) its basis is real: half the memory and a quarter of the
+        multiplications. Kets stay complex (basis ``-i H_b``). See :meth:`series_states`."""
+        coeff = np.empty((self.series_basis.shape[0], len(rows)))
+        coeff[0] = rows[:, 1]
+        np.multiply(rows[:, 2:].T, rows[:, 1], out=coeff[1:])
+        return coeff
 
     def series_states(self, states: np.ndarray) -> np.ndarray:
         """States (K, dim) in the series' coordinates, laid out (dim, K)."""
@@ -321,13 +321,27 @@ class Propagator:
         matrix-vector products is then far cheaper than exponentiating each 9x9 or 81x81 matrix, and
         just as exact (the series is summed until its terms fall below double precision).
         """
-        gens = self.rep.generator_columns(self._table[ids])  # (dim j, dim i, rows)
+        coeff = self.rep.series_coefficients(self._table[ids])  # (bases, rows)
         substeps = max(1, math.ceil(float(np.max(self._bounds[ids])) / TAYLOR_THETA))
         if substeps > 1:
-            gens /= substeps
+            coeff /= substeps
+        used = np.flatnonzero(np.any(coeff != 0.0, axis=1))  # idle channels, frames at 0: not in this step
         dim = states.shape[1]
-        products = np.empty_like(gens)
         vectors = self.rep.series_states(states)  # (dim, rows)
+        if len(ids) >= SERIES_BASIS_ROWS:  # one product with the stacked basis, then the weights
+            basis = self.rep.series_basis[used].reshape(-1, dim)  # (used bases * dim, dim)
+            weights = coeff[used][:, None, :]
+            products = np.empty((used.size, dim, len(ids)), dtype=np.result_type(basis, vectors))
+
+            def apply(term: np.ndarray) -> np.ndarray:
+                np.multiply((basis @ term).reshape(products.shape), weights, out=products)
+                return np.add.reduce(products, axis=0)
+        else:  # few rows: each its own generator, one small product per row
+            gens = (coeff[used].T @ self.rep.series_basis[used].reshape(used.size, -1)).reshape(-1, dim, dim)
+
+            def apply(term: np.ndarray) -> np.ndarray:
+                return (gens @ term.T[:, :, None])[:, :, 0].T
+
         for _ in range(substeps):
             # ||term_(k+1)||_1 <= ||tau G||_1 / (k + 1) ||term_k||_1: once a term is negligible against
             # the smallest row (in 1-norm, bounded by dim * max |entry|), so are all later ones
@@ -335,8 +349,7 @@ class Propagator:
             term = vectors
             total = vectors.copy()
             for k in range(1, TAYLOR_MAX_TERMS + 1):
-                np.multiply(gens, term[:, None, :], out=products)
-                term = np.add.reduce(products, axis=0)
+                term = apply(term)
                 term *= 1.0 / k
                 total += term
                 if k >= 6 and k % 2 == 0 and np.abs(term).max() <= limit:
