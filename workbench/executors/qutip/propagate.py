@@ -22,6 +22,7 @@ solver is exact up to floating point for the piecewise-constant model (no ODE to
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -79,21 +80,58 @@ def _superop(h: np.ndarray) -> np.ndarray:
     return -1j * (np.kron(h, eye) - np.kron(eye, h.T))
 
 
-def _hermitian_coordinates(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(to, back)``: ``y = (to @ x).real`` holds a Hermitian ``n x n`` matrix ``x`` (vectorised row-major)
-    as ``n^2`` reals, ``x = back @ y``. Element ``i*n + j`` of ``y`` is ``rho_ii`` on the diagonal,
-    ``Re rho_ij`` above it and ``Im rho_ji`` below it (``i < j``), so populations keep their place."""
-    dim = n * n
+@functools.lru_cache(maxsize=16)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``rho_ij`` and ``rho_ji`` (``i < j``) in a row-major vectorised ``n x n`` matrix
+    (cached: ``np.triu_indices`` alone costs more than a series step of a qutrit)."""
     i, j = np.triu_indices(n, 1)
-    upper, lower, diag = i * n + j, j * n + i, np.arange(n) * (n + 1)
-    to = np.zeros((dim, dim), dtype=complex)
-    back = np.zeros((dim, dim), dtype=complex)
-    to[diag, diag] = back[diag, diag] = 1.0
-    to[upper, upper] = to[upper, lower] = 0.5  # Re rho_ij = (rho_ij + rho_ji) / 2
-    to[lower, upper], to[lower, lower] = -0.5j, 0.5j  # Im rho_ij = (rho_ij - rho_ji) / 2i
-    back[upper, upper], back[upper, lower] = 1.0, 1j  # rho_ij = Re + i Im
-    back[lower, upper], back[lower, lower] = 1.0, -1j  # rho_ji = Re - i Im
-    return to, back
+    upper, lower = i * n + j, j * n + i
+    upper.setflags(write=False)
+    lower.setflags(write=False)
+    return upper, lower
+
+
+def to_hermitian_coordinates(states: np.ndarray, n: int) -> np.ndarray:
+    """Vectorised Hermitian matrices (K, n^2) as reals laid out (n^2, K): element ``i*n + j`` is
+    ``rho_ii`` on the diagonal, ``Re rho_ij`` above it and ``Im rho_ij`` at the mirrored place below
+    it (``i < j``), so populations keep their place. A Liouvillian maps Hermitian matrices to Hermitian
+    matrices: in these coordinates it is a real matrix (:func:`_in_hermitian_coordinates`)."""
+    upper, lower = _pairs(n)
+    re, im = states.real, states.imag
+    out = re.copy()
+    out[:, upper] = 0.5 * (re[:, upper] + re[:, lower])
+    out[:, lower] = 0.5 * (im[:, upper] - im[:, lower])
+    return out.T
+
+
+def from_hermitian_coordinates(vectors: np.ndarray, n: int) -> np.ndarray:
+    """Back from :func:`to_hermitian_coordinates`: complex (K, n^2)."""
+    upper, lower = _pairs(n)
+    rows = vectors.T
+    out = rows.astype(complex)
+    re, im = rows[:, upper], rows[:, lower]
+    out.real[:, lower] = re
+    out.imag[:, upper] = im
+    out.imag[:, lower] = -im
+    return out
+
+
+def _in_hermitian_coordinates(ops: np.ndarray, n: int) -> np.ndarray:
+    """Each of ``ops`` (k, n^2, n^2) acting on :func:`to_hermitian_coordinates`' reals (still complex;
+    real for maps that keep matrices Hermitian). Each coordinate mixes two elements (``ij`` and
+    ``ji``), so this is a few sums where products with the change of coordinates would cost ``n^6``
+    per operator (minutes for three noisy qutrits)."""
+    upper, lower = _pairs(n)
+    # whole rows only (contiguous): the columns of ``op @ back`` are the rows of ``back^T @ op^T``
+    rows = ops.transpose(0, 2, 1).copy()
+    top, bottom = rows[:, upper], rows[:, lower]
+    rows[:, upper] = top + bottom
+    rows[:, lower] = 1j * (top - bottom)
+    out = rows.transpose(0, 2, 1).copy()  # op @ back
+    top, bottom = out[:, upper], out[:, lower]
+    out[:, upper] = 0.5 * (top + bottom)
+    out[:, lower] = 0.5j * (bottom - top)
+    return out
 
 
 def _dissipator(c: np.ndarray) -> np.ndarray:
@@ -168,17 +206,18 @@ class Representation(Layout):
         stacked = np.stack(basis)
         self._basis = stacked.reshape(len(basis), -1)
         self._basis_norms = np.abs(stacked).sum(axis=1).max(axis=1)  # induced 1-norms
-        self._to_series: np.ndarray | None = None
-        self._from_series: np.ndarray | None = None
-        if lindblad:
-            self._to_series, self._from_series = _hermitian_coordinates(n := self.n)
-            series = self._to_series @ stacked @ self._from_series
-            if np.abs(series.imag).max(initial=0.0) > 1e-9 * max(1.0, float(np.abs(series).max(initial=0.0))):
-                raise ValueError(f"a generator of this {n}-level system does not preserve Hermiticity")
-            series = series.real
-        else:
-            series = -1j * stacked
-        self.series_basis = np.ascontiguousarray(series)  # (bases, dim, dim), see series_coefficients
+
+    @functools.cached_property
+    def series_basis(self) -> np.ndarray:
+        """The generators' basis (bases, dim, dim) in the Taylor series' coordinates (see
+        :meth:`series_coefficients`); built when a series first runs (a second copy of the basis)."""
+        stacked = self._basis.reshape(-1, self.dim, self.dim)
+        if not self.lindblad:
+            return -1j * stacked
+        series = _in_hermitian_coordinates(stacked, self.n)
+        if np.abs(series.imag).max(initial=0.0) > 1e-9 * max(1.0, float(np.abs(series).max(initial=0.0))):
+            raise ValueError(f"a generator of this {self.n}-level system does not preserve Hermiticity")
+        return np.ascontiguousarray(series.real)
 
     def propagators(self, rows: np.ndarray) -> np.ndarray:
         """Exact propagators (K, dim, dim) for step rows ``[kind, tau, Delta(n), controls]``."""
@@ -207,24 +246,20 @@ class Representation(Layout):
         would take ``K`` separate small products (numpy loops over a stack one tiny product at a
         time): for two noisy qutrits (81 x 81, 9 bases) five times fewer operations. A Liouvillian maps
         Hermitian matrices to Hermitian matrices, so in the coordinates ``Re rho_ij, Im rho_ij``
-        (:func:`_hermitian_coordinates`) its basis is real: half the memory and a quarter of the
+        (:func:`to_hermitian_coordinates`) its basis is real: half the memory and a quarter of the
         multiplications. Kets stay complex (basis ``-i H_b``). See :meth:`series_states`."""
-        coeff = np.empty((self.series_basis.shape[0], len(rows)))
+        coeff = np.empty((self._basis.shape[0], len(rows)))
         coeff[0] = rows[:, 1]
         np.multiply(rows[:, 2:].T, rows[:, 1], out=coeff[1:])
         return coeff
 
     def series_states(self, states: np.ndarray) -> np.ndarray:
         """States (K, dim) in the series' coordinates, laid out (dim, K)."""
-        if self._to_series is None:
-            return states.T.copy()
-        return (self._to_series @ states.T).real
+        return to_hermitian_coordinates(states, self.n) if self.lindblad else states.T.copy()
 
     def from_series(self, vectors: np.ndarray) -> np.ndarray:
         """Back from :meth:`series_states`' form to complex states (K, dim)."""
-        if self._from_series is None:
-            return vectors.T
-        return (self._from_series @ vectors).T
+        return from_hermitian_coordinates(vectors, self.n) if self.lindblad else vectors.T
 
     def norm_bounds(self, rows: np.ndarray) -> np.ndarray:
         """Upper bounds of ``||tau G||_1`` per row (inf for frame changes), without building ``G``."""
