@@ -14,6 +14,7 @@ tools read ``result.memory`` only:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,7 +33,7 @@ def _shot_values(memory: np.ndarray, slot_qubit: np.ndarray) -> np.ndarray:
     return values
 
 
-def _texts(values: np.ndarray, text: Any) -> np.ndarray:
+def _texts(values: np.ndarray, text: Callable[[int], str]) -> np.ndarray:
     """``text(v)`` for each value, as an object array of values' shape; ``text`` runs once per distinct
     value. Few slots give small values: a lookup table then replaces ``np.unique``'s sort."""
     flat = values.reshape(-1)

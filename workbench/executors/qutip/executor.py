@@ -469,13 +469,13 @@ class QutipExecutor(QuantumExecutor):
             if q < 0:
                 continue
             readout = self.device.qubit(q).readout
-            key = (q, frequencies.get(slot))
-            if centres is None or key not in centres:
-                found = level_centres(readout, key[1])
-                if centres is None:
-                    centres = {}
-                centres[key] = found
-            iq[e, :, slot] = iq_points(levels[:, slot], readout, rng, key[1], centres[key])
+            frequency = frequencies.get(slot)
+            known = centres.get((q, frequency)) if centres is not None else None
+            if known is None:
+                known = level_centres(readout, frequency)
+                if centres is not None:
+                    centres[(q, frequency)] = known
+            iq[e, :, slot] = iq_points(levels[:, slot], readout, rng, frequency, known)
 
 
 @functools.lru_cache(maxsize=1)

@@ -378,8 +378,10 @@ class Propagator:
                 return (gens @ term.T[:, :, None])[:, :, 0].T
 
         for _ in range(substeps):
-            # ||term_(k+1)||_1 <= ||tau G||_1 / (k + 1) ||term_k||_1: once a term is negligible against
-            # the smallest row (in 1-norm, bounded by dim * max |entry|), so are all later ones
+            # ||term_(k+1)||_1 <= ||tau G||_1 / (k + 1) ||term_k||_1, and ||tau G||_1 is at most twice the
+            # bound (<= TAYLOR_THETA per sub-step) in the series' coordinates (a coordinate mixes two
+            # elements): from k = 2 TAYLOR_THETA on, once a term is negligible against the smallest row
+            # (in 1-norm, bounded by dim * max |entry|), so are all later ones
             limit = 2.0**-54 * float(np.min(np.abs(vectors).sum(axis=0))) / dim
             term = vectors
             total = vectors.copy()
@@ -387,7 +389,7 @@ class Propagator:
                 term = apply(term)
                 term *= 1.0 / k
                 total += term
-                if k >= 6 and k % 2 == 0 and np.abs(term).max() <= limit:
+                if k >= 2 * TAYLOR_THETA and k % 2 == 0 and np.abs(term).max() <= limit:
                     break
             vectors = total
         states = self.rep.from_series(vectors)
