@@ -55,7 +55,8 @@ def test_register_sizes_that_do_not_add_up_are_ignored():
 
 def test_counts_of_a_whole_sweep_are_each_experiments_own(monkeypatch):
     """experiment_counts counts experiments of one shape together; dicts and their order (most frequent
-    first, then by value) must be bitstring_counts' for every experiment, however they are grouped."""
+    first, then by value) must be each experiment's own, however they are grouped, for one experiment
+    alone (bitstring_counts) and beyond the histogram's 12 slots."""
     import workbench.results.counts as counts_module
     from workbench.results.counts import experiment_counts
 
@@ -65,8 +66,23 @@ def test_counts_of_a_whole_sweep_are_each_experiments_own(monkeypatch):
     memory = np.zeros((len(slots), 500, 13), dtype=np.int8)
     for e, m in enumerate(slots):
         memory[e, :, :m] = rng.random((500, m)) < rng.uniform(0.05, 0.5, m)
-    expected = [list(bitstring_counts(memory[e], m, c).items())
+    expected = [list(_reference_counts(memory[e], m, c).items())
                 for e, (m, c) in enumerate(zip(slots, cregs, strict=True))]
+    assert [list(bitstring_counts(memory[e], m, c).items())
+            for e, (m, c) in enumerate(zip(slots, cregs, strict=True))] == expected
     assert [list(c.items()) for c in experiment_counts(memory, slots, cregs)] == expected
     monkeypatch.setattr(counts_module, "_HISTOGRAM_CELLS", 16)  # two experiments of 3 slots per histogram
     assert [list(c.items()) for c in experiment_counts(memory, slots, cregs)] == expected
+
+
+def _reference_counts(shots: np.ndarray, slots: int, cregs) -> dict[str, int]:
+    """Counted shot by shot in plain Python."""
+    from collections import Counter
+
+    from workbench.results.counts import split_registers
+
+    if slots == 0:
+        return {"": len(shots)}
+    values = Counter(sum(int(b) << i for i, b in enumerate(row[:slots])) for row in shots)
+    ranked = sorted(values.items(), key=lambda vc: (-vc[1], vc[0]))
+    return {split_registers(format(v, f"0{slots}b"), cregs): c for v, c in ranked}

@@ -7,7 +7,8 @@ to exactly 1.0 however they are summed (the QHAna interface asks for an exact 1)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,23 +22,12 @@ _BINCOUNT_SLOTS = 12  # up to 4096 outcomes: a histogram of them is cheaper than
 def bitstring_counts(
     memory: np.ndarray, slots: int, creg_sizes: Sequence[tuple[str, int]] = ()
 ) -> dict[str, int]:
-    """Counts of one experiment from its (shots, slots) bit array, most frequent first.
+    """Counts of one experiment from its (shots, slots) bit array, most frequent first (then by value).
 
     Keys follow Qiskit: slot 0 rightmost; with several classical registers, one space between
     registers; no classical bits at all gives ``{"": shots}``.
     """
-    if slots == 0:
-        return {"": int(memory.shape[0])}
-    weights = (1 << np.arange(slots, dtype=np.int64))
-    values = memory[:, :slots].astype(np.int64) @ weights
-    if slots <= _BINCOUNT_SLOTS:  # a histogram instead of np.unique's sort (a sweep counts every experiment)
-        histogram = np.bincount(values, minlength=1 << slots)
-        unique = np.flatnonzero(histogram)
-        counts = histogram[unique]
-    else:
-        unique, counts = np.unique(values, return_counts=True)
-    order = sorted(range(unique.size), key=lambda i: (-counts[i], unique[i]))
-    return {split_registers(format(int(unique[i]), f"0{slots}b"), creg_sizes): int(counts[i]) for i in order}
+    return experiment_counts(memory[None], [slots], [creg_sizes])[0]
 
 
 _HISTOGRAM_CELLS = 1 << 22  # experiments x outcomes counted in one bincount (32 MiB of int64)
@@ -48,40 +38,53 @@ def experiment_counts(
 ) -> list[dict[str, int]]:
     """:func:`bitstring_counts` of every experiment of a (experiments, shots, slots) bit array.
 
-    Experiments with the same slots and registers (a sweep's) are counted together: one histogram over
-    all of them, instead of one small numpy pipeline per experiment. Same dicts, same order."""
+    Experiments with the same slots and registers (a sweep's) are counted together: up to 12 slots, one
+    histogram over all of them instead of one small numpy pipeline per experiment; beyond, a sort of each
+    experiment's shot values."""
     out: list[dict[str, int]] = [{} for _ in slots]
     groups: dict[tuple[int, tuple[tuple[str, int], ...]], list[int]] = {}
     for e, (m, cregs) in enumerate(zip(slots, creg_sizes, strict=True)):
         groups.setdefault((int(m), tuple(tuple(c) for c in cregs)), []).append(e)
     for (m, cregs), members in groups.items():
-        if m == 0 or m > _BINCOUNT_SLOTS:
+        if m == 0:
             for e in members:
-                out[e] = bitstring_counts(memory[e], m, cregs)
+                out[e] = {"": int(memory.shape[1])}
             continue
-        size = 1 << m
         weights = 1 << np.arange(m, dtype=np.int64)
         labels: dict[int, str] = {}
+        if m > _BINCOUNT_SLOTS:
+            for e in members:
+                unique, counts = np.unique(memory[e, :, :m].astype(np.int64) @ weights, return_counts=True)
+                out[e] = _table(zip(unique.tolist(), counts.tolist(), strict=True), m, cregs, labels)
+            continue
+        size = 1 << m
         step = max(1, _HISTOGRAM_CELLS // size)
         for start in range(0, len(members), step):
             part = members[start : start + step]
             values = memory[part, :, :m].astype(np.int64) @ weights  # (experiments, shots)
             values += (np.arange(len(part), dtype=np.int64) * size)[:, None]
             histogram = np.bincount(values.reshape(-1), minlength=len(part) * size).reshape(len(part), size)
-            rows = histogram.tolist() if size <= 64 else histogram  # few outcomes: plain lists are quicker
-            for e, row in zip(part, rows, strict=True):
-                if size <= 64:
-                    ranked = sorted((-c, v) for v, c in enumerate(row) if c)
+            for e, row in zip(part, histogram, strict=True):
+                if size <= 64:  # few outcomes: a plain list is quicker than numpy's calls
+                    pairs: Any = ((v, c) for v, c in enumerate(row.tolist()) if c)
                 else:
                     present = np.flatnonzero(row)
-                    ranked = sorted(zip((-row[present]).tolist(), present.tolist(), strict=True))
-                table = {}
-                for c, v in ranked:
-                    if v not in labels:
-                        labels[v] = split_registers(format(v, f"0{m}b"), cregs)
-                    table[labels[v]] = -c
-                out[e] = table
+                    pairs = zip(present.tolist(), row[present].tolist(), strict=True)
+                out[e] = _table(pairs, m, cregs, labels)
     return out
+
+
+def _table(pairs: Iterable[tuple[int, int]], slots: int, creg_sizes: Sequence[tuple[str, int]],
+           labels: dict[int, str]) -> dict[str, int]:
+    """``{key: count}`` from (value, count) pairs, most frequent first, then by value; ``labels`` keeps the
+    keys of values already seen (a sweep's experiments share them)."""
+    table = {}
+    for minus, value in sorted((-c, v) for v, c in pairs):
+        label = labels.get(value)
+        if label is None:
+            label = labels[value] = split_registers(format(value, f"0{slots}b"), creg_sizes)
+        table[label] = -minus
+    return table
 
 
 _GRID = 2**52  # every multiple of 2**-52 in [0, 2) is an exact double
