@@ -229,10 +229,18 @@ class Representation(Layout):
             out[~evolve] = self._frame_changes(rows[~evolve])
         return out
 
+    @staticmethod
+    def _weights(rows: np.ndarray) -> np.ndarray:
+        """Coefficients (K, bases) of the basis in each row: 1 for the drift, then frames and controls."""
+        return np.concatenate([np.ones((len(rows), 1)), rows[:, 2:]], axis=1)
+
+    def _combined(self, rows: np.ndarray) -> np.ndarray:
+        """Each row's Liouvillian, or Hamiltonian for kets (K, dim, dim)."""
+        return (self._weights(rows).astype(complex) @ self._basis).reshape(len(rows), self.dim, self.dim)
+
     def generators(self, rows: np.ndarray) -> np.ndarray:
         """``tau * G`` (K, dim, dim) of evolution rows, ``G`` the Liouvillian or ``-i H``."""
-        coeff = np.concatenate([np.ones((len(rows), 1)), rows[:, 2:]], axis=1)
-        gens = (coeff.astype(complex) @ self._basis).reshape(len(rows), self.dim, self.dim)
+        gens = self._combined(rows)
         if not self.lindblad:
             gens = -1j * gens
         return gens * rows[:, 1, None, None]
@@ -248,10 +256,7 @@ class Representation(Layout):
         Hermitian matrices to Hermitian matrices, so in the coordinates ``Re rho_ij, Im rho_ij``
         (:func:`to_hermitian_coordinates`) its basis is real: half the memory and a quarter of the
         multiplications. Kets stay complex (basis ``-i H_b``). See :meth:`series_states`."""
-        coeff = np.empty((self._basis.shape[0], len(rows)))
-        coeff[0] = rows[:, 1]
-        np.multiply(rows[:, 2:].T, rows[:, 1], out=coeff[1:])
-        return coeff
+        return (self._weights(rows) * rows[:, 1:2]).T
 
     def series_states(self, states: np.ndarray) -> np.ndarray:
         """States (K, dim) in the series' coordinates, laid out (dim, K)."""
@@ -267,8 +272,7 @@ class Representation(Layout):
         return np.where(rows[:, 0] == 0.0, rows[:, 1] * coeff, np.inf)
 
     def _evolution(self, rows: np.ndarray) -> np.ndarray:
-        coeff = np.concatenate([np.ones((len(rows), 1)), rows[:, 2:]], axis=1)
-        gens = (coeff.astype(complex) @ self._basis).reshape(len(rows), self.dim, self.dim)
+        gens = self._combined(rows)
         tau = rows[:, 1]
         if self.lindblad:
             if self.dim <= SMALL_EXPM:
