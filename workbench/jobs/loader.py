@@ -51,7 +51,7 @@ def source_kind(text: str, *, pasted: bool = False) -> SourceKind:
     current folder means that file.
     """
     body = text.removeprefix(_BOM)
-    if body.lstrip().startswith(("{", "[")):
+    if _is_json_text(body):
         return "json"
     if pasted or _looks_like_qasm(body) or ("\n" in body and is_openpulse(body)):
         return "openpulse" if is_openpulse(body) else "qasm"
@@ -163,12 +163,16 @@ def _load_file(path: Path, origin: str | None = None) -> Job:
         problem = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
         raise JobError(problem, None, origin) from None
     body = text.removeprefix(_BOM)
-    # the rule of source_kind: text starting with { or [ is JSON, whatever words its strings hold (a job
-    # named "defcal test" is still a PulseQobj), and is not searched for OpenPulse over megabytes
-    json_text = body.lstrip().startswith(("{", "["))
-    if path.suffix.lower() == ".qasm" or (not json_text and (_looks_like_qasm(body) or is_openpulse(body))):
+    # JSON whatever words its strings hold (a job named "defcal test" is still a PulseQobj), and not
+    # searched for OpenPulse over megabytes
+    if path.suffix.lower() == ".qasm" or (not _is_json_text(body) and (_looks_like_qasm(body) or is_openpulse(body))):
         return load_qasm(text, origin, include_dir=path.parent)
     return _load_text(text, origin, path.stem)
+
+
+def _is_json_text(body: str) -> bool:
+    """The rule of :func:`source_kind` for text (byte-order mark removed): JSON starts with ``{`` or ``[``."""
+    return body.lstrip().startswith(("{", "["))
 
 
 def _looks_like_qasm(text: str) -> bool:
