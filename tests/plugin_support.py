@@ -11,6 +11,20 @@ from pathlib import Path
 
 TOKEN = "tok-VAULT-4242"  # the api-token the executor accepts (written into VAULT_PLUGIN below)
 
+# The end of a toy executor's ``run`` (source text): each acquisition reads the IQ centre of |1> after an
+# odd number of pulses on its qubit's drive, else of |0>, in every shot.
+PARITY_READOUT = '''\
+        shots, slots = options["shots"], max(s.memory_slots for s in schedules)
+        iq = np.full((len(schedules), shots, slots), np.nan, dtype=complex)
+        slot_qubit = np.full((len(schedules), slots), -1)
+        for e, sched in enumerate(schedules):
+            for acq in sched.acquires:
+                flips = sum(1 for p in sched.plays if p.channel == f"d{acq.qubit}")
+                iq[e, :, acq.memory_slot] = complex(*self.device.qubit(acq.qubit).readout.iq_centers[flips % 2])
+                slot_qubit[e, acq.memory_slot] = acq.qubit
+        return ExecutionData(slot_qubit=slot_qubit, iq=iq)
+'''
+
 # A credentialed third-party executor, installed as a real entry-point plugin for the UI tests.
 VAULT_PLUGIN = '''
 import numpy as np
@@ -31,16 +45,7 @@ class VaultExecutor(QuantumExecutor):
         if token is None or token.reveal() != "tok-VAULT-4242":
             from workbench.errors import CredentialsRejectedError
             raise CredentialsRejectedError("login refused: wrong or missing api-token")
-        shots, slots = options["shots"], max(s.memory_slots for s in schedules)
-        iq = np.full((len(schedules), shots, slots), np.nan, dtype=complex)
-        slot_qubit = np.full((len(schedules), slots), -1)
-        for e, sched in enumerate(schedules):
-            for acq in sched.acquires:
-                flips = sum(1 for p in sched.plays if p.channel == f"d{acq.qubit}")
-                iq[e, :, acq.memory_slot] = complex(*self.device.qubit(acq.qubit).readout.iq_centers[flips % 2])
-                slot_qubit[e, acq.memory_slot] = acq.qubit
-        return ExecutionData(slot_qubit=slot_qubit, iq=iq)
-'''
+''' + PARITY_READOUT
 
 
 

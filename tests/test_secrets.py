@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from plugin_support import install_plugin
+from plugin_support import PARITY_READOUT, install_plugin
 
 import workbench
 from workbench.options import COMMON_OPTIONS, OptionSpec, looks_like_credential, resolve_options
@@ -34,16 +34,7 @@ class KeyedExecutor(QuantumExecutor):
         assert self._credentials["api_key"].reveal() == "AK-SECRET-1", "api_key not passed on"
         assert self._credentials["licence"].reveal() == "LI-SECRET-4", "licence not passed on"
         assert set(self._credentials) == {"api_key", "licence"}, sorted(self._credentials)
-        shots, slots = options["shots"], max(s.memory_slots for s in schedules)
-        iq = np.full((len(schedules), shots, slots), np.nan, dtype=complex)
-        slot_qubit = np.full((len(schedules), slots), -1)
-        for e, sched in enumerate(schedules):
-            for acq in sched.acquires:
-                flips = sum(1 for p in sched.plays if p.channel == f"d{acq.qubit}")
-                iq[e, :, acq.memory_slot] = complex(*self.device.qubit(acq.qubit).readout.iq_centers[flips % 2])
-                slot_qubit[e, acq.memory_slot] = acq.qubit
-        return ExecutionData(slot_qubit=slot_qubit, iq=iq)
-'''
+''' + PARITY_READOUT
 
 VALUES = ("AK-SECRET-1", "AT-SECRET-2", "PW-SECRET-3", "LI-SECRET-4", "DEF-SECRET-5")
 
