@@ -358,3 +358,77 @@ def test_the_example_in_the_docs_loads_and_runs_through_the_ir(device_1q):
                                                                  ("gaussian_square", 43, "m0")]
     assert sched.plays[1].phase == pytest.approx(math.pi / 2, abs=1e-6)
     assert sched.metadata == {"gate": "x", "name": "x"}
+
+
+# ------------------------------------------------------------------------------------------- sweeps
+
+
+def _same_schedule(a, b) -> None:
+    """Field by field, arrays by value, which plays share an array, and the event table views read."""
+    from workbench.schedule.table import event_table
+
+    assert (a.name, a.dt, a.memory_slots, dict(a.metadata), a.creg_sizes) == \
+        (b.name, b.dt, b.memory_slots, dict(b.metadata), b.creg_sizes)
+    assert dict(a.initial_frames) == dict(b.initial_frames)
+    assert (a.frame_changes, a.delays, a.acquires) == (b.frame_changes, b.delays, b.acquires)
+    assert len(a.plays) == len(b.plays)
+    for p, q in zip(a.plays, b.plays, strict=True):
+        assert (p.t0, p.channel, p.name, p.frequency, p.phase, p.carrier_phase, p.shape, p.source) == \
+            (q.t0, q.channel, q.name, q.frequency, q.phase, q.carrier_phase, q.shape, q.source)
+        assert dict(p.parameters) == dict(q.parameters) and p.parameters is not q.parameters
+        assert p.samples.dtype == q.samples.dtype == complex
+        np.testing.assert_array_equal(p.samples, q.samples)
+    def sharing(s):
+        return [[i for i, q in enumerate(s.plays) if q.samples is p.samples] for p in s.plays]
+    assert sharing(a) == sharing(b)
+    ta, tb = event_table(a), event_table(b)
+    for column in ("t0", "duration", "kind", "item", "channel", "wave"):
+        np.testing.assert_array_equal(getattr(ta, column), getattr(tb, column))
+    assert ta.channels == tb.channels and len(ta.waves) == len(tb.waves)
+    for u, v in zip(ta.waves, tb.waves, strict=True):
+        np.testing.assert_array_equal(u, v)
+    assert (a.duration, a.channels, a.qubits) == (b.duration, b.channels, b.qubits)
+
+
+def _point(amp_x: float, amp_y: float, *, phase: float = 0.5, label: str | None = None) -> dict[str, Any]:
+    x = pp(0, "d0", duration=40, amp=[amp_x, 0.0], sigma=10.0)
+    if label:
+        x["label"] = label
+    return experiment(
+        x, {"name": "fc", "t0": 40, "ch": "d0", "phase": phase},
+        pp(40, "d0", duration=40, amp=[amp_y, 0.0], sigma=10.0),
+        {"name": "setf", "t0": 80, "ch": "m0", "frequency": 6.7},
+        {"name": "wave_m", "t0": 80, "ch": "m0"}, {"name": "delay", "t0": 0, "ch": "m0", "duration": 80},
+        acquire(80, [0], [0]), name=f"p{amp_x}-{amp_y}", metadata={"amp": amp_x})
+
+
+def test_a_sweeps_points_are_made_from_one_schedule_and_equal_a_build(device_1q):
+    """Points that differ only in their pulses' values share the first one's timing and log buffers,
+    and are, field by field, what a builder makes of them alone; points that differ in anything else
+    (a frame change, a label, which pulses share one array, the LO) are built."""
+    points = [_point(0.1, 0.1), _point(0.2, 0.3), _point(0.2, 0.2), _point(0.4, 0.5), _point(0.6, 0.5, phase=-0.0),
+              _point(0.6, 0.5, phase=0.0), _point(0.7, 0.1, label="X"), _point(0.8, 0.2)]
+    points[-1]["config"] = {"meas_lo_freq": [6.75]}
+    library = [{"name": "wave_m", "samples": [[0.1, 0.0]] * 30}]
+    job = load_job(qobj(*points, pulse_library=library))
+    schedules = job.schedules(device_1q)
+    for e, schedule in enumerate(schedules):
+        _same_schedule(schedule, job.experiment_schedule(device_1q, e))
+    made_from = [next(i for i, t in enumerate(schedules) if t.build_log.t0 is s.build_log.t0) for s in schedules]
+    assert made_from == [0, 1, 0, 1, 4, 5, 6, 7]  # 0, 2: one array for both pulses; 5: 0.0 after -0.0; 6: label
+    assert schedules[3].build_log.waves[0] is schedules[3].plays[0].samples
+
+
+def test_a_bad_pulse_in_a_later_point_is_named_as_a_build_names_it(device_1q):
+    """The first bad pulse in instruction order (not in time order) of the first bad point."""
+    def point(a: float, b: float) -> dict[str, Any]:
+        return experiment(pp(40, "d0", duration=40, amp=[a, 0.0], sigma=10.0),
+                          pp(0, "d0", duration=40, amp=[b, 0.0], sigma=10.0), acquire(80, [0], [0]))
+
+    job = load_job(qobj(point(0.1, 0.2), point(0.3, 0.4), point(1.5, 1.6), point(1.7, 0.2)))
+    with pytest.raises(JobError) as built:
+        job._schedule(2, job.qobj.experiments[2], device_1q)
+    with pytest.raises(JobError) as swept:
+        job.schedules(device_1q)
+    assert str(swept.value) == str(built.value)
+    assert swept.value.location == "experiments[2].instructions[0]" and "amplitude 1.4" in str(swept.value)

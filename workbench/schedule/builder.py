@@ -36,6 +36,17 @@ TWO_PI = 2.0 * math.pi
 _SHARED_PARAMETERS = 64  # parameter mappings remembered for sharing (calibrated pulses are few)
 
 
+def check_samples(samples: np.ndarray, name: str, where: str | None) -> None:
+    """What makes complex samples playable: at least one, all finite, amplitude at most 1."""
+    if samples.ndim != 1 or samples.size == 0:
+        raise JobError("a pulse needs at least one sample", where)
+    if not np.all(np.isfinite(samples)):
+        raise JobError(f"pulse '{name}' has non-finite samples", where)
+    peak = float(np.max(np.abs(samples)))
+    if peak > 1.0 + 1e-9:
+        raise JobError(f"pulse '{name}' has amplitude {peak:.6g} > 1", where)
+
+
 @dataclass(slots=True)
 class _Event:
     t0: int
@@ -101,13 +112,7 @@ class ScheduleBuilder:
     ) -> None:
         samples = np.asarray(samples, dtype=complex)
         if self._checked.get(id(samples)) is not samples:
-            if samples.ndim != 1 or samples.size == 0:
-                raise JobError("a pulse needs at least one sample", where)
-            if not np.all(np.isfinite(samples)):
-                raise JobError(f"pulse '{name}' has non-finite samples", where)
-            peak = float(np.max(np.abs(samples)))
-            if peak > 1.0 + 1e-9:
-                raise JobError(f"pulse '{name}' has amplitude {peak:.6g} > 1", where)
+            check_samples(samples, name, where)
             base = samples.base
             if not samples.flags.writeable and (base is None or not getattr(base, "flags", samples.flags).writeable):
                 self._checked[id(samples)] = samples  # nothing can change it any more: never check it again
@@ -263,3 +268,30 @@ class ScheduleBuilder:
         log.lists = (tuple(plays), tuple(changes), tuple(delays), tuple(acquires))
         return Schedule(self.name, self.dt, *log.lists, initial, slots, dict(self.metadata), tuple(self.creg_sizes),
                         log)
+
+
+def with_other_pulses(template: Schedule, name: str, metadata: Mapping[str, Any],
+                      pulses: list[tuple[np.ndarray, Mapping[str, Any]]]) -> Schedule:
+    """``template`` with each play's samples and parameters replaced (``pulses``, in the template's play
+    order): the schedule a builder makes from the same instructions with those pulses.
+
+    Nothing a builder decides depends on the values of a pulse's samples, only on their number and on
+    which plays share one array (the log's wave codes): a caller that guarantees both, and has checked
+    the new samples (:func:`check_samples`), gets a sweep's later experiments for a few object copies
+    each instead of a build. The log's buffers are the template's (nothing writes to a built log)."""
+    plays = tuple(Play(p.t0, p.channel, samples, p.name, p.frequency, p.phase, p.carrier_phase, p.shape,
+                       parameters, p.origin, p.source)
+                  for p, (samples, parameters) in zip(template.plays, pulses, strict=True))
+    lists = (plays, template.frame_changes, template.delays, template.acquires)
+    log = template.build_log
+    if log is not None:
+        waves: list[np.ndarray] = []
+        seen: set[int] = set()
+        for play in plays:
+            if id(play.samples) not in seen:
+                seen.add(id(play.samples))
+                waves.append(play.samples)
+        log = BuildLog(log.t0, log.end, log.kind, log.channel, log.origin, log.wave, log.frequency, log.phase,
+                       log.name, log.channels, log.origins, waves, lists)
+    return Schedule(name, template.dt, *lists, dict(template.initial_frames), template.memory_slots, dict(metadata),
+                    template.creg_sizes, log)
