@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 import xarray as xr
@@ -162,3 +163,26 @@ def test_a_large_one_line_job_copy_has_one_experiment_per_line():
         assert json.loads(text) == document
         lines = text.splitlines()
         assert sum(line.strip().startswith('{"header"') for line in lines) == 300 and len(lines) < 330
+
+
+def test_only_the_process_own_one_shot_command_changes_the_collectors_thresholds(monkeypatch, capsys):
+    """``workbench run`` as a process collects young objects less often (cli.main.tune_collector); a
+    caller of ``main([...])`` in its own process, and the long-running servers, keep theirs."""
+    import gc
+
+    from workbench.cli.main import ONE_SHOT_GC_THRESHOLDS, tune_collector
+
+    before = gc.get_threshold()
+    assert before != ONE_SHOT_GC_THRESHOLDS
+    try:
+        assert main(["devices"]) == 0
+        assert gc.get_threshold() == before
+        for command in ("serve", "lab"):
+            tune_collector(command)
+            assert gc.get_threshold() == before
+        monkeypatch.setattr(sys, "argv", ["workbench", "devices"])
+        assert main() == 0
+        assert gc.get_threshold() == ONE_SHOT_GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)
+    assert "qutip-1q" in capsys.readouterr().out

@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 bad input (one ``error: ...`` line on stderr, nothing w
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -306,6 +307,22 @@ _COMMANDS = {"devices": _cmd_devices, "examples": _cmd_examples, "run": _cmd_run
              "analyse": analyse_cli.command, "results": results_command.command, "serve": serve.command}
 
 
+ONE_SHOT_GC_THRESHOLDS = (10_000, 10, 10)  # CPython's defaults: (700, 10, 10)
+_LONG_RUNNING = frozenset({"serve", "lab"})
+
+
+def tune_collector(command: str) -> None:
+    """Fewer, larger young collections for a command that runs once and exits.
+
+    Such a process creates a few hundred thousand long-lived objects while it imports numpy, scipy,
+    xarray and plotly; with CPython's default thresholds the cyclic collector ran ~460 times in a
+    200-point ``workbench run`` and walked the whole heap three times, ~0.35 s of a 4.4 s process.
+    A young generation of 10 000 objects cut the process by ~0.35 s (4.38 -> 4.02 s, interleaved fresh
+    runs) with the same peak memory. Servers keep the defaults: they live long and allocate steadily."""
+    if command not in _LONG_RUNNING:
+        gc.set_threshold(*ONE_SHOT_GC_THRESHOLDS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -314,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if argv is None:  # this process is the command
+        tune_collector(args.command)
     with interrupts.handled(keep=argv is None):
         return _dispatch(args)
 
