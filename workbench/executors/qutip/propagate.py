@@ -42,6 +42,7 @@ TAYLOR_THETA = 4.0  # ||tau G|| per Taylor sub-step (terms peak at 4^4/4! ~ 11: 
 TAYLOR_MAX_NORM = 12.0  # beyond this a step is exponentiated (scaling and squaring is cheaper)
 TAYLOR_MAX_USES = 4  # a step used more often than this in a block is worth one shared expm
 TAYLOR_MAX_TERMS = 60
+_TERM_NUMBERS = np.arange(1.0, TAYLOR_MAX_TERMS + 1)[:, None, None, None]
 SERIES_BASIS_ROWS = 96  # rows from which one product with the generators' basis beats a product per row
 SMALL_EXPM = 16  # dimension up to which expm_small replaces scipy's expm
 PRUNE = 1e-12  # joint probability below which a measurement branch is dropped
@@ -331,6 +332,7 @@ class Propagator:
         self._table = np.zeros((0, 0))
         self._bounds = np.zeros(0)
         self._uses = np.zeros(0, dtype=np.int64)
+        self._wide: dict[bytes, np.ndarray] = {}
 
     # --- propagators -------------------------------------------------------------------------
     def _matrices(self, ids: np.ndarray) -> np.ndarray:
@@ -367,19 +369,24 @@ class Propagator:
         used = np.flatnonzero(np.any(coeff != 0.0, axis=1))  # idle channels, frames at 0: not in this step
         dim = states.shape[1]
         vectors = self.rep.series_states(states)  # (dim, rows)
-        if len(ids) >= SERIES_BASIS_ROWS:  # one product with the stacked basis, then the weights
-            basis = self.rep.series_basis[used].reshape(-1, dim)  # (used bases * dim, dim)
-            weights = coeff[used][:, None, :]
-            products = np.empty((used.size, dim, len(ids)), dtype=np.result_type(basis, vectors))
+        if len(ids) >= SERIES_BASIS_ROWS:
+            # sum_b B_b (c_b * v) / k: the state scaled by each basis' weights (and 1/k), stacked, then one
+            # product with the bases side by side, [B_1 ... B_n], which also sums over them
+            wide = self._wide_basis(used)  # (dim, used bases * dim)
+            scaled = coeff[used][None, :, None, :] / _TERM_NUMBERS  # (terms, bases, 1, rows): c / k
+            stack = np.empty((used.size, dim, len(ids)), dtype=np.result_type(wide, vectors))
+            flat = stack.reshape(-1, len(ids))
 
-            def apply(term: np.ndarray) -> np.ndarray:
-                np.multiply((basis @ term).reshape(products.shape), weights, out=products)
-                return np.add.reduce(products, axis=0)
+            def apply(term: np.ndarray, k: int) -> np.ndarray:
+                np.multiply(term[None], scaled[k - 1], out=stack)
+                return wide @ flat
         else:  # few rows: each its own generator, one small product per row
             gens = (coeff[used].T @ self.rep.series_basis[used].reshape(used.size, -1)).reshape(-1, dim, dim)
 
-            def apply(term: np.ndarray) -> np.ndarray:
-                return (gens @ term.T[:, :, None])[:, :, 0].T
+            def apply(term: np.ndarray, k: int) -> np.ndarray:
+                out = (gens @ term.T[:, :, None])[:, :, 0].T
+                out *= 1.0 / k
+                return out
 
         for _ in range(substeps):
             # ||term_(k+1)||_1 <= ||tau G||_1 / (k + 1) ||term_k||_1, and ||tau G||_1 is at most twice the
@@ -390,8 +397,7 @@ class Propagator:
             term = vectors
             total = vectors.copy()
             for k in range(1, TAYLOR_MAX_TERMS + 1):
-                term = apply(term)
-                term *= 1.0 / k
+                term = apply(term, k)
                 total += term
                 if k >= 2 * TAYLOR_THETA and k % 2 == 0 and np.abs(term).max() <= limit:
                     break
@@ -399,6 +405,15 @@ class Propagator:
         states = self.rep.from_series(vectors)
         self.stats.taylor += len(ids)
         return states
+
+    def _wide_basis(self, used: np.ndarray) -> np.ndarray:
+        """The series basis' matrices ``used`` side by side, (dim, used * dim), kept per set of bases."""
+        key = used.tobytes()
+        wide = self._wide.get(key)
+        if wide is None:
+            basis = self.rep.series_basis[used]
+            wide = self._wide[key] = np.ascontiguousarray(basis.transpose(1, 0, 2).reshape(basis.shape[1], -1))
+        return wide
 
     def _apply(self, states: np.ndarray, idx: np.ndarray, cancel: threading.Event | None) -> np.ndarray:
         rows, width = idx.shape
