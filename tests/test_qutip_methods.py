@@ -74,6 +74,23 @@ def long_steps(dev: Device) -> Schedule:
     return b.build()
 
 
+def test_compiled_steps_merge_equal_samples_and_drop_switches_that_change_nothing() -> None:
+    """A flat pulse is one step however long (its duration summed), a ramp a step per sample, and
+    a frame switch to the frame already in force is no step at all."""
+    dev = lossy_pair()
+    system = build_system(dev, (0,), 3, noise=True)
+    ns = dev.dt * 1e9
+    b = ScheduleBuilder("merge", dev.dt, dev.frame_frequencies(), 1)
+    b.play(0, "d0", 0.1 * np.ones(100, dtype=complex), "flat")
+    b.play(100, "d0", 0.1 * np.ones(100, dtype=complex), "flat again")  # the same rows: merged with it
+    b.play(200, "d0", 0.3 * (np.arange(40) + 1) / 40, "ramp")
+    b.acquire(240, 10, 0, 0)
+    (phase,) = compile_schedule(b.build(), system).phases
+    assert phase.shape[0] == 41 and not np.any(phase[:, 0] == 1.0)  # the in-frame switches are gone
+    np.testing.assert_allclose(phase[:, 1], [200 * ns] + [ns] * 40, rtol=1e-12)
+    assert len(np.unique(phase[1:, 2:], axis=0)) == 40
+
+
 # --------------------------------------------------------------------------------------------------
 # the engines against each other
 

@@ -308,16 +308,25 @@ class _Compiler:
 
 
 def _merge(chunks: list[np.ndarray], width: int) -> np.ndarray:
-    """Run-length merge of identical consecutive evolution rows (their durations add up)."""
+    """Run-length merge of identical consecutive evolution rows (their durations add up); frame switches
+    that change nothing and empty evolutions are dropped. The common case, a sampled pulse whose
+    samples all differ, is recognised with a few whole-array tests and returned as it is."""
     if not chunks:
         return np.zeros((0, width))
     rows = (chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=0)) + 0.0  # -0.0 -> 0.0
-    keep = np.where(rows[:, 0] == 1.0, np.any(rows[:, 2:] != 0.0, axis=1), rows[:, 1] > 0)
+    switch = rows[:, 0] == 1.0
+    switches = bool(switch.any())
+    keep = np.where(switch, np.any(rows[:, 2:] != 0.0, axis=1), rows[:, 1] > 0) if switches else rows[:, 1] > 0
     if not keep.all():
         rows = rows[keep]
+        switch = switch[keep]
     if len(rows) < 2:
         return rows
-    same = (rows[1:, 0] == 0.0) & (rows[:-1, 0] == 0.0) & np.all(rows[1:, 2:] == rows[:-1, 2:], axis=1)
+    same = np.all(rows[1:, 2:] == rows[:-1, 2:], axis=1)
+    if switches:
+        same &= ~(switch[1:] | switch[:-1])
+    if not same.any():
+        return rows
     starts = np.flatnonzero(np.concatenate(([True], ~same)))
     merged = rows[starts].copy()
     merged[:, 1] = np.add.reduceat(rows[:, 1], starts)
