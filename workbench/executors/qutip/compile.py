@@ -219,6 +219,9 @@ class _Compiler:
         if not plays:
             return 1
         n = len(plays)
+        if n == 1:  # a drive alone (a sweep's point): its changes of value, two switches, the rest of the schedule
+            samples = plays[0].samples
+            return 1 + int(np.count_nonzero(samples[1:] != samples[:-1])) + 2 + 1
         starts = np.fromiter((p.t0 for p in plays), np.int64, n)
         lengths = np.fromiter((p.samples.shape[0] for p in plays), np.int64, n)
         ends = starts + lengths
