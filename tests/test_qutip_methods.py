@@ -249,3 +249,38 @@ def test_exact_distribution_is_what_shots_are_drawn_from(catalogue) -> None:
     (table,) = QutipExecutor(dev).distributions([schedule], resolved())
     assert sum(table.values()) == pytest.approx(1.0, abs=1e-9)
     assert table["00"] + table["11"] > 0.98 and math.isclose(table["00"], 0.5, abs_tol=0.02)
+
+
+def test_blas_runs_on_one_thread_and_scipy_loads_only_for_engines_that_call_it() -> None:
+    """A single noisy qutrit (9x9 Liouvillians: numpy's own small expm) leaves scipy.linalg unloaded;
+    a block that may call scipy loads it first, so that its OpenBLAS is limited to one thread too."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, json
+import numpy as np, threadpoolctl, workbench
+from workbench.executors.qutip.compile import compile_schedule
+from workbench.executors.qutip.hamiltonian import build_system
+from workbench.executors.qutip.propagate import Propagator, Representation
+from workbench.executors.qutip.threads import single_blas_thread
+catalogue = workbench.load_catalogue()
+qubit = build_system(catalogue.get("qutip-1q"), (0,), 3, True)
+schedule = workbench.prepare("x-gate", device="qutip-1q").programs[0]
+one = Propagator(Representation(qubit, lindblad=True))
+(outcome,) = one.run([compile_schedule(schedule, qubit)])
+out = {"one": one.uses_scipy, "p1": float(outcome.slot_populations[0, 1]), "after_one": "scipy.linalg" in sys.modules}
+two = Propagator(Representation(build_system(catalogue.get("qutip-2q"), (0, 1), 3, True), lindblad=True))
+out["two"] = two.uses_scipy
+with single_blas_thread():
+    out["inside"] = [(i["internal_api"], i["num_threads"]) for i in threadpoolctl.threadpool_info()
+                     if i["user_api"] == "blas"]
+    out["loaded"] = "scipy.linalg" in sys.modules
+print(json.dumps(out))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (out["one"], out["after_one"], out["two"], out["loaded"]) == (False, False, True, True)
+    assert out["p1"] > 0.9  # the x gate ran
+    assert len(out["inside"]) >= 2 and all(threads == 1 for _, threads in out["inside"])  # numpy's and scipy's

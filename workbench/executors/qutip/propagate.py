@@ -468,8 +468,14 @@ class Propagator:
     def run(self, programs: list[Program], *, keep_final: bool = False,
             cancel: threading.Event | None = None) -> list[Outcome]:
         """Propagate all programs; programs with no phase (nothing observable) give empty outcomes."""
-        with single_blas_thread():
+        with single_blas_thread(with_scipy=self.uses_scipy):
             return self._run(programs, keep_final, cancel)
+
+    @property
+    def uses_scipy(self) -> bool:
+        """Whether a run may call scipy.linalg: only the ``expm`` of Liouvillians above :data:`SMALL_EXPM`
+        (smaller ones take :func:`expm_small`, kets numpy's ``eigh``)."""
+        return self.rep.lindblad and self.rep.dim > SMALL_EXPM
 
     def _run(self, programs: list[Program], keep_final: bool,
              cancel: threading.Event | None) -> list[Outcome]:

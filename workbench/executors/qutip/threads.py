@@ -56,17 +56,20 @@ def _scan() -> list[tuple[ctypes.CDLL, str]]:
 _CONTROLLERS: dict[bool, object] = {}
 
 
-def _controller() -> object | None:
-    """threadpoolctl's view of the loaded BLAS libraries, built once per process: building it walks every
-    loaded shared library, ~0.1 s in a process that has imported xarray and h5py, which a run would
-    otherwise pay each time. scipy.linalg is loaded first: its own OpenBLAS, loaded later inside a
-    limited block (an engine's first ``expm``), would run multi-threaded."""
+def _controller(with_scipy: bool) -> object | None:
+    """threadpoolctl's view of the loaded BLAS libraries, built once per process (and again once scipy's
+    OpenBLAS is loaded): building it walks every loaded shared library, ~0.1 s in a process that has
+    imported xarray and h5py, which a run would otherwise pay each time. With ``with_scipy``, scipy.linalg
+    is loaded first: its own OpenBLAS, loaded later inside a limited block (an engine's first
+    ``expm``), would run multi-threaded. Engines that never call scipy say so and spare the process
+    importing it (~0.3 s of a command-line run of a single-qutrit sweep)."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return None
-    with contextlib.suppress(ImportError):
-        import scipy.linalg  # noqa: F401
+    if with_scipy:
+        with contextlib.suppress(ImportError):
+            import scipy.linalg  # noqa: F401
     key = "scipy.linalg" in sys.modules
     if key not in _CONTROLLERS:
         _CONTROLLERS[key] = ThreadpoolController()
@@ -74,9 +77,11 @@ def _controller() -> object | None:
 
 
 @contextlib.contextmanager
-def single_blas_thread() -> Iterator[None]:
-    """Limit BLAS to one thread inside the block, restoring the previous setting afterwards."""
-    controller = _controller()
+def single_blas_thread(with_scipy: bool = True) -> Iterator[None]:
+    """Limit BLAS to one thread inside the block, restoring the previous setting afterwards.
+
+    ``with_scipy=False``: the block calls nothing of scipy.linalg (then it is not imported for it)."""
+    controller = _controller(with_scipy)
     if controller is not None:
         with controller.limit(limits=1, user_api="blas"):  # type: ignore[attr-defined]
             yield
