@@ -58,12 +58,12 @@ class DensityPropagator(Propagator):
         self._active: list[tuple[int, ...]] = []
         self._substeps = np.zeros(0, dtype=np.int64)
         self._blocks: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._held = 0
 
     @property
     def uses_scipy(self) -> bool:
         """Exact blocks are exponentiated by scipy.linalg's ``expm`` (:func:`.operators.block_exponentials`)."""
         return True
-        self._held = 0
 
     def _partition(self, active: tuple[int, ...]) -> SectorPartition:
         if active not in self._partitions:
