@@ -314,8 +314,8 @@ _LONG_RUNNING = frozenset({"serve", "lab"})
 def tune_collector(command: str) -> None:
     """Fewer, larger young collections for a command that runs once and exits.
 
-    Such a process creates a few hundred thousand long-lived objects while it imports numpy, scipy,
-    xarray and plotly; with CPython's default thresholds the cyclic collector ran ~460 times in a
+    Such a process creates a few hundred thousand long-lived objects while it imports numpy, pandas,
+    xarray and dask; with CPython's default thresholds the cyclic collector ran ~460 times in a
     200-point ``workbench run`` and walked the whole heap three times, ~0.35 s of a 4.4 s process.
     A young generation of 10 000 objects cut the process by ~0.35 s (4.38 -> 4.02 s, interleaved fresh
     runs) with the same peak memory. Servers keep the defaults: they live long and allocate steadily."""

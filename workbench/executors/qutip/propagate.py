@@ -250,8 +250,8 @@ class Representation(Layout):
         """``tau * G`` of evolution rows for the Taylor series, as coefficients (bases, K) of
         :attr:`series_basis`: ``tau G_r = sum_b c[b, r] basis[b]`` in the series' coordinates.
 
-        Why this form: a term of the series is then one matrix product of the stacked basis with all
-        rows' states (BLAS) and a weighted sum over the few bases, where a stack of ``K`` generators
+        Why this form: a term of the series is then one matrix product (BLAS) of the bases side by side
+        with all rows' states, scaled by each basis' weight and stacked, where a stack of ``K`` generators
         would take ``K`` separate small products (numpy loops over a stack one tiny product at a
         time): for two noisy qutrits (81 x 81, 9 bases) five times fewer operations. A Liouvillian maps
         Hermitian matrices to Hermitian matrices, so in the coordinates ``Re rho_ij, Im rho_ij``
