@@ -541,6 +541,33 @@ def test_small_expm_matches_scipy() -> None:
     assert np.max(np.abs(expm_small(generators) - expm(generators))) < 1e-9
 
 
+@pytest.mark.parametrize("qubits", [1, 2], ids=["qutrit", "two-qutrits"])
+def test_exact_propagators_are_the_exponentials_of_the_liouvillians(qubits: int) -> None:
+    """Liouvillians are exponentiated as real matrices in the Hermitian coordinates and changed back;
+    that must be ``expm`` of the complex generator itself, on every vector (not only Hermitian ones),
+    from sub-nanosecond steps to long idles, with frames and drives."""
+    from scipy.linalg import expm
+
+    from workbench.executors.qutip.hamiltonian import build_system
+    from workbench.executors.qutip.propagate import Representation
+
+    dev = make_device(t1=20e-6, t2=30e-6, two_qubits=qubits == 2, zz=1e6 if qubits == 2 else 0.0)
+    rep = Representation(build_system(dev, tuple(range(qubits)), 3, noise=True), lindblad=True)
+    rng = np.random.default_rng(5)
+    k, width = 12, 2 + qubits + 2 * len(rep.system.controls)
+    rows = np.zeros((k, width))
+    rows[:, 1] = 10 ** rng.uniform(-1, 4, k)  # 0.1 ns to 10 us
+    rows[:, 2 : 2 + qubits] = rng.uniform(-0.3, 0.3, (k, qubits))  # frames
+    rows[:, 2 + qubits :] = rng.uniform(-1, 1, (k, width - 2 - qubits)) * (rows[:, 1:2] < 100)
+    expected = expm(rep.generators(rows))
+    got = rep.propagators(rows)
+    scale = np.abs(expected).max()
+    assert np.max(np.abs(got - expected)) < 1e-10 * scale
+    vectors = rng.normal(size=(k, rep.dim)) + 1j * rng.normal(size=(k, rep.dim))  # not Hermitian
+    np.testing.assert_allclose((got @ vectors[:, :, None])[:, :, 0], (expected @ vectors[:, :, None])[:, :, 0],
+                               atol=1e-10 * scale * np.abs(vectors).max() * rep.dim)
+
+
 # --------------------------------------------------------------------------------------------------
 # two qubits: coupler, ZZ, frames, against qutip's solver
 
