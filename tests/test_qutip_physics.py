@@ -541,6 +541,24 @@ def test_small_expm_matches_scipy() -> None:
     assert np.max(np.abs(expm_small(generators) - expm(generators))) < 1e-9
 
 
+def test_a_batch_of_shared_steps_gives_each_experiment_its_own_propagation() -> None:
+    """A sweep of flat pulses (long steps: exact propagators) shares a few steps among many experiments:
+    the rows of a column are then multiplied step by step in groups. Each experiment must end as it
+    does when it runs alone (a column of one row), whatever group it falls in."""
+    dev = make_device(t1=20e-6, t2=30e-6, rabi=2e6)
+    amps = [0.2, 0.5, 0.9]
+    schedules = []
+    for k in range(15):  # three amplitudes, each five times, interleaved: groups are not contiguous rows
+        b = builder(dev)
+        b.play(0, "d0", constant(amps[k % 3], 120 + 40 * (k % 2)), "flat")
+        b.acquire(200, 100, 0, 0)
+        schedules.append(b.build())
+    together = execute(dev, schedules, meas_level=1).extras["populations"][1][:, 0, :]
+    alone = np.concatenate([execute(dev, [s], meas_level=1).extras["populations"][1][:, 0, :] for s in schedules])
+    np.testing.assert_allclose(together, alone, atol=1e-12)
+    assert len({round(float(p), 9) for p in together[:, 1]}) == 6  # six distinct pulses, six outcomes
+
+
 @pytest.mark.parametrize("qubits", [1, 2], ids=["qutrit", "two-qutrits"])
 def test_exact_propagators_are_the_exponentials_of_the_liouvillians(qubits: int) -> None:
     """Liouvillians are exponentiated as real matrices in the Hermitian coordinates and changed back;

@@ -50,6 +50,7 @@ SMALL_EXPM = 16  # dimension up to which expm_small replaces scipy's expm
 PRUNE = 1e-12  # joint probability below which a measurement branch is dropped
 MAX_BRANCHES = 50_000  # per experiment: beyond this the outcome tree is too wide to enumerate exactly
 DEFAULT_BUDGET = 64 * 2**20  # bytes of propagator matrices held at once
+GROUP_ROWS = 4  # rows per distinct step of a column from which the rows are grouped by step
 CONVERT_BYTES = 2**19  # complex operators changed back from the Hermitian coordinates at a time
 
 
@@ -497,6 +498,14 @@ class Propagator:
                 first = col[moving[0]]
                 if moving.size == rows and np.all(col == first):
                     states = states @ stack[first].T
+                    continue
+                steps, members = np.unique(col[moving], return_counts=True)
+                if steps.size * GROUP_ROWS <= moving.size:
+                    # few distinct steps for many rows (a sweep of flat pulses): a product per step with
+                    # all its rows, instead of gathering a matrix per row
+                    order = moving[np.argsort(col[moving], kind="stable")]
+                    for step, part in zip(steps, np.split(order, np.cumsum(members)[:-1]), strict=True):
+                        states[part] = states[part] @ stack[step].T
                     continue
                 for r0 in range(0, moving.size, row_block):
                     part = moving[r0 : r0 + row_block]
