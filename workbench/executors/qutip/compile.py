@@ -228,7 +228,7 @@ class _Compiler:
         flat = np.concatenate([p.samples for p in plays])
         changes = np.concatenate(([0], np.cumsum(flat[1:] != flat[:-1])))  # changes[i]: up to sample i
         offsets = np.concatenate(([0], np.cumsum(lengths)))
-        if n == 1 or bool(np.all(starts[1:] >= np.maximum.accumulate(ends)[:-1])):  # no overlaps: vectorised
+        if bool(np.all(starts[1:] >= np.maximum.accumulate(ends)[:-1])):  # no overlaps: vectorised
             distinct = 1 + changes[offsets[1:] - 1] - changes[offsets[:-1]]
             return int(distinct.sum()) + 2 * n + 1
         counts = changes.tolist()

@@ -245,6 +245,12 @@ class Representation(Layout):
             raise ValueError(f"a generator of this {self.n}-level system does not preserve Hermiticity")
         return np.ascontiguousarray(series.real)
 
+    def series_generators(self, coeff: np.ndarray, used: np.ndarray) -> np.ndarray:
+        """Each row's ``tau G`` (rows, dim, dim) in the series' coordinates from the coefficients (bases,
+        rows) of :meth:`series_coefficients`, summed over the bases ``used`` only."""
+        basis = self.series_basis[used]
+        return (coeff[used].T @ basis.reshape(len(used), -1)).reshape(-1, self.dim, self.dim)
+
     def propagators(self, rows: np.ndarray) -> np.ndarray:
         """Exact propagators (K, dim, dim) for step rows ``[kind, tau, Delta(n), controls]``."""
         out = np.empty((len(rows), self.dim, self.dim), dtype=complex)
@@ -302,8 +308,7 @@ class Representation(Layout):
             # exponentiated in the real Hermitian coordinates (a real matrix: about 4x fewer operations
             # than complex arithmetic), then changed back: the same propagator to rounding
             coeff = self.series_coefficients(rows)  # tau G = sum_b c_b B_b
-            basis = self.series_basis
-            gens = (coeff.T @ basis.reshape(len(basis), -1)).reshape(len(rows), self.dim, self.dim)
+            gens = self.series_generators(coeff, np.arange(len(coeff)))
             if self.dim <= SMALL_EXPM:
                 return _from_hermitian_operators(expm_small(gens), self.n)
             from scipy.linalg import expm
@@ -426,7 +431,7 @@ class Propagator:
                 np.multiply(term[None], scaled[k - 1], out=stack)
                 return wide @ flat
         else:  # few rows: each its own generator, one small product per row
-            gens = (coeff[used].T @ self.rep.series_basis[used].reshape(used.size, -1)).reshape(-1, dim, dim)
+            gens = self.rep.series_generators(coeff, used)
 
             def apply(term: np.ndarray, k: int) -> np.ndarray:
                 out = (gens @ term.T[:, :, None])[:, :, 0].T
